@@ -1,0 +1,77 @@
+import type { ByteReader } from "../binary/byte-reader.js";
+import { ByteWriter } from "../binary/byte-writer.js";
+import { PduEncodeError } from "../errors.js";
+import type { PDataTf, Pdv } from "../types.js";
+import { PduType } from "../types.js";
+import { openPdu, PDU_HEADER_LENGTH, writePduHeader } from "./pdu-header.js";
+
+/** PS3.8 §9.3.5.1, Table 9-23: item-length (4), presentation-context-ID (1), message control header (1), data. */
+export const PDV_HEADER_LENGTH = 6;
+/** PDU header + PDV item header: what goes in front of each fragment's data. */
+export const P_DATA_TF_HEADER_LENGTH = PDU_HEADER_LENGTH + PDV_HEADER_LENGTH;
+
+/** PS3.8 Annex E.2: bit 0 = command, bit 1 = last fragment. */
+function messageControlHeader(isCommand: boolean, isLast: boolean): number {
+  return (isCommand ? 1 : 0) | (isLast ? 2 : 0);
+}
+
+function checkPdv(presentationContextId: number, dataLength: number): void {
+  if (!Number.isInteger(presentationContextId) || presentationContextId < 1 || presentationContextId > 255) {
+    throw new PduEncodeError(`PDV presentation context id ${presentationContextId} must be 1-255`);
+  }
+  // PDU-length is 32 bits and counts the 6 PDV header bytes too.
+  if (dataLength > 0xffffffff - PDV_HEADER_LENGTH) throw new PduEncodeError(`PDV data of ${dataLength} bytes does not fit one PDU`);
+}
+
+/**
+ * The 12 bytes that precede a one-PDV P-DATA-TF's data: write them, then the payload slice, and the
+ * payload is never copied.
+ */
+export function encodePDataTfHeader(presentationContextId: number, isCommand: boolean, isLast: boolean, dataLength: number): Buffer {
+  checkPdv(presentationContextId, dataLength);
+  const w = new ByteWriter(P_DATA_TF_HEADER_LENGTH);
+  writePduHeader(w, PduType.PDataTf, PDV_HEADER_LENGTH + dataLength);
+  w.u32(2 + dataLength);
+  w.u8(presentationContextId);
+  w.u8(messageControlHeader(isCommand, isLast));
+  return w.finish();
+}
+
+/** The whole P-DATA-TF PDU in one buffer (copies the PDV data; the sender's path uses encodePDataTfHeader). */
+export function encodePDataTf(pdu: PDataTf): Buffer {
+  if (pdu.pdvs.length === 0) throw new PduEncodeError("a P-DATA-TF needs at least one PDV (PS3.8 §9.3.5)");
+  let bodyLength = 0;
+  for (const pdv of pdu.pdvs) {
+    checkPdv(pdv.presentationContextId, pdv.data.length);
+    bodyLength += PDV_HEADER_LENGTH + pdv.data.length;
+  }
+  const w = new ByteWriter(PDU_HEADER_LENGTH + bodyLength);
+  writePduHeader(w, PduType.PDataTf, bodyLength);
+  for (const pdv of pdu.pdvs) {
+    w.u32(2 + pdv.data.length);
+    w.u8(pdv.presentationContextId);
+    w.u8(messageControlHeader(pdv.isCommand, pdv.isLast));
+    w.bytes(pdv.data);
+  }
+  return w.finish();
+}
+
+/** PDV data are views of the input bytes, not copies. */
+export function readPDataTfBody(body: ByteReader): PDataTf {
+  const pdvs: Pdv[] = [];
+  while (body.remaining > 0) {
+    const start = body.pos;
+    const itemLength = body.u32("PDV item-length");
+    if (itemLength < 2) body.fail(`PDV item-length ${itemLength} is shorter than its 2 header bytes`, start);
+    if (itemLength > body.remaining) body.fail(`PDV announces ${itemLength} bytes but only ${body.remaining} remain in the PDU`, start);
+    const presentationContextId = body.u8("PDV presentation-context-ID");
+    const control = body.u8("PDV message control header");
+    pdvs.push({ presentationContextId, isCommand: (control & 1) !== 0, isLast: (control & 2) !== 0, data: body.take(itemLength - 2, "PDV data") });
+  }
+  if (pdvs.length === 0) body.fail("P-DATA-TF holds no PDV item (PS3.8 §9.3.5 requires one or more)", 0);
+  return { type: PduType.PDataTf, pdvs };
+}
+
+export function decodePDataTf(bytes: Uint8Array): PDataTf {
+  return readPDataTfBody(openPdu(bytes, PduType.PDataTf).body);
+}
