@@ -9,3 +9,24 @@ export { encodeAReleaseRq, decodeAReleaseRq } from "./pdu/a-release-rq.js";
 export { encodeAReleaseRp, decodeAReleaseRp } from "./pdu/a-release-rp.js";
 export { encodeAAbort, decodeAAbort } from "./pdu/a-abort.js";
 export { PDU_HEADER_LENGTH, pduTypeName } from "./pdu/pdu-header.js";
+export { PduFramer, type PduFramerOptions } from "./framer.js";
+export { encodeCommand, decodeCommand, hasDataset, isKnownCommandField, missingCommandFields } from "./dimse/command-set.js";
+export {
+  DATASET_PRESENT,
+  VERIFICATION_SOP_CLASS,
+  cEchoRq,
+  cEchoRsp,
+  cStoreRq,
+  cStoreRsp,
+  cFindRq,
+  cFindRsp,
+  cGetRq,
+  cGetRsp,
+  cMoveRq,
+  cMoveRsp,
+  cCancelRq,
+  type ResponseExtras,
+  type CStoreRqFields,
+  type QueryRqFields,
+  type SuboperationCounts,
+} from "./dimse/builders.js";

@@ -1,0 +1,112 @@
+import type { DimseCommand } from "../types.js";
+import { CommandField, NO_DATASET, Priority, Status } from "../types.js";
+
+/** PS3.7 §E.1: any value other than 0x0101 means a data set follows; this is the one we send. */
+export const DATASET_PRESENT = 0x0001;
+
+/** PS3.4 Annex A: the Verification SOP Class. */
+export const VERIFICATION_SOP_CLASS = "1.2.840.10008.1.1";
+
+/** Optional fields of a response; the builders fill in the ones that echo the request. */
+export type ResponseExtras = Partial<Omit<DimseCommand, "commandField" | "messageIdBeingRespondedTo" | "status">>;
+
+interface Request {
+  readonly messageId?: number;
+  readonly affectedSopClassUid?: string;
+}
+
+function respondTo(rq: Request): { messageIdBeingRespondedTo: number; affectedSopClassUid?: string } {
+  return {
+    messageIdBeingRespondedTo: rq.messageId ?? 0,
+    ...(rq.affectedSopClassUid !== undefined && { affectedSopClassUid: rq.affectedSopClassUid }),
+  };
+}
+
+function isPending(status: number): boolean {
+  return status === Status.Pending || status === Status.PendingWarning;
+}
+
+/** PS3.7 §9.3.5.1 */
+export function cEchoRq(messageId: number, affectedSopClassUid: string = VERIFICATION_SOP_CLASS): DimseCommand {
+  return { commandField: CommandField.CEchoRq, messageId, affectedSopClassUid, commandDataSetType: NO_DATASET };
+}
+
+/** PS3.7 §9.3.5.2 */
+export function cEchoRsp(rq: Request, status: number = Status.Success, extras: ResponseExtras = {}): DimseCommand {
+  return { ...respondTo(rq), commandDataSetType: NO_DATASET, ...extras, commandField: CommandField.CEchoRsp, status };
+}
+
+export interface CStoreRqFields {
+  readonly messageId: number;
+  readonly affectedSopClassUid: string;
+  readonly affectedSopInstanceUid: string;
+  readonly priority?: number;
+  /** Set when the store is a C-MOVE sub-operation (PS3.7 §9.3.1.1). */
+  readonly moveOriginatorApplicationEntityTitle?: string;
+  readonly moveOriginatorMessageId?: number;
+}
+
+/** PS3.7 §9.3.1.1 */
+export function cStoreRq(f: CStoreRqFields): DimseCommand {
+  return { priority: Priority.Medium, ...f, commandField: CommandField.CStoreRq, commandDataSetType: DATASET_PRESENT };
+}
+
+/** PS3.7 §9.3.1.2: echoes the SOP class and instance of the request. */
+export function cStoreRsp(rq: Request & { readonly affectedSopInstanceUid?: string }, status: number = Status.Success, extras: ResponseExtras = {}): DimseCommand {
+  return {
+    ...respondTo(rq),
+    ...(rq.affectedSopInstanceUid !== undefined && { affectedSopInstanceUid: rq.affectedSopInstanceUid }),
+    commandDataSetType: NO_DATASET,
+    ...extras,
+    commandField: CommandField.CStoreRsp,
+    status,
+  };
+}
+
+export interface QueryRqFields {
+  readonly messageId: number;
+  readonly affectedSopClassUid: string;
+  readonly priority?: number;
+}
+
+/** PS3.7 §9.3.2.1: an identifier follows. */
+export function cFindRq(f: QueryRqFields): DimseCommand {
+  return { priority: Priority.Medium, ...f, commandField: CommandField.CFindRq, commandDataSetType: DATASET_PRESENT };
+}
+
+/** PS3.7 §9.3.2.2: pending responses carry an identifier, final ones none. */
+export function cFindRsp(rq: Request, status: number, extras: ResponseExtras = {}): DimseCommand {
+  return { ...respondTo(rq), commandDataSetType: isPending(status) ? DATASET_PRESENT : NO_DATASET, ...extras, commandField: CommandField.CFindRsp, status };
+}
+
+/** PS3.7 §9.3.3.1 */
+export function cGetRq(f: QueryRqFields): DimseCommand {
+  return { priority: Priority.Medium, ...f, commandField: CommandField.CGetRq, commandDataSetType: DATASET_PRESENT };
+}
+
+export interface SuboperationCounts {
+  readonly numberOfRemainingSuboperations?: number;
+  readonly numberOfCompletedSuboperations?: number;
+  readonly numberOfFailedSuboperations?: number;
+  readonly numberOfWarningSuboperations?: number;
+}
+
+/** PS3.7 §9.3.3.2; pass a failed-instance identifier via extras.commandDataSetType when one follows. */
+export function cGetRsp(rq: Request, status: number, counts: SuboperationCounts = {}, extras: ResponseExtras = {}): DimseCommand {
+  return { ...respondTo(rq), ...counts, commandDataSetType: NO_DATASET, ...extras, commandField: CommandField.CGetRsp, status };
+}
+
+/** PS3.7 §9.3.4.1 */
+export function cMoveRq(f: QueryRqFields & { readonly moveDestination: string }): DimseCommand {
+  return { priority: Priority.Medium, ...f, commandField: CommandField.CMoveRq, commandDataSetType: DATASET_PRESENT };
+}
+
+/** PS3.7 §9.3.4.2 */
+export function cMoveRsp(rq: Request, status: number, counts: SuboperationCounts = {}, extras: ResponseExtras = {}): DimseCommand {
+  return { ...respondTo(rq), ...counts, commandDataSetType: NO_DATASET, ...extras, commandField: CommandField.CMoveRsp, status };
+}
+
+/** PS3.7 §9.3.2.3 (and §9.3.3.3, §9.3.4.3): cancels the operation with this message id. */
+export function cCancelRq(messageIdBeingRespondedTo: number): DimseCommand {
+  return { commandField: CommandField.CCancelRq, messageIdBeingRespondedTo, commandDataSetType: NO_DATASET };
+}

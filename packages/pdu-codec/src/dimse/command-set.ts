@@ -1,0 +1,202 @@
+import { checkAeTitle, checkAscii, stripUidPadding } from "../binary/text.js";
+import { PduDecodeError, PduEncodeError, PduErrorCode } from "../errors.js";
+import type { CommandFieldCode, DimseCommand } from "../types.js";
+import { CommandField, NO_DATASET } from "../types.js";
+
+/** Value representations used in group 0000 (PS3.7 Annex E, Table E.1-1). */
+type Vr = "UI" | "US" | "AE" | "LO" | "AT";
+
+type FieldKey = Exclude<keyof DimseCommand, "commandField" | "commandDataSetType">;
+
+interface FieldDef {
+  readonly element: number;
+  readonly key: FieldKey | "commandField" | "commandDataSetType";
+  readonly vr: Vr;
+}
+
+/** PS3.7 Table E.1-1, in tag order (the order elements are written). */
+const FIELDS: readonly FieldDef[] = [
+  { element: 0x0002, key: "affectedSopClassUid", vr: "UI" },
+  { element: 0x0003, key: "requestedSopClassUid", vr: "UI" },
+  { element: 0x0100, key: "commandField", vr: "US" },
+  { element: 0x0110, key: "messageId", vr: "US" },
+  { element: 0x0120, key: "messageIdBeingRespondedTo", vr: "US" },
+  { element: 0x0600, key: "moveDestination", vr: "AE" },
+  { element: 0x0700, key: "priority", vr: "US" },
+  { element: 0x0800, key: "commandDataSetType", vr: "US" },
+  { element: 0x0900, key: "status", vr: "US" },
+  { element: 0x0901, key: "offendingElement", vr: "AT" },
+  { element: 0x0902, key: "errorComment", vr: "LO" },
+  { element: 0x0903, key: "errorId", vr: "US" },
+  { element: 0x1000, key: "affectedSopInstanceUid", vr: "UI" },
+  { element: 0x1001, key: "requestedSopInstanceUid", vr: "UI" },
+  { element: 0x1020, key: "numberOfRemainingSuboperations", vr: "US" },
+  { element: 0x1021, key: "numberOfCompletedSuboperations", vr: "US" },
+  { element: 0x1022, key: "numberOfFailedSuboperations", vr: "US" },
+  { element: 0x1023, key: "numberOfWarningSuboperations", vr: "US" },
+  { element: 0x1030, key: "moveOriginatorApplicationEntityTitle", vr: "AE" },
+  { element: 0x1031, key: "moveOriginatorMessageId", vr: "US" },
+];
+const BY_ELEMENT = new Map(FIELDS.map((f) => [f.element, f]));
+
+/** Mandatory fields (M) beyond Command Field and Command Data Set Type, per PS3.7 §9.3 tables. */
+const REQUIRED: Readonly<Record<CommandFieldCode, readonly FieldKey[]>> = {
+  [CommandField.CStoreRq]: ["affectedSopClassUid", "messageId", "priority", "affectedSopInstanceUid"],
+  [CommandField.CStoreRsp]: ["messageIdBeingRespondedTo", "status"],
+  [CommandField.CFindRq]: ["affectedSopClassUid", "messageId", "priority"],
+  [CommandField.CFindRsp]: ["messageIdBeingRespondedTo", "status"],
+  [CommandField.CGetRq]: ["affectedSopClassUid", "messageId", "priority"],
+  [CommandField.CGetRsp]: ["messageIdBeingRespondedTo", "status"],
+  [CommandField.CMoveRq]: ["affectedSopClassUid", "messageId", "priority", "moveDestination"],
+  [CommandField.CMoveRsp]: ["messageIdBeingRespondedTo", "status"],
+  [CommandField.CEchoRq]: ["affectedSopClassUid", "messageId"],
+  [CommandField.CEchoRsp]: ["messageIdBeingRespondedTo", "status"],
+  [CommandField.CCancelRq]: ["messageIdBeingRespondedTo"],
+};
+
+const KNOWN_COMMAND_FIELDS = new Set<number>(Object.values(CommandField));
+
+export function isKnownCommandField(value: number): value is CommandFieldCode {
+  return KNOWN_COMMAND_FIELDS.has(value);
+}
+
+/** PS3.7 §E.1: the mandatory fields `cmd` lacks for its command field (empty when complete). */
+export function missingCommandFields(cmd: DimseCommand): string[] {
+  const required = REQUIRED[cmd.commandField] ?? [];
+  return required.filter((key) => cmd[key] === undefined);
+}
+
+/** `true` when a data set (or identifier) follows the command (PS3.7 §E.1, (0000,0800)). */
+export function hasDataset(cmd: DimseCommand): boolean {
+  return cmd.commandDataSetType !== NO_DATASET;
+}
+
+const ELEMENT_HEADER_LENGTH = 8;
+
+function fail(message: string): never {
+  throw new PduEncodeError(message, PduErrorCode.CommandInvalid);
+}
+
+function encodedValue(def: FieldDef, value: unknown): Buffer {
+  const name = `(0000,${def.element.toString(16).padStart(4, "0")}) ${def.key}`;
+  switch (def.vr) {
+    case "US": {
+      const n = value as number;
+      if (!Number.isInteger(n) || n < 0 || n > 0xffff) fail(`${name} ${n} must be an integer from 0 to 65535`);
+      const b = Buffer.allocUnsafe(2);
+      b.writeUInt16LE(n);
+      return b;
+    }
+    case "AT": {
+      const tags = value as readonly number[];
+      const b = Buffer.allocUnsafe(tags.length * 4);
+      tags.forEach((t, i) => {
+        if (!Number.isInteger(t) || t < 0 || t > 0xffffffff) fail(`${name} ${t} must be a 32-bit tag (group << 16 | element)`);
+        b.writeUInt16LE(t >>> 16, i * 4);
+        b.writeUInt16LE(t & 0xffff, i * 4 + 2);
+      });
+      return b;
+    }
+    default: {
+      const s = value as string;
+      if (def.vr === "UI") checkAscii(s, name, 64);
+      else if (def.vr === "AE") checkAeTitle(s, name);
+      else checkAscii(s, name, 64);
+      // PS3.5 §6.2: UI pads to even length with NUL, text VRs with a space.
+      const padded = s.length % 2 === 0 ? s : s + (def.vr === "UI" ? "\0" : " ");
+      return Buffer.from(padded, "latin1");
+    }
+  }
+}
+
+/**
+ * PS3.7 §6.3.1 + Annex E: the command set in Implicit VR Little Endian, elements in tag order, led by
+ * the computed Command Group Length (0000,0000). Throws PduEncodeError when a mandatory field is missing.
+ */
+export function encodeCommand(cmd: DimseCommand): Buffer {
+  if (!isKnownCommandField(cmd.commandField)) fail(`command field 0x${Number(cmd.commandField).toString(16)} is not a C-service this codec encodes`);
+  const missing = missingCommandFields(cmd);
+  if (missing.length > 0) fail(`command 0x${cmd.commandField.toString(16)} lacks mandatory field(s) ${missing.join(", ")} (PS3.7 §9.3)`);
+  const elements: { element: number; value: Buffer }[] = [];
+  let groupLength = 0;
+  for (const def of FIELDS) {
+    const value = cmd[def.key];
+    if (value === undefined) continue;
+    const encoded = encodedValue(def, value);
+    elements.push({ element: def.element, value: encoded });
+    groupLength += ELEMENT_HEADER_LENGTH + encoded.length;
+  }
+  const out = Buffer.allocUnsafe(ELEMENT_HEADER_LENGTH + 4 + groupLength);
+  let pos = writeElementHeader(out, 0, 0x0000, 4);
+  out.writeUInt32LE(groupLength, pos);
+  pos += 4;
+  for (const { element, value } of elements) {
+    pos = writeElementHeader(out, pos, element, value.length);
+    out.set(value, pos);
+    pos += value.length;
+  }
+  return out;
+}
+
+function writeElementHeader(out: Buffer, pos: number, element: number, length: number): number {
+  out.writeUInt16LE(0x0000, pos);
+  out.writeUInt16LE(element, pos + 2);
+  out.writeUInt32LE(length, pos + 4);
+  return pos + ELEMENT_HEADER_LENGTH;
+}
+
+function decodeFail(message: string, offset: number): never {
+  throw new PduDecodeError(PduErrorCode.CommandMalformed, `command set: ${message} (at byte ${offset})`, offset);
+}
+
+function trimText(s: string): string {
+  return s.replace(/^ +| +$/g, "");
+}
+
+/**
+ * Decodes a whole command set (the reassembled command PDVs). Unknown group-0000 elements are skipped;
+ * an element of another group, a truncated value or a wrongly sized US value is a PduDecodeError with code
+ * ERR_DICOM_COMMAND_MALFORMED. The command field is kept as sent; see isKnownCommandField.
+ */
+export function decodeCommand(bytes: Uint8Array): DimseCommand {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const fields: Record<string, unknown> = {};
+  let pos = 0;
+  while (pos < bytes.length) {
+    if (bytes.length - pos < ELEMENT_HEADER_LENGTH) decodeFail(`${bytes.length - pos} trailing bytes are too few for an element header`, pos);
+    const group = view.getUint16(pos, true);
+    const element = view.getUint16(pos + 2, true);
+    const length = view.getUint32(pos + 4, true);
+    const tag = `(${group.toString(16).padStart(4, "0")},${element.toString(16).padStart(4, "0")})`;
+    if (group !== 0x0000) decodeFail(`element ${tag} is outside group 0000; a command set holds only group 0000 (PS3.7 §6.3.1)`, pos);
+    const start = pos + ELEMENT_HEADER_LENGTH;
+    if (length > bytes.length - start) decodeFail(`element ${tag} announces ${length} bytes but only ${bytes.length - start} remain`, pos);
+    const def = BY_ELEMENT.get(element);
+    if (def !== undefined) fields[def.key] = readValue(def, bytes, view, start, length, tag, pos);
+    pos = start + length;
+  }
+  const commandField = fields["commandField"];
+  const commandDataSetType = fields["commandDataSetType"];
+  if (commandField === undefined) decodeFail("no Command Field (0000,0100)", 0);
+  if (commandDataSetType === undefined) decodeFail("no Command Data Set Type (0000,0800)", 0);
+  return fields as unknown as DimseCommand;
+}
+
+function readValue(def: FieldDef, bytes: Uint8Array, view: DataView, start: number, length: number, tag: string, pos: number): unknown {
+  switch (def.vr) {
+    case "US":
+      if (length !== 2) decodeFail(`${tag} ${def.key} (US) must be 2 bytes, it is ${length}`, pos);
+      return view.getUint16(start, true);
+    case "AT": {
+      if (length % 4 !== 0) decodeFail(`${tag} ${def.key} (AT) length ${length} is not a multiple of 4`, pos);
+      const tags: number[] = [];
+      for (let i = start; i < start + length; i += 4) tags.push(((view.getUint16(i, true) << 16) | view.getUint16(i + 2, true)) >>> 0);
+      return tags;
+    }
+    default: {
+      let s = "";
+      for (let i = start; i < start + length; i++) s += String.fromCharCode(bytes[i]!);
+      return def.vr === "UI" ? stripUidPadding(s) : trimText(s);
+    }
+  }
+}
