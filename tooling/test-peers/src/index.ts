@@ -2,3 +2,4 @@ export { freePort } from "./ports.js";
 export { startProcess, runProcess, stopAll, type TrackedProcess, type RunResult, type StartOptions } from "./process.js";
 export { dcmtkEnv, requireTool } from "./dcmtk.js";
 export { tempDir } from "./temp.js";
+export * from "./dicom-files.js";
