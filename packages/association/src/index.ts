@@ -1,1 +1,1 @@
-export {};
+export * from "./fsm/index.js";
