@@ -83,6 +83,8 @@ export class PduFramer {
         continue;
       }
       const n = Math.min(PDU_HEADER_LENGTH - this.#headerFill, chunk.length - off);
+      // A stream that is not DICOM is refused on its first byte, without waiting for the rest of a header.
+      if (this.#headerFill === 0) this.#checkType(chunk[off]!);
       chunk.copy(this.#header, this.#headerFill, off, off + n);
       this.#headerFill += n;
       off += n;
@@ -110,12 +112,16 @@ export class PduFramer {
     this.#pendingFill = 0;
   }
 
-  /** Validates the header at bytes[off..off+6] and returns its PDU-length. */
-  #bodyLength(bytes: Uint8Array, off: number): number {
-    const type = bytes[off]!;
+  #checkType(type: number): void {
     if (!isKnownPduType(type)) {
       throw new PduDecodeError(PduErrorCode.UnknownType, `${pduTypeName(type)} at stream byte ${this.#streamOffset}; the peer is not speaking DICOM PS3.8`, this.#streamOffset);
     }
+  }
+
+  /** Validates the header at bytes[off..off+6] and returns its PDU-length. */
+  #bodyLength(bytes: Uint8Array, off: number): number {
+    const type = bytes[off]!;
+    this.#checkType(type);
     const length = bytes[off + 2]! * 0x1000000 + ((bytes[off + 3]! << 16) | (bytes[off + 4]! << 8) | bytes[off + 5]!);
     const allowed = type === PduType.PDataTf ? this.#maxPDataLength : this.#maxOtherLength;
     // PS3.8 D.1: the limit bounds the variable field, so a PDU of limit + 6 bytes is allowed.

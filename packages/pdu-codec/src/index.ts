@@ -30,3 +30,11 @@ export {
   type QueryRqFields,
   type SuboperationCounts,
 } from "./dimse/builders.js";
+export {
+  fragmentMessage,
+  fragmentToBuffers,
+  maxPdvDataLength,
+  UNLIMITED_PEER_PDU_LENGTH,
+  type FragmentOptions,
+  type PDataTfFragment,
+} from "./fragmenter.js";
