@@ -1,0 +1,565 @@
+/**
+ * Validation of the merged configuration object with zod, and its normalisation into NodeConfig.
+ * Defaults and ranges are Orthanc's [src `OrthancConfiguration.cpp`, `main.cpp`,
+ * `RemoteModalityParameters.cpp`]; dicomtls' own keys are marked as such.
+ */
+
+import { statSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { z } from "zod";
+import { ConfigIssueKind } from "./errors.js";
+import type { JsonObject, JsonPath, JsonValue } from "./json-text.js";
+import { closest, ORTHANC_KEYS_NOT_USED } from "./known-keys.js";
+import { DicomTlsProfile, ModalityManufacturer, TransferSyntaxGroup } from "./node-config.js";
+import type { ModalityConfig, NodeConfig } from "./node-config.js";
+
+/** An issue before it is placed in a file: the loader adds the location. */
+export interface RawIssue {
+  readonly kind: ConfigIssueKind;
+  readonly path: JsonPath;
+  readonly message: string;
+}
+
+/** Orthanc's defaults (and ours for the dicomtls keys), by Orthanc key name. */
+export const DEFAULTS = {
+  DicomServerEnabled: true,
+  DicomAet: "ORTHANC",
+  DicomPort: 4242,
+  DicomPlainPort: false,
+  DicomCheckCalledAet: false,
+  StrictAetComparison: false,
+  DicomCheckModalityHost: false,
+  DicomAlwaysAllowEcho: true,
+  DicomAlwaysAllowStore: true,
+  DicomAlwaysAllowFind: false,
+  DicomAlwaysAllowFindWorklist: false,
+  DicomAlwaysAllowGet: false,
+  DicomAlwaysAllowMove: false,
+  DicomScpTimeout: 30,
+  DicomScuTimeout: 10,
+  DicomAssociationCloseDelay: 5,
+  MaximumPduLength: 16384,
+  DicomThreadsCount: 4,
+  DicomModalitiesInDatabase: false,
+  DicomEchoChecksFind: false,
+  DicomScuPreferredTransferSyntax: "1.2.840.10008.1.2.1",
+  AcceptedTransferSyntaxes: ["1.2.840.10008.1.*"],
+  UnknownSopClassAccepted: false,
+  DeidentifyLogs: true,
+  DeidentifyLogsDicomVersion: "2023b",
+  LimitFindResults: 0,
+  LimitFindInstances: 0,
+  StorageDirectory: "OrthancStorage",
+  OverwriteInstances: false,
+  DicomTlsEnabled: false,
+  DicomTlsRemoteCertificateRequired: true,
+  DicomTlsMinimumProtocolVersion: 0,
+  DicomTlsCiphersAccepted: [] as string[],
+  DicomTlsProfile: DicomTlsProfile.Bcp195Rfc8996,
+  DicomTlsCheckModalityCertificate: false,
+  DicomTlsHandshakeTimeout: 10,
+} as const;
+
+/** Keys whose string value is a path, resolved against the folder of the file that holds them. */
+const PATH_KEYS = ["DicomTlsCertificate", "DicomTlsPrivateKey", "DicomTlsTrustedCertificates", "StorageDirectory"] as const;
+
+// ---- zod building blocks: each carries the "expected ..." text a person reads ----
+
+const expected = (text: string) => ({ error: () => text });
+
+const bool = () => z.boolean(expected("expected true or false"));
+
+function int(min: number, max?: number) {
+  const text = max === undefined ? `expected an integer >= ${min}` : `expected an integer ${min}-${max}`;
+  const base = z.number(expected(text)).int(expected(text)).min(min, expected(text));
+  return max === undefined ? base : base.max(max, expected(text));
+}
+
+const AET_TEXT = "expected an AE title (1-16 characters, no backslash or control characters)";
+/** PS3.5 AE VR: at most 16 characters, no backslash, no control characters, not only spaces. */
+const aeTitle = () =>
+  z
+    .string(expected(AET_TEXT))
+    .max(16, expected(AET_TEXT))
+    .refine((s) => s.trim() !== "" && !/[\\\u0000-\u001f\u007f]/.test(s), expected(AET_TEXT));
+
+const pathString = () => z.string(expected("expected a file path")).min(1, expected("expected a file path"));
+
+const UID_TEXT = "expected a DICOM UID such as 1.2.840.10008.1.2.1";
+const uid = () => z.string(expected(UID_TEXT)).max(64, expected(UID_TEXT)).regex(/^[0-9]+(\.[0-9]+)+$/, expected(UID_TEXT));
+
+const TS_TEXT = "expected a transfer syntax UID pattern (wildcards * and ?) or an array of them";
+const tsPattern = () => z.string(expected(TS_TEXT)).regex(/^[0-9.*?]+$/, expected(TS_TEXT));
+
+const PROFILE_VALUES = Object.values(DicomTlsProfile);
+
+const TopLevel = z.object({
+  DicomServerEnabled: bool().optional(),
+  DicomAet: aeTitle().optional(),
+  DicomPort: int(1, 65535).optional(),
+  DicomPlainPort: z.union([int(1, 65535), z.literal(false)], expected("expected an integer 1-65535, or false (off)")).optional(),
+  DicomCheckCalledAet: bool().optional(),
+  StrictAetComparison: bool().optional(),
+  DicomCheckModalityHost: bool().optional(),
+  DicomAlwaysAllowEcho: bool().optional(),
+  DicomAlwaysAllowStore: bool().optional(),
+  DicomAlwaysAllowFind: bool().optional(),
+  DicomAlwaysAllowFindWorklist: bool().optional(),
+  DicomAlwaysAllowGet: bool().optional(),
+  DicomAlwaysAllowMove: bool().optional(),
+  DicomScpTimeout: int(0).optional(),
+  DicomScuTimeout: int(0).optional(),
+  DicomAssociationCloseDelay: int(0).optional(),
+  // Orthanc refuses values outside [4096, 131072] [src `main.cpp` KEY_MAXIMUM_PDU_LENGTH].
+  MaximumPduLength: int(4096, 131072).optional(),
+  DicomThreadsCount: int(1).optional(),
+  DicomModalitiesInDatabase: bool().optional(),
+  DicomEchoChecksFind: bool().optional(),
+  DicomScuPreferredTransferSyntax: uid().optional(),
+  AcceptedTransferSyntaxes: z.union([tsPattern(), z.array(tsPattern())], expected(TS_TEXT)).optional(),
+  DeflatedTransferSyntaxAccepted: bool().optional(),
+  JpegTransferSyntaxAccepted: bool().optional(),
+  Jpeg2000TransferSyntaxAccepted: bool().optional(),
+  JpegLosslessTransferSyntaxAccepted: bool().optional(),
+  JpipTransferSyntaxAccepted: bool().optional(),
+  Mpeg2TransferSyntaxAccepted: bool().optional(),
+  Mpeg4TransferSyntaxAccepted: bool().optional(),
+  RleTransferSyntaxAccepted: bool().optional(),
+  H265TransferSyntaxAccepted: bool().optional(),
+  UnknownSopClassAccepted: bool().optional(),
+  DeidentifyLogs: bool().optional(),
+  DeidentifyLogsDicomVersion: z.string(expected('expected a DICOM edition such as "2023b"')).regex(/^\d{4}[a-e]$/, expected('expected a DICOM edition such as "2023b"')).optional(),
+  LimitFindResults: int(0).optional(),
+  LimitFindInstances: int(0).optional(),
+  StorageDirectory: pathString().optional(),
+  OverwriteInstances: bool().optional(),
+  DicomTlsEnabled: bool().optional(),
+  DicomTlsCertificate: pathString().optional(),
+  DicomTlsPrivateKey: pathString().optional(),
+  DicomTlsTrustedCertificates: pathString().optional(),
+  DicomTlsPrivateKeyPassword: z.string(expected("expected a string (the private key's password)")).optional(),
+  DicomTlsRemoteCertificateRequired: bool().optional(),
+  DicomTlsMinimumProtocolVersion: int(0, 5).optional(),
+  DicomTlsCiphersAccepted: z
+    .array(z.string(expected("expected an OpenSSL cipher name")).min(1, expected("expected an OpenSSL cipher name")), expected("expected an array of OpenSSL cipher names"))
+    .optional(),
+  DicomTlsProfile: z.enum(PROFILE_VALUES, expected(`expected one of ${PROFILE_VALUES.map((p) => `"${p}"`).join(", ")}`)).optional(),
+  DicomTlsCheckModalityCertificate: bool().optional(),
+  DicomTlsHandshakeTimeout: z
+    .number(expected("expected a number of seconds > 0 and <= 3600"))
+    .positive(expected("expected a number of seconds > 0 and <= 3600"))
+    .max(3600, expected("expected a number of seconds > 0 and <= 3600"))
+    .optional(),
+});
+
+/** Every key dicomtls reads, including DicomModalities (validated separately, entry by entry). */
+export const DICOMTLS_KEYS: ReadonlySet<string> = new Set([...Object.keys(TopLevel.shape), "DicomModalities"]);
+
+// ---- modalities ----
+
+const PORT_TEXT = "expected an integer 1-65534 (a number or a numeric string)";
+/** Orthanc's ReadPortNumber: an int or a string lexical_cast to int, then [1..65534]. */
+const modalityPort = () =>
+  z.unknown().transform((v, ctx) => {
+    let n: number | undefined;
+    if (typeof v === "number" && Number.isInteger(v)) n = v;
+    else if (typeof v === "string" && /^[+-]?[0-9]+$/.test(v)) n = Number(v);
+    if (n === undefined || n < 1 || n > 65534) {
+      ctx.addIssue({ code: "custom", message: PORT_TEXT });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+/** Names Orthanc still accepts and maps to a current one, with a warning [Orthanc `StringToModalityManufacturer`]. */
+const LEGACY_MANUFACTURERS: Readonly<Record<string, ModalityManufacturer>> = {
+  AgfaImpax: ModalityManufacturer.GenericNoWildcardInDates,
+  SyngoVia: ModalityManufacturer.GenericNoWildcardInDates,
+  EFilm2: ModalityManufacturer.Generic,
+  MedInria: ModalityManufacturer.Generic,
+  ClearCanvas: ModalityManufacturer.Generic,
+  Dcm4Chee: ModalityManufacturer.Generic,
+  StoreScp: ModalityManufacturer.Generic,
+};
+const MANUFACTURER_TEXT = `expected one of ${Object.values(ModalityManufacturer).map((m) => `"${m}"`).join(", ")} (case-sensitive)`;
+const manufacturer = () =>
+  z.string(expected(MANUFACTURER_TEXT)).refine((s) => s in ModalityManufacturer || s in LEGACY_MANUFACTURERS, expected(MANUFACTURER_TEXT));
+
+const HOST_TEXT = "expected a host name or IP address";
+const host = () => z.string(expected(HOST_TEXT)).min(1, expected(HOST_TEXT));
+
+const ModalityObject = z.object({
+  AET: aeTitle(),
+  Host: host(),
+  Port: modalityPort(),
+  Manufacturer: manufacturer().optional(),
+  AllowEcho: bool().optional(),
+  AllowStore: bool().optional(),
+  AllowFind: bool().optional(),
+  AllowFindWorklist: bool().optional(),
+  AllowGet: bool().optional(),
+  AllowMove: bool().optional(),
+  AllowNAction: bool().optional(),
+  AllowEventReport: bool().optional(),
+  AllowStorageCommitment: bool().optional(),
+  AllowTranscoding: bool().optional(),
+  UseDicomTls: bool().optional(),
+  // "" means "not set" in Orthanc's own serialisation of a modality.
+  LocalAet: z.union([z.literal(""), aeTitle()], expected(AET_TEXT)).optional(),
+  Timeout: int(0).optional(),
+  // dicomtls extensions
+  TlsCertificate: pathString().optional(),
+  TlsServerName: z.union([z.string().min(1), z.literal(false)], expected("expected a host name, or false (do not check the name)")).optional(),
+});
+const MODALITY_FIELDS = Object.keys(ModalityObject.shape);
+
+const ModalityArray = z.tuple([aeTitle(), host(), modalityPort()], manufacturer().optional());
+
+// ---- helpers ----
+
+function valueAt(root: JsonValue | undefined, path: JsonPath): JsonValue | undefined {
+  let v: JsonValue | undefined = root;
+  for (const p of path) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = Array.isArray(v) ? (typeof p === "number" ? v[p] : undefined) : (v as JsonObject)[String(p)];
+  }
+  return v;
+}
+
+/** How a found value is shown in a message: short, and never a secret. */
+export function describeValue(v: JsonValue | undefined): string {
+  if (v === undefined) return "nothing";
+  if (v === null) return "null";
+  if (Array.isArray(v)) return v.length === 0 ? "an empty array" : `an array of ${v.length}`;
+  if (typeof v === "object") return "an object";
+  if (typeof v === "string") return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
+  return String(v);
+}
+
+function fromZod(error: z.ZodError, root: JsonValue, prefix: JsonPath): RawIssue[] {
+  return error.issues.map((iss) => {
+    const path = [...prefix, ...iss.path.map((p) => (typeof p === "number" ? p : String(p)))];
+    const found = valueAt(root, iss.path.map((p) => (typeof p === "number" ? p : String(p))));
+    if (found === undefined) {
+      return { kind: ConfigIssueKind.MissingValue, path, message: `missing; ${iss.message}` };
+    }
+    const secret = path[path.length - 1] === "DicomTlsPrivateKeyPassword";
+    return { kind: ConfigIssueKind.InvalidValue, path, message: `${iss.message}, got ${secret ? "a non-string value" : describeValue(found)}` };
+  });
+}
+
+export interface ValidateOptions {
+  /** The folder a relative path under this top-level key resolves against. */
+  readonly baseDir: (topLevelKey: string) => string;
+  /** Whether a regular file exists at this absolute path; injectable for tests. */
+  readonly isFile?: (path: string) => boolean;
+}
+
+export interface Validated {
+  readonly config: NodeConfig | undefined;
+  readonly errors: readonly RawIssue[];
+  readonly warnings: readonly RawIssue[];
+  /** Orthanc keys recognised as belonging to features dicomtls does not have. */
+  readonly ignoredKeys: readonly string[];
+}
+
+const defaultIsFile = (p: string): boolean => {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+};
+
+const absolute = (dir: string, p: string): string => (isAbsolute(p) ? p : resolve(dir, p));
+
+// ---- the validation itself ----
+
+export function validateConfig(root: JsonObject, options: ValidateOptions): Validated {
+  const errors: RawIssue[] = [];
+  const warnings: RawIssue[] = [];
+  const ignoredKeys: string[] = [];
+  const isFile = options.isFile ?? defaultIsFile;
+
+  // 1. Classify top-level keys: ours, Orthanc's other features, typo, unknown.
+  const candidates = [...DICOMTLS_KEYS, ...ORTHANC_KEYS_NOT_USED];
+  for (const key of Object.keys(root)) {
+    if (DICOMTLS_KEYS.has(key)) continue;
+    if (ORTHANC_KEYS_NOT_USED.has(key)) {
+      ignoredKeys.push(key);
+      continue;
+    }
+    const suggestion = closest(key, candidates);
+    if (suggestion !== undefined) {
+      warnings.push({ kind: ConfigIssueKind.LikelyTypo, path: [key], message: `unknown key, probably a typo for "${suggestion}" (ignored)` });
+    } else {
+      warnings.push({ kind: ConfigIssueKind.UnknownKey, path: [key], message: "unknown key (neither a dicomtls nor an Orthanc option; ignored)" });
+    }
+  }
+
+  // 2. Scalar options.
+  // Key by key, so that a bad value falls back to its default and the cross-checks still run:
+  // one run reports every problem.
+  const o: Partial<z.infer<typeof TopLevel>> = {};
+  const shape: Record<string, z.ZodType> = TopLevel.shape;
+  for (const [key, schema] of Object.entries(shape)) {
+    if (root[key] === undefined) continue;
+    const r = schema.safeParse(root[key]);
+    if (r.success) (o as Record<string, unknown>)[key] = r.data;
+    else errors.push(...fromZod(r.error, root[key], [key]));
+  }
+
+  // 3. Modalities, entry by entry so every bad entry is reported.
+  const dicomAet = o.DicomAet ?? DEFAULTS.DicomAet;
+  const dicomScuTimeout = o.DicomScuTimeout ?? DEFAULTS.DicomScuTimeout;
+  const modalities: ModalityConfig[] = [];
+  const rawModalities = root["DicomModalities"];
+  if (rawModalities !== undefined) {
+    if (rawModalities === null || typeof rawModalities !== "object" || Array.isArray(rawModalities)) {
+      errors.push({
+        kind: ConfigIssueKind.InvalidValue,
+        path: ["DicomModalities"],
+        message: `expected an object mapping modality names to their parameters, got ${describeValue(rawModalities)}`,
+      });
+    } else {
+      const baseDir = options.baseDir("DicomModalities");
+      for (const [name, entry] of Object.entries(rawModalities)) {
+        const m = validateModality(name, entry, { dicomAet, dicomScuTimeout, baseDir }, errors, warnings);
+        if (m !== undefined) modalities.push(m);
+      }
+    }
+  }
+  // Orthanc keeps modalities in a std::map: byte order of the names, and lookups take the first match.
+  modalities.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+  // 4. Paths, resolved against the file that holds them.
+  const pathOf = (key: (typeof PATH_KEYS)[number]): string | null => {
+    const v = o[key];
+    return v === undefined ? null : absolute(options.baseDir(key), v);
+  };
+
+  const groups = Object.fromEntries(Object.values(TransferSyntaxGroup).map((k) => [k, o[k] ?? null])) as Record<TransferSyntaxGroup, boolean | null>;
+  const accepted = o.AcceptedTransferSyntaxes ?? DEFAULTS.AcceptedTransferSyntaxes;
+
+  const config: NodeConfig = {
+    dicomServerEnabled: o.DicomServerEnabled ?? DEFAULTS.DicomServerEnabled,
+    dicomAet,
+    dicomPort: o.DicomPort ?? DEFAULTS.DicomPort,
+    dicomPlainPort: o.DicomPlainPort === undefined || o.DicomPlainPort === false ? null : o.DicomPlainPort,
+    dicomCheckCalledAet: o.DicomCheckCalledAet ?? DEFAULTS.DicomCheckCalledAet,
+    strictAetComparison: o.StrictAetComparison ?? DEFAULTS.StrictAetComparison,
+    dicomCheckModalityHost: o.DicomCheckModalityHost ?? DEFAULTS.DicomCheckModalityHost,
+    dicomAlwaysAllowEcho: o.DicomAlwaysAllowEcho ?? DEFAULTS.DicomAlwaysAllowEcho,
+    dicomAlwaysAllowStore: o.DicomAlwaysAllowStore ?? DEFAULTS.DicomAlwaysAllowStore,
+    dicomAlwaysAllowFind: o.DicomAlwaysAllowFind ?? DEFAULTS.DicomAlwaysAllowFind,
+    dicomAlwaysAllowFindWorklist: o.DicomAlwaysAllowFindWorklist ?? DEFAULTS.DicomAlwaysAllowFindWorklist,
+    dicomAlwaysAllowGet: o.DicomAlwaysAllowGet ?? DEFAULTS.DicomAlwaysAllowGet,
+    dicomAlwaysAllowMove: o.DicomAlwaysAllowMove ?? DEFAULTS.DicomAlwaysAllowMove,
+    dicomScpTimeout: o.DicomScpTimeout ?? DEFAULTS.DicomScpTimeout,
+    dicomScuTimeout,
+    dicomAssociationCloseDelay: o.DicomAssociationCloseDelay ?? DEFAULTS.DicomAssociationCloseDelay,
+    maximumPduLength: o.MaximumPduLength ?? DEFAULTS.MaximumPduLength,
+    dicomThreadsCount: o.DicomThreadsCount ?? DEFAULTS.DicomThreadsCount,
+    dicomModalitiesInDatabase: o.DicomModalitiesInDatabase ?? DEFAULTS.DicomModalitiesInDatabase,
+    dicomEchoChecksFind: o.DicomEchoChecksFind ?? DEFAULTS.DicomEchoChecksFind,
+    dicomScuPreferredTransferSyntax: o.DicomScuPreferredTransferSyntax ?? DEFAULTS.DicomScuPreferredTransferSyntax,
+    acceptedTransferSyntaxes: typeof accepted === "string" ? [accepted] : [...accepted],
+    transferSyntaxGroups: groups,
+    unknownSopClassAccepted: o.UnknownSopClassAccepted ?? DEFAULTS.UnknownSopClassAccepted,
+    deidentifyLogs: o.DeidentifyLogs ?? DEFAULTS.DeidentifyLogs,
+    deidentifyLogsDicomVersion: o.DeidentifyLogsDicomVersion ?? DEFAULTS.DeidentifyLogsDicomVersion,
+    limitFindResults: o.LimitFindResults ?? DEFAULTS.LimitFindResults,
+    limitFindInstances: o.LimitFindInstances ?? DEFAULTS.LimitFindInstances,
+    storageDirectory: absolute(options.baseDir("StorageDirectory"), o.StorageDirectory ?? DEFAULTS.StorageDirectory),
+    overwriteInstances: o.OverwriteInstances ?? DEFAULTS.OverwriteInstances,
+    dicomTlsEnabled: o.DicomTlsEnabled ?? DEFAULTS.DicomTlsEnabled,
+    dicomTlsCertificate: pathOf("DicomTlsCertificate"),
+    dicomTlsPrivateKey: pathOf("DicomTlsPrivateKey"),
+    dicomTlsTrustedCertificates: pathOf("DicomTlsTrustedCertificates"),
+    dicomTlsPrivateKeyPassword: o.DicomTlsPrivateKeyPassword ?? null,
+    dicomTlsRemoteCertificateRequired: o.DicomTlsRemoteCertificateRequired ?? DEFAULTS.DicomTlsRemoteCertificateRequired,
+    dicomTlsMinimumProtocolVersion: (o.DicomTlsMinimumProtocolVersion ?? DEFAULTS.DicomTlsMinimumProtocolVersion) as NodeConfig["dicomTlsMinimumProtocolVersion"],
+    dicomTlsCiphersAccepted: o.DicomTlsCiphersAccepted ?? [],
+    dicomTlsProfile: o.DicomTlsProfile ?? DEFAULTS.DicomTlsProfile,
+    dicomTlsCheckModalityCertificate: o.DicomTlsCheckModalityCertificate ?? DEFAULTS.DicomTlsCheckModalityCertificate,
+    dicomTlsHandshakeTimeout: o.DicomTlsHandshakeTimeout ?? DEFAULTS.DicomTlsHandshakeTimeout,
+    dicomModalities: modalities,
+  };
+
+  checkConsistency(config, errors, warnings, isFile);
+  return { config: errors.length === 0 ? config : undefined, errors, warnings, ignoredKeys };
+}
+
+function validateModality(
+  name: string,
+  entry: JsonValue,
+  globals: { dicomAet: string; dicomScuTimeout: number; baseDir: string },
+  errors: RawIssue[],
+  warnings: RawIssue[],
+): ModalityConfig | undefined {
+  const at: JsonPath = ["DicomModalities", name];
+  const before = errors.length;
+  // Orthanc's CheckAlphanumeric on the symbolic name.
+  if (!/^[A-Za-z0-9_-]+$/.test(name)) {
+    errors.push({
+      kind: ConfigIssueKind.BadModalityName,
+      path: at,
+      message: `modality name ${JSON.stringify(name)} may only contain letters, digits, '-' and '_'`,
+    });
+  }
+
+  let aet: string, hostName: string, port: number, maker: string | undefined;
+  let fields: z.infer<typeof ModalityObject> | undefined;
+  if (Array.isArray(entry)) {
+    if (entry.length !== 3 && entry.length !== 4) {
+      errors.push({
+        kind: ConfigIssueKind.InvalidValue,
+        path: at,
+        message: `expected [AET, Host, Port] or [AET, Host, Port, Manufacturer], got an array of ${entry.length}`,
+      });
+      return undefined;
+    }
+    const r = ModalityArray.safeParse(entry);
+    if (!r.success) {
+      errors.push(...fromZod(r.error, entry, at));
+      return undefined;
+    }
+    [aet, hostName, port] = r.data;
+    maker = r.data[3];
+  } else if (entry !== null && typeof entry === "object") {
+    for (const field of Object.keys(entry)) {
+      if (MODALITY_FIELDS.includes(field)) continue;
+      const suggestion = closest(field, MODALITY_FIELDS);
+      errors.push({
+        kind: ConfigIssueKind.UnknownModalityField,
+        path: [...at, field],
+        message: `unknown modality field${suggestion === undefined ? "" : `; did you mean "${suggestion}"?`} (known: ${MODALITY_FIELDS.join(", ")})`,
+      });
+    }
+    const r = ModalityObject.safeParse(entry);
+    if (!r.success) {
+      errors.push(...fromZod(r.error, entry, at));
+      return undefined;
+    }
+    fields = r.data;
+    aet = fields.AET;
+    hostName = fields.Host;
+    port = fields.Port;
+    maker = fields.Manufacturer;
+  } else {
+    errors.push({
+      kind: ConfigIssueKind.InvalidValue,
+      path: at,
+      message: `expected an object {"AET", "Host", "Port", ...} or an array [AET, Host, Port(, Manufacturer)], got ${describeValue(entry)}`,
+    });
+    return undefined;
+  }
+  if (errors.length > before) return undefined;
+
+  let manufacturerValue: ModalityManufacturer = ModalityManufacturer.Generic;
+  if (maker !== undefined) {
+    const legacy = LEGACY_MANUFACTURERS[maker];
+    if (legacy !== undefined) {
+      manufacturerValue = legacy;
+      warnings.push({
+        kind: ConfigIssueKind.Obsolete,
+        path: [...at, Array.isArray(entry) ? 3 : "Manufacturer"],
+        message: `manufacturer "${maker}" is obsolete; treated as "${legacy}" (as Orthanc does)`,
+      });
+    } else {
+      manufacturerValue = maker as ModalityManufacturer;
+    }
+  }
+
+  const f = fields;
+  const commitment = f?.AllowStorageCommitment;
+  return {
+    name,
+    aet,
+    host: hostName,
+    port,
+    manufacturer: manufacturerValue,
+    allowEcho: f?.AllowEcho ?? true,
+    allowStore: f?.AllowStore ?? true,
+    allowFind: f?.AllowFind ?? true,
+    allowFindWorklist: f?.AllowFindWorklist ?? true,
+    allowGet: f?.AllowGet ?? true,
+    allowMove: f?.AllowMove ?? true,
+    // Orthanc applies AllowStorageCommitment after the two flags it aliases, so it wins.
+    allowNAction: commitment ?? f?.AllowNAction ?? true,
+    allowEventReport: commitment ?? f?.AllowEventReport ?? true,
+    allowTranscoding: f?.AllowTranscoding ?? true,
+    useDicomTls: f?.UseDicomTls ?? false,
+    localAet: f?.LocalAet === undefined || f.LocalAet === "" ? globals.dicomAet : f.LocalAet,
+    // Orthanc: a Timeout of 0 means "use DicomScuTimeout".
+    timeout: f?.Timeout === undefined || f.Timeout === 0 ? globals.dicomScuTimeout : f.Timeout,
+    tlsCertificate: f?.TlsCertificate === undefined ? null : absolute(globals.baseDir, f.TlsCertificate),
+    tlsServerName: f?.TlsServerName ?? null,
+  };
+}
+
+function checkConsistency(c: NodeConfig, errors: RawIssue[], warnings: RawIssue[], isFile: (p: string) => boolean): void {
+  if (c.dicomTlsCiphersAccepted.length > 0 && c.dicomTlsMinimumProtocolVersion === 0) {
+    // Orthanc refuses to start here too: "The cipher suites can not be specified when using the default BCP profile".
+    errors.push({
+      kind: ConfigIssueKind.Inconsistent,
+      path: ["DicomTlsCiphersAccepted"],
+      message:
+        "cipher suites cannot be set while DicomTlsMinimumProtocolVersion is 0 (the profile chooses them); " +
+        "set DicomTlsMinimumProtocolVersion to 4 (TLS 1.2+) or 5 (TLS 1.3), or remove DicomTlsCiphersAccepted",
+    });
+  }
+
+  const scuTls = c.dicomModalities.filter((m) => m.useDicomTls).map((m) => m.name);
+  const tlsUsed = c.dicomTlsEnabled || scuTls.length > 0;
+  if (tlsUsed) {
+    const why = c.dicomTlsEnabled ? "DicomTlsEnabled is true" : `modality ${scuTls.join(", ")} has UseDicomTls true`;
+    const needed: [string, string | null][] = [
+      ["DicomTlsCertificate", c.dicomTlsCertificate],
+      ["DicomTlsPrivateKey", c.dicomTlsPrivateKey],
+    ];
+    if (c.dicomTlsRemoteCertificateRequired) needed.push(["DicomTlsTrustedCertificates", c.dicomTlsTrustedCertificates]);
+    for (const [key, file] of needed) {
+      if (file === null) {
+        const extra = key === "DicomTlsTrustedCertificates" ? " and DicomTlsRemoteCertificateRequired is true" : "";
+        errors.push({ kind: ConfigIssueKind.MissingValue, path: [key], message: `missing; required because ${why}${extra}` });
+      } else if (!isFile(file)) {
+        errors.push({ kind: ConfigIssueKind.MissingFile, path: [key], message: `file not found (or not a regular file): ${file}` });
+      }
+    }
+    if (!c.dicomTlsRemoteCertificateRequired && c.dicomTlsTrustedCertificates !== null && !isFile(c.dicomTlsTrustedCertificates)) {
+      errors.push({ kind: ConfigIssueKind.MissingFile, path: ["DicomTlsTrustedCertificates"], message: `file not found (or not a regular file): ${c.dicomTlsTrustedCertificates}` });
+    }
+  }
+  for (const m of c.dicomModalities) {
+    if (m.tlsCertificate !== null && !isFile(m.tlsCertificate)) {
+      errors.push({
+        kind: ConfigIssueKind.MissingFile,
+        path: ["DicomModalities", m.name, "TlsCertificate"],
+        message: `file not found (or not a regular file): ${m.tlsCertificate}`,
+      });
+    }
+    if (c.dicomTlsEnabled && c.dicomTlsCheckModalityCertificate && m.tlsCertificate === null) {
+      warnings.push({
+        kind: ConfigIssueKind.Inconsistent,
+        path: ["DicomModalities", m.name],
+        message: "no TlsCertificate: with DicomTlsCheckModalityCertificate on, no peer can ever associate with this modality's AE title over TLS",
+      });
+    }
+  }
+
+  if (c.dicomPlainPort !== null) {
+    if (c.dicomPlainPort === c.dicomPort) {
+      errors.push({ kind: ConfigIssueKind.Inconsistent, path: ["DicomPlainPort"], message: `must differ from DicomPort (${c.dicomPort})` });
+    } else if (!c.dicomTlsEnabled) {
+      warnings.push({ kind: ConfigIssueKind.Inconsistent, path: ["DicomPlainPort"], message: "DicomTlsEnabled is false, so DicomPort is plain already: two plain listeners" });
+    }
+  }
+  if (c.dicomModalitiesInDatabase) {
+    warnings.push({
+      kind: ConfigIssueKind.Unsupported,
+      path: ["DicomModalitiesInDatabase"],
+      message: "dicomtls has no modality database: modalities are read from DicomModalities in the configuration only",
+    });
+  }
+}
