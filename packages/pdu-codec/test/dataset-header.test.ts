@@ -1,0 +1,157 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { DatasetError, DatasetTransferSyntax, parseDatasetHeader } from "../src/dataset/index.js";
+// pdu-codec has no devDependency on @dicomtls/test-peers yet; the generator is reached by path until it has one.
+import { makeDataset, pixelDataLength, resolveSpec, SyntheticPreset, type SyntheticDatasetSpec } from "../../../tooling/test-peers/src/dicom-files.js";
+
+const syntaxes = Object.entries(DatasetTransferSyntax);
+
+function expectUnparsable(fn: () => unknown, needMoreBytes?: boolean): DatasetError {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof DatasetError, `expected a DatasetError, got ${String(err)}`);
+    assert.equal(err.code, "ERR_DICOM_DATASET_UNPARSABLE");
+    if (needMoreBytes !== undefined) assert.equal(err.needMoreBytes, needMoreBytes, err.message);
+    return err;
+  }
+  assert.fail("expected ERR_DICOM_DATASET_UNPARSABLE");
+}
+
+/** Tiny Explicit VR LE dataset from (tag, VR, text) triples, encoded here by hand (PS3.5 §7.1.2). */
+function explicitLe(elements: ReadonlyArray<readonly [number, string, string]>): Buffer {
+  return Buffer.concat(
+    elements.map(([tag, vr, value]) => {
+      let v = Buffer.from(value, "latin1");
+      if (v.length % 2) v = Buffer.concat([v, Buffer.from([vr === "UI" ? 0 : 0x20])]);
+      const h = Buffer.alloc(8);
+      h.writeUInt16LE(tag >>> 16, 0);
+      h.writeUInt16LE(tag & 0xffff, 2);
+      h.write(vr, 4, "latin1");
+      h.writeUInt16LE(v.length, 6);
+      return Buffer.concat([h, v]);
+    }),
+  );
+}
+
+describe("parseDatasetHeader", () => {
+  for (const [name, ts] of syntaxes) {
+    it(`reads the identifiers of a ${name} dataset and stops at the pixel data`, () => {
+      const spec: SyntheticDatasetSpec = { seed: 21, transferSyntax: ts, privateTags: true, frames: 3, patientName: "DOE^JANE" };
+      const s = resolveSpec(spec);
+      const h = parseDatasetHeader(makeDataset(spec), ts);
+      assert.equal(h.sopClassUid, s.sopClassUid);
+      assert.equal(h.sopInstanceUid, s.sopInstanceUid);
+      assert.equal(h.studyInstanceUid, s.studyInstanceUid);
+      assert.equal(h.seriesInstanceUid, s.seriesInstanceUid);
+      assert.equal(h.patientId, s.patientId);
+      assert.equal(h.patientName, "DOE^JANE");
+      assert.equal(h.studyDate, s.studyDate);
+      assert.equal(h.accessionNumber, s.accessionNumber);
+      assert.equal(h.modality, s.modality);
+      assert.equal(h.specificCharacterSet, "ISO_IR 100");
+      assert.equal(h.rows, s.rows);
+      assert.equal(h.columns, s.columns);
+      assert.equal(h.numberOfFrames, 3);
+      assert.equal(h.instanceNumber, 21);
+      assert.equal(h.transferSyntaxUid, ts);
+      assert.equal(h.truncated, false);
+      if (ts !== DatasetTransferSyntax.DeflatedExplicitVrLittleEndian) {
+        const inflatedLength = makeDataset({ ...spec, transferSyntax: DatasetTransferSyntax.ExplicitVrLittleEndian }).length;
+        const headerSize = ts === DatasetTransferSyntax.ImplicitVrLittleEndian ? 8 : 12;
+        const total = ts === DatasetTransferSyntax.ImplicitVrLittleEndian ? makeDataset(spec).length : inflatedLength;
+        assert.equal(h.pixelDataOffset, total - pixelDataLength(s) - headerSize);
+      } else {
+        assert.ok(h.pixelDataOffset !== undefined && h.pixelDataOffset > 0);
+      }
+    });
+  }
+
+  it("reads a view into a larger buffer at its own offset (the dcmjs subarray gotcha)", () => {
+    const ds = makeDataset({ ...SyntheticPreset.Ct512k, seed: 8 });
+    const big = Buffer.alloc(ds.length + 5000, 0xaa);
+    ds.copy(big, 3001);
+    const view = big.subarray(3001, 3001 + ds.length);
+    const h = parseDatasetHeader(view, DatasetTransferSyntax.ExplicitVrLittleEndian);
+    assert.equal(h.sopInstanceUid, resolveSpec({ seed: 8 }).sopInstanceUid);
+    assert.equal(h.rows, 512);
+  });
+
+  for (const ts of [DatasetTransferSyntax.ImplicitVrLittleEndian, DatasetTransferSyntax.ExplicitVrBigEndian]) {
+    it(`works on every prefix of a ${ts} dataset long enough to hold the UIDs`, () => {
+      const spec = { seed: 5, transferSyntax: ts, privateTags: true };
+      const s = resolveSpec(spec);
+      const ds = makeDataset(spec);
+      const uidAt = ds.indexOf(Buffer.from(s.sopInstanceUid, "latin1"));
+      const uidEnd = uidAt + s.sopInstanceUid.length + (s.sopInstanceUid.length % 2);
+      const pixelHeaderSize = ts === DatasetTransferSyntax.ImplicitVrLittleEndian ? 8 : 12;
+      const pixelTagAt = ds.length - pixelDataLength(s) - pixelHeaderSize;
+      for (let n = 0; n < pixelTagAt + 40; n++) {
+        const prefix = ds.subarray(0, n);
+        if (n < uidEnd) {
+          expectUnparsable(() => parseDatasetHeader(prefix, ts), true);
+          continue;
+        }
+        const h = parseDatasetHeader(prefix, ts);
+        assert.equal(h.sopInstanceUid, s.sopInstanceUid, `prefix of ${n}`);
+        if (n >= pixelTagAt + pixelHeaderSize) {
+          assert.equal(h.pixelDataOffset, pixelTagAt, `prefix of ${n}`);
+          assert.equal(h.truncated, false);
+        } else {
+          assert.ok(h.headerLength <= n && h.headerLength >= uidEnd);
+          assert.equal(h.truncated, h.headerLength < n, `prefix of ${n}: cut inside an element exactly when bytes are left over`);
+          assert.equal(parseDatasetHeader(prefix.subarray(0, h.headerLength), ts).truncated, false, "headerLength is an element boundary");
+        }
+      }
+    });
+  }
+
+  it("reads the first 64 KiB of a 10 MB dataset, and of its deflated form", () => {
+    const spec = { ...SyntheticPreset.MultiFrame10m, seed: 77 };
+    const s = resolveSpec(spec);
+    const h = parseDatasetHeader(makeDataset(spec).subarray(0, 65536), DatasetTransferSyntax.ExplicitVrLittleEndian);
+    assert.equal(h.sopInstanceUid, s.sopInstanceUid);
+    assert.equal(h.numberOfFrames, 20);
+    assert.equal(h.truncated, false, "the pixel data element starts within the prefix");
+
+    const deflated = makeDataset({ ...spec, transferSyntax: DatasetTransferSyntax.DeflatedExplicitVrLittleEndian });
+    const d = parseDatasetHeader(deflated.subarray(0, 4096), DatasetTransferSyntax.DeflatedExplicitVrLittleEndian);
+    assert.equal(d.sopInstanceUid, s.sopInstanceUid);
+    assert.equal(d.seriesInstanceUid, s.seriesInstanceUid);
+  });
+
+  it("refuses bytes in another syntax than the negotiated one, and garbage", () => {
+    const implicit = makeDataset({ seed: 1, transferSyntax: DatasetTransferSyntax.ImplicitVrLittleEndian });
+    const err = expectUnparsable(() => parseDatasetHeader(implicit, DatasetTransferSyntax.ExplicitVrLittleEndian), false);
+    assert.match(err.message, /no explicit VR/);
+    expectUnparsable(() => parseDatasetHeader(Buffer.from("this is not a dataset at all"), DatasetTransferSyntax.ExplicitVrLittleEndian));
+    expectUnparsable(() => parseDatasetHeader(implicit, DatasetTransferSyntax.DeflatedExplicitVrLittleEndian));
+  });
+
+  it("refuses a dataset without a SOP Instance UID; more bytes can help only before the pixel data", () => {
+    const ds = explicitLe([
+      [0x00080016, "UI", "1.2.840.10008.5.1.4.1.1.7"],
+      [0x00100020, "LO", "P1"],
+    ]);
+    const noPixels = expectUnparsable(() => parseDatasetHeader(ds, DatasetTransferSyntax.ExplicitVrLittleEndian), true);
+    assert.match(noPixels.message, /\(0008,0018\) SOP Instance UID/);
+    // (7FE0,0010) OW, 2 reserved bytes, 32-bit length 2, one pixel (PS3.5 §7.1.2).
+    const pixelData = Buffer.from([0xe0, 0x7f, 0x10, 0x00, 0x4f, 0x57, 0, 0, 2, 0, 0, 0, 0x34, 0x12]);
+    const withPixels = Buffer.concat([ds, pixelData]);
+    const err = expectUnparsable(() => parseDatasetHeader(withPixels, DatasetTransferSyntax.ExplicitVrLittleEndian), false);
+    assert.match(err.message, /no \(0008,0018\) SOP Instance UID before its pixel data/);
+  });
+
+  it("reads identifiers under ISO 2022 code extensions, which dcmjs refuses to decode", () => {
+    const ds = explicitLe([
+      [0x00080005, "CS", "ISO 2022 IR 6\\ISO 2022 IR 87"],
+      [0x00080016, "UI", "1.2.840.10008.5.1.4.1.1.7"],
+      [0x00080018, "UI", "1.2.3.4.5"],
+      [0x00100020, "LO", "JP1"],
+    ]);
+    const h = parseDatasetHeader(ds, "1.2.840.10008.1.2.4.50");
+    assert.equal(h.sopInstanceUid, "1.2.3.4.5");
+    assert.equal(h.patientId, "JP1");
+    assert.equal(h.specificCharacterSet, "ISO 2022 IR 6\\ISO 2022 IR 87");
+  });
+});
