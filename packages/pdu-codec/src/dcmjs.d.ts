@@ -4,14 +4,14 @@
  */
 declare module "dcmjs" {
   /** A denaturalized element: `Value` as dcmjs decoded it, `_rawValue` before character-set handling. */
-  interface DcmjsElement {
+  export interface DcmjsElement {
     vr: string;
     Value?: unknown[];
     _rawValue?: unknown;
   }
-  type DcmjsDict = Record<string, DcmjsElement>;
+  export type DcmjsDict = Record<string, DcmjsElement>;
 
-  interface ReadBufferStreamOptions {
+  export interface ReadBufferStreamOptions {
     /** Absolute byte offset in the ArrayBuffer where reading starts. */
     start?: number | null;
     /** Absolute byte offset in the ArrayBuffer where reading stops (exclusive). */
@@ -19,19 +19,19 @@ declare module "dcmjs" {
     noCopy?: boolean;
   }
 
-  class ReadBufferStream {
+  export class ReadBufferStream {
     constructor(buffer: ArrayBufferLike, littleEndian?: boolean | null, options?: ReadBufferStreamOptions);
     offset: number;
   }
 
-  interface ReadOptions {
+  export interface ReadOptions {
     ignoreErrors?: boolean;
     untilTag?: string | null;
     includeUntilTagValue?: boolean;
     stopOnGreaterTag?: boolean;
   }
 
-  interface DictionaryEntry {
+  export interface DictionaryEntry {
     tag: string;
     /** Two upper-case letters, or dcmjs' lower-case markers for ambiguous VRs: ox, xs, lt, up, na. */
     vr: string;
@@ -39,7 +39,7 @@ declare module "dcmjs" {
     name: string;
   }
 
-  interface Logger {
+  export interface Logger {
     setLevel(level: "trace" | "debug" | "info" | "warn" | "error" | "silent"): void;
   }
 

@@ -38,3 +38,4 @@ export {
   type FragmentOptions,
   type PDataTfFragment,
 } from "./fragmenter.js";
+export * from "./dataset/index.js";

@@ -1,0 +1,192 @@
+import { constants as zlibConstants, inflateRawSync } from "node:zlib";
+import type { DcmjsDict } from "dcmjs";
+import { dcmjs } from "./dcmjs-runtime.js";
+import { PIXEL_DATA, scanHeader, tagString } from "./element-reader.js";
+import { DatasetError, DatasetErrorCode } from "./errors.js";
+import { DatasetTransferSyntax, datasetEncoding } from "./transfer-syntax.js";
+
+/** Identifiers and image geometry from a dataset header; optional fields are absent when the dataset lacks them. */
+export interface DatasetHeader {
+  /** (0008,0016) */
+  sopClassUid: string;
+  /** (0008,0018) */
+  sopInstanceUid: string;
+  /** (0008,0005) as written (dcmjs itself reports ISO_IR 192 after decoding). */
+  specificCharacterSet?: string;
+  /** (0010,0020) */
+  patientId?: string;
+  /** (0010,0010), component groups joined with "=" (PS3.5 §6.2.1). */
+  patientName?: string;
+  patientBirthDate?: string;
+  patientSex?: string;
+  /** (0020,000D) */
+  studyInstanceUid?: string;
+  /** (0020,000E) */
+  seriesInstanceUid?: string;
+  studyDate?: string;
+  studyTime?: string;
+  studyId?: string;
+  studyDescription?: string;
+  seriesDescription?: string;
+  seriesNumber?: number;
+  instanceNumber?: number;
+  modality?: string;
+  accessionNumber?: string;
+  rows?: number;
+  columns?: number;
+  numberOfFrames?: number;
+  bitsAllocated?: number;
+  /** The transfer syntax the dataset was read with. */
+  transferSyntaxUid: string;
+  /** Bytes of (inflated, for Deflated) dataset before the pixel data or the truncation point. */
+  headerLength: number;
+  /** Offset of the (7FE0,0010) element when the input reached it. */
+  pixelDataOffset?: number;
+  /** True when the input ends inside an element before the pixel data (a prefix): elements after `headerLength` are unknown. */
+  truncated: boolean;
+}
+
+type Enc = ReturnType<typeof datasetEncoding>;
+
+function inflate(bytes: Uint8Array): Uint8Array {
+  try {
+    // Z_SYNC_FLUSH: a prefix of the deflated stream inflates to a prefix of the dataset instead of failing.
+    return inflateRawSync(bytes, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+  } catch (err) {
+    throw new DatasetError(
+      DatasetErrorCode.Unparsable,
+      `the Deflated Explicit VR Little Endian dataset does not inflate (${(err as Error).message}); ` +
+        `the peer may have sent an uncompressed dataset under the deflated transfer syntax`,
+      0,
+    );
+  }
+}
+
+function readWithDcmjs(data: Uint8Array, end: number, syntax: string, ignoreErrors: boolean): DcmjsDict {
+  // dcmjs takes stop 0 for "no stop" and would read the whole ArrayBuffer.
+  if (end === 0) return {};
+  const { ReadBufferStream, DicomMessage } = dcmjs.data;
+  // ArrayBuffer + absolute start/stop: passing a Buffer view makes dcmjs read the wrong range (js-stack.md §2).
+  const stream = new ReadBufferStream(data.buffer, null, { start: data.byteOffset, stop: data.byteOffset + end });
+  return DicomMessage._read(stream, syntax, { ignoreErrors, untilTag: "7FE00010", includeUntilTagValue: false });
+}
+
+function firstValue(dict: DcmjsDict, tag: string): unknown {
+  return dict[tag]?.Value?.[0];
+}
+
+function text(dict: DcmjsDict, tag: string): string | undefined {
+  const v = firstValue(dict, tag);
+  if (typeof v === "string") {
+    const t = v.replace(/[\0 ]+$/, "").trim();
+    return t === "" ? undefined : t;
+  }
+  if (typeof v === "number") return String(v);
+  return undefined;
+}
+
+function personName(dict: DcmjsDict, tag: string): string | undefined {
+  const v = firstValue(dict, tag);
+  if (typeof v === "string") return v.trim() || undefined;
+  if (v === null || typeof v !== "object") return undefined;
+  const pn = v as { Alphabetic?: unknown; Ideographic?: unknown; Phonetic?: unknown };
+  const groups = [pn.Alphabetic, pn.Ideographic, pn.Phonetic].map((g) => (typeof g === "string" ? g : ""));
+  const joined = groups.join("=").replace(/=+$/, "").trim();
+  return joined === "" ? undefined : joined;
+}
+
+function integer(dict: DcmjsDict, tag: string): number | undefined {
+  const v = firstValue(dict, tag);
+  const n = typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
+  return Number.isFinite(n) ? n : undefined;
+}
+
+function rawCharacterSet(dict: DcmjsDict): string | undefined {
+  const raw = dict["00080005"]?._rawValue;
+  const values = Array.isArray(raw) ? raw : [raw];
+  const parts = values.filter((x): x is string => typeof x === "string").map((x) => x.trim());
+  return parts.length > 0 ? parts.join("\\") : undefined;
+}
+
+/**
+ * Reads the identifiers of a dataset (no preamble, no File Meta) in the negotiated transfer syntax, stopping before
+ * the pixel data: the values come from dcmjs, the element boundaries from a walk that decodes nothing.
+ *
+ * `bytes` may be the whole dataset or only its first part (e.g. the first 64 KB received). The walk finds the end
+ * of the last complete element before the pixel data; dcmjs reads up to there and never sees a cut element. The
+ * result says `truncated: true` then, and attributes after the cut are absent. When the cut falls before the SOP
+ * Class or Instance UID, the DatasetError has `needMoreBytes: true`. For Deflated, a prefix of the deflated stream
+ * is inflated as far as it goes (pass a prefix: the whole dataset would be inflated in memory).
+ *
+ * Throws DatasetError ERR_DICOM_DATASET_UNPARSABLE when the bytes are not a dataset in that syntax or lack the SOP
+ * Class / Instance UID (PS3.4 §B.4.1: a stored instance must identify itself).
+ */
+export function parseDatasetHeader(bytes: Uint8Array, transferSyntaxUid: string): DatasetHeader {
+  const enc: Enc = datasetEncoding(transferSyntaxUid);
+  const data = enc.deflated ? inflate(bytes) : bytes;
+  const elementEnc: Enc = enc.deflated ? datasetEncoding(DatasetTransferSyntax.ExplicitVrLittleEndian) : enc;
+  const syntax = enc.deflated ? DatasetTransferSyntax.ExplicitVrLittleEndian : dcmjs.data.DicomMessage._normalizeSyntax(transferSyntaxUid);
+
+  const scan = scanHeader(data, elementEnc);
+  let dict: DcmjsDict;
+  try {
+    dict = readWithDcmjs(data, scan.end, syntax, false);
+  } catch (err) {
+    const message = (err as Error).message;
+    // dcmjs refuses ISO 2022 code extensions and unknown character sets outright; the structure is already
+    // known sound from the walk, so read again leniently: UIDs and codes are ASCII whatever the character set.
+    if (!/character set/i.test(message)) {
+      throw new DatasetError(
+        DatasetErrorCode.Unparsable,
+        `the dataset header does not parse as ${transferSyntaxUid}: ${message}`,
+        0,
+      );
+    }
+    dict = readWithDcmjs(data, scan.end, syntax, true);
+  }
+
+  const sopClassUid = text(dict, "00080016");
+  const sopInstanceUid = text(dict, "00080018");
+  if (sopClassUid === undefined || sopInstanceUid === undefined) {
+    const missing = sopClassUid === undefined ? "(0008,0016) SOP Class UID" : "(0008,0018) SOP Instance UID";
+    // Without pixel data in sight the input may be just the start of the dataset: a longer prefix may help.
+    const mayBePrefix = scan.bulkDataOffset === undefined;
+    const inElement = scan.truncatedIn === undefined ? "" : ` inside ${tagString(scan.truncatedIn)}`;
+    throw new DatasetError(
+      DatasetErrorCode.Unparsable,
+      mayBePrefix
+        ? `the ${data.byteLength} bytes of the dataset end${inElement} at offset ${scan.end} without ${missing}; ` +
+            `if they are only its beginning, pass a longer prefix`
+        : `the dataset has no ${missing} before its pixel data`,
+      scan.end,
+      mayBePrefix,
+    );
+  }
+
+  const header: DatasetHeader = { sopClassUid, sopInstanceUid, transferSyntaxUid, headerLength: scan.end, truncated: scan.truncated };
+  const put = <K extends keyof DatasetHeader>(key: K, value: DatasetHeader[K] | undefined): void => {
+    if (value !== undefined) header[key] = value;
+  };
+  put("specificCharacterSet", rawCharacterSet(dict));
+  put("patientId", text(dict, "00100020"));
+  put("patientName", personName(dict, "00100010"));
+  put("patientBirthDate", text(dict, "00100030"));
+  put("patientSex", text(dict, "00100040"));
+  put("studyInstanceUid", text(dict, "0020000D"));
+  put("seriesInstanceUid", text(dict, "0020000E"));
+  put("studyDate", text(dict, "00080020"));
+  put("studyTime", text(dict, "00080030"));
+  put("studyId", text(dict, "00200010"));
+  put("studyDescription", text(dict, "00081030"));
+  put("seriesDescription", text(dict, "0008103E"));
+  put("seriesNumber", integer(dict, "00200011"));
+  put("instanceNumber", integer(dict, "00200013"));
+  put("modality", text(dict, "00080060"));
+  put("accessionNumber", text(dict, "00080050"));
+  put("rows", integer(dict, "00280010"));
+  put("columns", integer(dict, "00280011"));
+  put("numberOfFrames", integer(dict, "00280008"));
+  put("bitsAllocated", integer(dict, "00280100"));
+  if (scan.bulkDataTag === PIXEL_DATA && scan.bulkDataOffset !== undefined) header.pixelDataOffset = scan.bulkDataOffset;
+  return header;
+}
