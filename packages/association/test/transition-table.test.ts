@@ -69,7 +69,7 @@ function sampleEvent(name: EventName): FsmEvent {
     case "Evt13": return { name, pdu: { type: PduType.AReleaseRp } };
     case "Evt16": return { name, pdu: { type: PduType.AAbort, source: 0, reason: 0 } };
     case "Evt19": return { name, reason: AbortReason.UnrecognizedPdu, detail: "type 0x09" };
-    default: return { name } as FsmEvent;
+    default: return { name };
   }
 }
 

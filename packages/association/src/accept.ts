@@ -1,0 +1,161 @@
+import type { Socket } from "node:net";
+import { AssociateRjResult, AssociateRjSource, PduType, type AAssociateRq } from "@dicomtls/pdu-codec";
+import { Association, type MessageHandler } from "./association.js";
+import { DEFAULT_ARTIM_MS, DEFAULT_MAX_PDU_LENGTH } from "./constants.js";
+import { describeRejection } from "./describe.js";
+import { diagnostics } from "./diagnostics.js";
+import type { Indication } from "./fsm/effects.js";
+import { negotiateAsAcceptor, type AcceptorPolicy } from "./negotiation/acceptor.js";
+import { SocketTransport, type VerifyTransport } from "./transport/socket-transport.js";
+import type { PeerInfo } from "./transport/transport.js";
+import { UpperLayer } from "./upper-layer.js";
+
+/** The caller's answer to an A-ASSOCIATE-RQ. */
+export type AssociationDecision =
+  | { readonly action: "accept"; readonly userIdentityServerResponse?: Uint8Array }
+  /** PS3.8 Table 9-21 values; `message` is for our logs, the peer only sees the numbers. */
+  | { readonly action: "reject"; readonly result: number; readonly source: number; readonly reason: number; readonly message?: string };
+
+export const accept: AssociationDecision = Object.freeze({ action: "accept" });
+
+/** A rejection; the defaults say "permanent, by the service user, no reason given". */
+export function reject(
+  reason: number = 1,
+  source: number = AssociateRjSource.ServiceUser,
+  result: number = AssociateRjResult.RejectedPermanent,
+  message?: string,
+): AssociationDecision {
+  return { action: "reject", result, source, reason, ...(message !== undefined && { message }) };
+}
+
+export interface AcceptTimeouts {
+  /** PS3.8 §9.1.4 ARTIM: wait for A-ASSOCIATE-RQ after connect (also bounds verifyTransport) and for the close after release/abort. */
+  readonly artimMs?: number;
+  /** Bound on the wait for the peer's A-RELEASE-RP when we release. */
+  readonly releaseMs?: number;
+  /** Bound on the wait for each response to our own requests (C-GET sub-operations ...). */
+  readonly dimseMs?: number;
+}
+
+export interface AcceptOptions {
+  /** Our AE title (informative: the A-ASSOCIATE-AC echoes the called AE title of the request). */
+  readonly aeTitle: string;
+  /** Our receive limit (PS3.8 D.1); default 128 KiB. */
+  readonly maxPduLength?: number;
+  readonly policy: AcceptorPolicy;
+  /** Decides on each A-ASSOCIATE-RQ (access control); default accept. Runs after negotiation was computed. */
+  readonly onAssociationRequest?: (rq: AAssociateRq, peer: PeerInfo) => AssociationDecision | Promise<AssociationDecision>;
+  /** Runs after the TLS handshake and before any PDU is read; rejecting closes the connection. */
+  readonly verifyTransport?: VerifyTransport;
+  /** Handles the peer's requests; resolves to the response(s). */
+  readonly onMessage?: MessageHandler;
+  readonly timeouts?: AcceptTimeouts;
+  readonly implementationClassUid?: string;
+  readonly implementationVersionName?: string;
+  /** Unread data set bytes per message before the socket is paused. Default 4 x maxPduLength. */
+  readonly datasetHighWaterMark?: number;
+  /** Aborting it gives up on the connection (destroyed) while no association exists yet. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * PS3.8 association acceptor on one accepted connection (plain `net.Socket`, or a `tls.TLSSocket` from the server's
+ * 'secureConnection'). Resolves with the established Association, or `undefined` when none came about (rejected,
+ * refused by verifyTransport, ARTIM expired, the peer went away); `dicom:association:*` channels say why.
+ */
+export async function acceptAssociation(socket: Socket, options: AcceptOptions): Promise<Association | undefined> {
+  const maxPduLength = options.maxPduLength ?? DEFAULT_MAX_PDU_LENGTH;
+  const artimMs = options.timeouts?.artimMs ?? DEFAULT_ARTIM_MS;
+  let settle!: (a: Association | undefined) => void;
+  const result = new Promise<Association | undefined>((resolve) => {
+    settle = resolve;
+  });
+  let association: Association | undefined;
+
+  const ul: UpperLayer = new UpperLayer(
+    { isRequestor: false, artimMs },
+    {
+      indication: (ind) => onIndication(ind),
+      pduError: (error) => diagnostics.pduError.publish({ peer: transport.peer, error }),
+      ended: () => settle(undefined),
+    },
+  );
+  const transport = new SocketTransport(socket, ul, { maxPDataLength: maxPduLength });
+  ul.attach(transport);
+
+  const onIndication = (ind: Indication): void => {
+    if (ind.primitive === "A-ASSOCIATE-indication") {
+      void decide(ind.pdu);
+    } else if (ind.primitive === "A-P-ABORT-indication" || ind.primitive === "A-ABORT-indication") {
+      diagnostics.aborted.publish({ peer: transport.peer, error: new Error(`connection from ${transport.peer.address} aborted before an association existed`) });
+    }
+  };
+
+  const decide = async (rq: AAssociateRq): Promise<void> => {
+    let decision: AssociationDecision;
+    try {
+      decision = options.onAssociationRequest === undefined ? accept : await options.onAssociationRequest(rq, transport.peer);
+    } catch (err) {
+      // A failing access-control hook must not let the peer in.
+      decision = reject(1, AssociateRjSource.ServiceUser, AssociateRjResult.RejectedTransient, `onAssociationRequest failed: ${String(err)}`);
+    }
+    if (ul.state !== "Sta3") return;
+    if (decision.action === "reject") {
+      const rj = { type: PduType.AAssociateRj, result: decision.result, source: decision.source, reason: decision.reason } as const;
+      diagnostics.rejected.publish({
+        role: "acceptor",
+        peer: transport.peer,
+        rq,
+        result: rj.result,
+        source: rj.source,
+        reason: rj.reason,
+        text: decision.message ?? describeRejection(rj),
+      });
+      await ul.dispatch({ name: "Evt8", pdu: rj });
+      return;
+    }
+    const negotiation = negotiateAsAcceptor(rq, options.policy, {
+      maxPduLength,
+      ...(options.implementationClassUid !== undefined && { implementationClassUid: options.implementationClassUid }),
+      ...(options.implementationVersionName !== undefined && { implementationVersionName: options.implementationVersionName }),
+      ...(decision.userIdentityServerResponse !== undefined && { userIdentityServerResponse: decision.userIdentityServerResponse }),
+    });
+    association = new Association({
+      upperLayer: ul,
+      associateRq: rq,
+      associateAc: negotiation.ac,
+      accepted: negotiation.accepted,
+      outcomes: negotiation.outcomes,
+      maxPduLength,
+      peerMaxPduLength: negotiation.peerMaxPduLength,
+      peer: transport.peer,
+      onMessage: options.onMessage,
+      datasetHighWaterMark: options.datasetHighWaterMark ?? 4 * (maxPduLength === 0 ? DEFAULT_MAX_PDU_LENGTH : maxPduLength),
+      releaseTimeoutMs: options.timeouts?.releaseMs ?? 10_000,
+      dimseTimeoutMs: options.timeouts?.dimseMs,
+    });
+    await ul.dispatch({ name: "Evt7", pdu: negotiation.ac });
+    diagnostics.opened.publish({ association });
+    settle(association);
+  };
+
+  const onAbort = (): void => {
+    if (association === undefined) transport.destroy();
+  };
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  void result.finally(() => options.signal?.removeEventListener("abort", onAbort));
+  if (options.signal?.aborted === true) onAbort();
+
+  // PS3.8 AE-5: connection accepted, ARTIM running (it also bounds the verify hook below).
+  await ul.dispatch({ name: "Evt5" });
+  if (options.verifyTransport !== undefined) {
+    try {
+      await transport.verify(options.verifyTransport);
+    } catch (error) {
+      diagnostics.transportRefused.publish({ peer: transport.peer, error });
+      return await result;
+    }
+  }
+  transport.startReading();
+  return await result;
+}

@@ -1,0 +1,580 @@
+import {
+  AbortReason,
+  AbortSource,
+  CommandField,
+  NO_DATASET,
+  Status,
+  type AAssociateAc,
+  type AAssociateRq,
+  type CommandFieldCode,
+  type DimseCommand,
+  type PduDecodeError,
+} from "@dicomtls/pdu-codec";
+import { describeAbort } from "./describe.js";
+import { diagnostics } from "./diagnostics.js";
+import { DatasetStream } from "./dimse/dataset-stream.js";
+import { MessageAssembler } from "./dimse/message-assembler.js";
+import type { DimseMessage, HandlerResult, OutgoingMessage } from "./dimse/message.js";
+import { commandPdus, datasetPdus, type OutgoingDataset } from "./dimse/outgoing.js";
+import {
+  AssociationAbortedError,
+  AssociationError,
+  AssociationErrorCode,
+  AssociationTimeoutError,
+  DimseProtocolError,
+} from "./errors.js";
+import type { Indication } from "./fsm/effects.js";
+import type { StateName } from "./fsm/states.js";
+import type { AcceptedPresentationContext, PresentationContextOutcome } from "./negotiation/types.js";
+import type { PeerInfo } from "./transport/transport.js";
+import type { UpperLayer, UpperLayerUser } from "./upper-layer.js";
+
+/** Handles messages the peer sends us that are not responses to our requests (requests, C-CANCEL aside). */
+export type MessageHandler = (message: DimseMessage, association: Association) => HandlerResult | Promise<HandlerResult>;
+
+/** How an association ended. */
+export type AssociationEnd =
+  | { readonly kind: "released" }
+  | { readonly kind: "aborted"; readonly error: AssociationError };
+
+export interface RequestOptions {
+  /** Bound on the wait for each response (PS3.7 has none; pynetdicom's dimse_timeout). Expiry aborts the association. */
+  readonly timeoutMs?: number;
+}
+
+/** @internal Everything an Association is built from; made by acceptAssociation / requestAssociation. */
+export interface AssociationInit {
+  readonly upperLayer: UpperLayer;
+  readonly associateRq: AAssociateRq;
+  readonly associateAc: AAssociateAc;
+  readonly accepted: readonly AcceptedPresentationContext[];
+  readonly outcomes: readonly PresentationContextOutcome[];
+  readonly maxPduLength: number;
+  readonly peerMaxPduLength: number;
+  readonly peer: PeerInfo;
+  readonly onMessage: MessageHandler | undefined;
+  readonly datasetHighWaterMark: number;
+  readonly releaseTimeoutMs: number;
+  readonly dimseTimeoutMs: number | undefined;
+}
+
+const PENDING = new Set<number>([Status.Pending, Status.PendingWarning]);
+/** Bound on requests waiting for the handler before the socket is paused (the peer ignores the async window). */
+const MAX_QUEUED_REQUESTS = 8;
+
+function isResponse(command: DimseCommand): boolean {
+  return (command.commandField & 0x8000) !== 0;
+}
+
+/** Receives the responses to one request; consumed by `responses()`. */
+class ResponseWaiter {
+  readonly #queue: DimseMessage[] = [];
+  #wake: (() => void) | undefined;
+  #error: Error | undefined;
+  #finished = false;
+  abandoned = false;
+
+  push(message: DimseMessage): void {
+    if (this.abandoned) {
+      void message.dataset?.discard();
+      return;
+    }
+    this.#queue.push(message);
+    this.#notify();
+  }
+
+  finish(): void {
+    this.#finished = true;
+    this.#notify();
+  }
+
+  fail(error: Error): void {
+    this.#error ??= error;
+    this.#notify();
+  }
+
+  async next(): Promise<DimseMessage | undefined> {
+    for (;;) {
+      const m = this.#queue.shift();
+      if (m !== undefined) return m;
+      if (this.#error !== undefined) throw this.#error;
+      if (this.#finished) return undefined;
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+    }
+  }
+
+  #notify(): void {
+    const w = this.#wake;
+    this.#wake = undefined;
+    w?.();
+  }
+}
+
+/**
+ * An established association (PS3.8 §7.1), either end. Sends and receives DIMSE messages on the accepted
+ * presentation contexts: `request()` for a request and its final response, `responses()` for every response
+ * (C-FIND, C-GET pending ...), `onMessage` (given when it was opened) for what the peer asks of us.
+ * Messages go out one after another, each one's PDUs contiguous, each PDU awaited for socket drain.
+ */
+export class Association {
+  readonly isRequestor: boolean;
+  readonly associateRq: AAssociateRq;
+  readonly associateAc: AAssociateAc;
+  readonly callingAeTitle: string;
+  readonly calledAeTitle: string;
+  readonly peer: PeerInfo;
+  /** Accepted presentation contexts only. */
+  readonly contexts: readonly AcceptedPresentationContext[];
+  /** Every proposed context with its result. */
+  readonly outcomes: readonly PresentationContextOutcome[];
+  /** Our receive limit (PS3.8 D.1). */
+  readonly maxPduLength: number;
+  /** The peer's receive limit, our send limit (0 = none announced). */
+  readonly peerMaxPduLength: number;
+  /** Resolves (never rejects) once the association is over and the machine is back in Sta1. */
+  readonly closed: Promise<AssociationEnd>;
+
+  readonly #ul: UpperLayer;
+  readonly #contexts: ReadonlyMap<number, AcceptedPresentationContext>;
+  readonly #assembler: MessageAssembler;
+  readonly #onMessage: MessageHandler | undefined;
+  readonly #hwm: number;
+  readonly #releaseTimeoutMs: number;
+  readonly #dimseTimeoutMs: number | undefined;
+  #messageId = 0;
+  #inboundDataset: DatasetStream | undefined;
+  readonly #waiters = new Map<number, ResponseWaiter>();
+  readonly #inbox: DimseMessage[] = [];
+  #inboxPaused = false;
+  #handling = false;
+  readonly #cancels = new Map<number, AbortController>();
+  #writer: Promise<void> = Promise.resolve();
+  #end: AssociationEnd | undefined;
+  #settleClosed!: (end: AssociationEnd) => void;
+  #abortError: AssociationError | undefined;
+  #peerReleaseRequested = false;
+  #releasing: Promise<void> | undefined;
+
+  /** @internal Use acceptAssociation() or requestAssociation(). */
+  constructor(init: AssociationInit) {
+    this.#ul = init.upperLayer;
+    this.isRequestor = init.upperLayer.isRequestor;
+    this.associateRq = init.associateRq;
+    this.associateAc = init.associateAc;
+    this.callingAeTitle = init.associateRq.callingAeTitle;
+    this.calledAeTitle = init.associateRq.calledAeTitle;
+    this.peer = init.peer;
+    this.contexts = init.accepted;
+    this.outcomes = init.outcomes;
+    this.maxPduLength = init.maxPduLength;
+    this.peerMaxPduLength = init.peerMaxPduLength;
+    this.#contexts = new Map(init.accepted.map((c) => [c.id, c]));
+    this.#assembler = new MessageAssembler(init.accepted);
+    this.#onMessage = init.onMessage;
+    this.#hwm = init.datasetHighWaterMark;
+    this.#releaseTimeoutMs = init.releaseTimeoutMs;
+    this.#dimseTimeoutMs = init.dimseTimeoutMs;
+    this.closed = new Promise<AssociationEnd>((resolve) => {
+      this.#settleClosed = resolve;
+    });
+    const user: UpperLayerUser = {
+      indication: (ind) => this.#indication(ind),
+      pduError: (err) => this.#pduError(err),
+      ended: () => this.#ended(),
+    };
+    this.#ul.setUser(user);
+  }
+
+  /** The PS3.8 state (Sta6 while usable). */
+  get state(): StateName {
+    return this.#ul.state;
+  }
+
+  /** True while messages can be sent (Sta6). */
+  get isEstablished(): boolean {
+    return this.#ul.state === "Sta6";
+  }
+
+  /** The first accepted context for a SOP class (and transfer syntax, when given). */
+  findContext(abstractSyntax: string, transferSyntax?: string): AcceptedPresentationContext | undefined {
+    return this.contexts.find((c) => c.abstractSyntax === abstractSyntax && (transferSyntax === undefined || c.transferSyntax === transferSyntax));
+  }
+
+  /** A fresh Message ID (PS3.7 §9.1.1.1.1: unique among outstanding requests), 1..65535 then wraps. */
+  nextMessageId(): number {
+    do {
+      this.#messageId = (this.#messageId % 0xffff) + 1;
+    } while (this.#waiters.has(this.#messageId));
+    return this.#messageId;
+  }
+
+  /**
+   * Sends one message; resolves when its last PDU was handed to the socket. Messages queue behind each other so
+   * that a message's PDUs are never interleaved with another's.
+   */
+  send(message: OutgoingMessage): Promise<void> {
+    const contextId = message.presentationContextId;
+    if (contextId === undefined || !this.#contexts.has(contextId)) {
+      return Promise.reject(
+        new AssociationError(
+          AssociationErrorCode.InvalidArgument,
+          `presentation context ${String(contextId)} was not accepted on this association (accepted: ${[...this.#contexts.keys()].join(", ") || "none"})`,
+        ),
+      );
+    }
+    const wantsDataset = message.command.commandDataSetType !== NO_DATASET;
+    if (wantsDataset !== (message.dataset !== undefined)) {
+      return Promise.reject(
+        new AssociationError(
+          AssociationErrorCode.InvalidArgument,
+          wantsDataset
+            ? "the command says a data set follows (Command Data Set Type is not 0x0101) but no dataset was given"
+            : "a dataset was given but the command says none follows (Command Data Set Type 0x0101)",
+        ),
+      );
+    }
+    const run = this.#writer.then(() => this.#write(contextId, message.command, message.dataset));
+    this.#writer = run.catch(() => undefined);
+    return run;
+  }
+
+  async #write(contextId: number, command: DimseCommand, dataset: OutgoingDataset | undefined): Promise<void> {
+    if (this.#end !== undefined) throw this.#endError();
+    const max = this.peerMaxPduLength;
+    for (const pdu of commandPdus(contextId, command, max)) await this.#ul.dispatch({ name: "Evt9", bytes: pdu });
+    if (dataset === undefined) return;
+    try {
+      for await (const pdu of datasetPdus(contextId, dataset, max)) await this.#ul.dispatch({ name: "Evt9", bytes: pdu });
+    } catch (err) {
+      // Half a message is on the wire: the only way out PS3.8 leaves is an abort.
+      if (this.isEstablished) await this.abort().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Sends a request and yields each response as it arrives, ending after the final one (status not Pending).
+   * The Message ID is assigned when the command has none.
+   */
+  async *responses(contextId: number, command: DimseCommand, dataset?: OutgoingDataset, options: RequestOptions = {}): AsyncGenerator<DimseMessage, void, undefined> {
+    const messageId = command.messageId ?? this.nextMessageId();
+    const rq: DimseCommand = { ...command, messageId };
+    if (this.#waiters.has(messageId)) {
+      throw new AssociationError(AssociationErrorCode.InvalidArgument, `Message ID ${messageId} is already outstanding on this association`);
+    }
+    const waiter = new ResponseWaiter();
+    this.#waiters.set(messageId, waiter);
+    const timeoutMs = options.timeoutMs ?? this.#dimseTimeoutMs;
+    let previous: DimseMessage | undefined;
+    try {
+      await this.send({ presentationContextId: contextId, command: rq, ...(dataset !== undefined && { dataset }) });
+      for (;;) {
+        // A dataset the caller did not read would hold the socket paused and block the next response.
+        if (previous?.dataset !== undefined) await previous.dataset.discard();
+        const next = await this.#withTimeout(waiter.next(), timeoutMs, messageId);
+        if (next === undefined) return;
+        previous = next;
+        yield next;
+      }
+    } finally {
+      waiter.abandoned = true;
+      if (previous?.dataset !== undefined && !previous.dataset.complete) void previous.dataset.discard();
+    }
+  }
+
+  /** Sends a request and resolves with its final response; pending responses are skipped. */
+  async request(contextId: number, command: DimseCommand, dataset?: OutgoingDataset, options: RequestOptions = {}): Promise<DimseMessage> {
+    let last: DimseMessage | undefined;
+    for await (const rsp of this.responses(contextId, command, dataset, options)) last = rsp;
+    if (last === undefined) throw this.#endError();
+    return last;
+  }
+
+  async #withTimeout<T>(p: Promise<T>, timeoutMs: number | undefined, messageId: number): Promise<T> {
+    if (timeoutMs === undefined) return await p;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const err = new AssociationTimeoutError(
+          `no response to message ${messageId} from ${this.#peerName()} within ${timeoutMs} ms; the association was aborted`,
+          "dimse",
+        );
+        void this.#abortWith(err, AbortSource.ServiceUser, AbortReason.NotSpecified);
+        reject(err);
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([p, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * PS3.8 §7.2 A-RELEASE: waits for queued messages to go out, sends A-RELEASE-RQ and resolves when the peer
+   * confirmed and the connection closed. Aborts when the peer does not answer within the release timeout.
+   */
+  release(): Promise<void> {
+    this.#releasing ??= this.#release();
+    return this.#releasing;
+  }
+
+  async #release(): Promise<void> {
+    await this.#writer;
+    if (this.#end !== undefined) {
+      if (this.#end.kind === "released") return;
+      throw this.#end.error;
+    }
+    await this.#ul.dispatch({ name: "Evt11" });
+    const timer = setTimeout(() => {
+      void this.#abortWith(
+        new AssociationTimeoutError(`${this.#peerName()} did not answer A-RELEASE-RQ within ${this.#releaseTimeoutMs} ms; the association was aborted`, "release"),
+        AbortSource.ServiceUser,
+        AbortReason.NotSpecified,
+      );
+    }, this.#releaseTimeoutMs);
+    const end = await this.closed;
+    clearTimeout(timer);
+    if (end.kind === "aborted") throw end.error;
+  }
+
+  /** PS3.8 §7.3 A-ABORT (service-user source); resolves once the A-ABORT PDU was handed to the socket. */
+  abort(): Promise<void> {
+    return this.#abortWith(
+      new AssociationAbortedError(`we aborted the association with ${this.#peerName()}`, { source: AbortSource.ServiceUser, reason: 0, byPeer: false }),
+      AbortSource.ServiceUser,
+      AbortReason.NotSpecified,
+    );
+  }
+
+  async #abortWith(error: AssociationError, source: number, reason: number): Promise<void> {
+    if (this.#end !== undefined || this.#ul.state === "Sta1") return;
+    this.#abortError ??= error;
+    this.#failAll(error);
+    await this.#ul.dispatch({ name: "Evt15", source, reason });
+  }
+
+  #peerName(): string {
+    return `${this.isRequestor ? this.calledAeTitle : this.callingAeTitle} (${this.peer.address}:${this.peer.port})`;
+  }
+
+  #endError(): AssociationError {
+    if (this.#end?.kind === "aborted") return this.#end.error;
+    if (this.#abortError !== undefined) return this.#abortError;
+    return new AssociationError(AssociationErrorCode.ConnectionClosed, `the association with ${this.#peerName()} is no longer established (${this.#ul.state})`);
+  }
+
+  // --- inbound ----------------------------------------------------------------------------------
+
+  #indication(ind: Indication): void {
+    switch (ind.primitive) {
+      case "P-DATA-indication":
+        for (const pdv of ind.pdu.pdvs) {
+          if (!this.#pdv(pdv)) return;
+        }
+        return;
+      case "A-RELEASE-indication":
+        if (ind.collision) {
+          // PS3.8 §9.2.3 AR-8: the requestor answers at once (Sta9 -> AR-9); the acceptor after its own confirmation.
+          if (this.isRequestor) void this.#ul.dispatch({ name: "Evt14" }).catch(() => undefined);
+        } else {
+          this.#peerReleaseRequested = true;
+          void this.#answerRelease();
+        }
+        return;
+      case "A-RELEASE-confirm":
+        if (this.#ul.state === "Sta12") void this.#ul.dispatch({ name: "Evt14" }).catch(() => undefined);
+        return;
+      case "A-ABORT-indication":
+        this.#abortError ??= new AssociationAbortedError(`${this.#peerName()} aborted the association (A-ABORT, service user)`, {
+          source: ind.pdu.source,
+          reason: ind.pdu.reason,
+          byPeer: true,
+        });
+        this.#failAll(this.#abortError);
+        return;
+      case "A-P-ABORT-indication": {
+        const ours = ind.cause.startsWith("unexpected") || ind.cause.startsWith("invalid PDU");
+        this.#abortError ??= new AssociationAbortedError(
+          ours
+            ? `the association with ${this.#peerName()} was aborted because the peer broke the protocol: ${ind.cause}`
+            : `the association with ${this.#peerName()} ended abruptly: ${ind.cause} (${describeAbort(ind.source, ind.reason)})`,
+          { source: ind.source, reason: ind.reason, byPeer: !ours },
+        );
+        this.#failAll(this.#abortError);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** One PDV; false when it broke the protocol (the association is being aborted). */
+  #pdv(pdv: Parameters<MessageAssembler["push"]>[0]): boolean {
+    let out;
+    try {
+      out = this.#assembler.push(pdv);
+    } catch (err) {
+      if (!(err instanceof DimseProtocolError)) throw err;
+      diagnostics.pduError.publish({ peer: this.peer, error: err });
+      void this.#abortWith(
+        new AssociationAbortedError(`aborted the association with ${this.#peerName()}: ${err.message}`, {
+          source: AbortSource.ServiceProvider,
+          reason: err.abortReason,
+          byPeer: false,
+        }),
+        AbortSource.ServiceProvider,
+        err.abortReason,
+      );
+      return false;
+    }
+    if (out.kind === "command") {
+      const controller = new AbortController();
+      const dataset = out.hasDataset ? new DatasetStream(this.#hwm, (pressed) => (pressed ? this.#ul.transport?.pause() : this.#ul.transport?.resume())) : undefined;
+      this.#inboundDataset = dataset;
+      const message: DimseMessage = { context: out.context, command: out.command, dataset, signal: controller.signal };
+      this.#route(message, controller);
+    } else if (out.kind === "dataset") {
+      const ds = this.#inboundDataset;
+      if (ds !== undefined) {
+        ds.push(out.data);
+        if (out.isLast) {
+          ds.end();
+          this.#inboundDataset = undefined;
+        }
+      }
+    }
+    return true;
+  }
+
+  #route(message: DimseMessage, controller: AbortController): void {
+    const { command } = message;
+    if (isResponse(command)) {
+      const id = command.messageIdBeingRespondedTo ?? -1;
+      const waiter = this.#waiters.get(id);
+      if (waiter === undefined) {
+        diagnostics.pduError.publish({ peer: this.peer, error: new Error(`response to unknown message ${id} from ${this.#peerName()} ignored`) });
+        void message.dataset?.discard();
+        return;
+      }
+      waiter.push(message);
+      if (command.status === undefined || !PENDING.has(command.status)) {
+        this.#waiters.delete(id);
+        waiter.finish();
+      }
+      return;
+    }
+    if (command.commandField === CommandField.CCancelRq) {
+      // PS3.7 §9.3.2.3: C-CANCEL is not queued behind the request it cancels.
+      this.#cancels.get(command.messageIdBeingRespondedTo ?? -1)?.abort(new Error("C-CANCEL-RQ received"));
+      return;
+    }
+    this.#cancels.set(command.messageId ?? -1, controller);
+    this.#inbox.push(message);
+    if (this.#inbox.length > MAX_QUEUED_REQUESTS && !this.#inboxPaused) {
+      this.#inboxPaused = true;
+      this.#ul.transport?.pause();
+    }
+    if (!this.#handling) void this.#handleInbox();
+  }
+
+  async #handleInbox(): Promise<void> {
+    this.#handling = true;
+    try {
+      for (let m = this.#inbox.shift(); m !== undefined; m = this.#inbox.shift()) {
+        if (this.#inboxPaused && this.#inbox.length <= MAX_QUEUED_REQUESTS / 2) {
+          this.#inboxPaused = false;
+          this.#ul.transport?.resume();
+        }
+        await this.#handle(m);
+        this.#cancels.delete(m.command.messageId ?? -1);
+        if (this.#end !== undefined) return;
+      }
+    } finally {
+      this.#handling = false;
+    }
+    if (this.#peerReleaseRequested) void this.#answerRelease();
+  }
+
+  async #handle(message: DimseMessage): Promise<void> {
+    try {
+      const result = this.#onMessage === undefined ? unsupported(message.command) : await this.#onMessage(message, this);
+      for await (const rsp of toIterable(result)) {
+        await this.send({ presentationContextId: message.context.id, ...rsp });
+      }
+    } catch (err) {
+      if (this.#end !== undefined || this.#abortError !== undefined) return;
+      diagnostics.pduError.publish({ peer: this.peer, error: err });
+      await this.#abortWith(
+        new AssociationAbortedError(`aborted the association with ${this.#peerName()}: the message handler failed: ${err instanceof Error ? err.message : String(err)}`, {
+          source: AbortSource.ServiceUser,
+          reason: 0,
+          byPeer: false,
+        }),
+        AbortSource.ServiceUser,
+        AbortReason.NotSpecified,
+      ).catch(() => undefined);
+      return;
+    }
+    if (message.dataset !== undefined && !message.dataset.complete) await message.dataset.discard();
+  }
+
+  /** PS3.8 AR-2 then AR-4: answer the peer's release once every received request got its responses. */
+  async #answerRelease(): Promise<void> {
+    if (this.#handling || this.#inbox.length > 0) return;
+    this.#peerReleaseRequested = false;
+    await this.#writer;
+    if (this.#ul.state === "Sta8") await this.#ul.dispatch({ name: "Evt14" }).catch(() => undefined);
+  }
+
+  #pduError(err: PduDecodeError): void {
+    diagnostics.pduError.publish({ peer: this.peer, error: err });
+  }
+
+  #failAll(error: Error): void {
+    for (const w of this.#waiters.values()) w.fail(error);
+    this.#waiters.clear();
+    this.#inboundDataset?.fail(error);
+    this.#inboundDataset = undefined;
+    for (const c of this.#cancels.values()) c.abort(error);
+    for (const m of this.#inbox.splice(0)) m.dataset?.fail(error);
+  }
+
+  #ended(): void {
+    if (this.#end !== undefined) return;
+    // Every path to Sta1 other than a release goes through an abort indication or our own abort (AA-1..AA-8).
+    const end: AssociationEnd = this.#abortError === undefined ? { kind: "released" } : { kind: "aborted", error: this.#abortError };
+    this.#end = end;
+    const closedError = end.kind === "aborted" ? end.error : new AssociationError(AssociationErrorCode.ConnectionClosed, `the association with ${this.#peerName()} was released`);
+    this.#failAll(closedError);
+    if (end.kind === "released") diagnostics.released.publish({ association: this });
+    else diagnostics.aborted.publish({ association: this, peer: this.peer, error: end.error });
+    this.#settleClosed(end);
+  }
+}
+
+function unsupported(command: DimseCommand): OutgoingMessage {
+  // PS3.7 Annex C: no handler here for what the peer asked; answer "unrecognized operation" rather than abort.
+  return {
+    command: {
+      commandField: (command.commandField | 0x8000) as CommandFieldCode,
+      messageIdBeingRespondedTo: command.messageId ?? 0,
+      ...(command.affectedSopClassUid !== undefined && { affectedSopClassUid: command.affectedSopClassUid }),
+      commandDataSetType: NO_DATASET,
+      status: Status.UnrecognizedOperation,
+    },
+  };
+}
+
+async function* toIterable(result: HandlerResult): AsyncGenerator<OutgoingMessage> {
+  if (result === undefined) return;
+  if (typeof (result as Partial<AsyncIterable<OutgoingMessage>>)[Symbol.asyncIterator] === "function") {
+    yield* result as AsyncIterable<OutgoingMessage>;
+  } else if (typeof (result as Partial<Iterable<OutgoingMessage>>)[Symbol.iterator] === "function") {
+    yield* result as Iterable<OutgoingMessage>;
+  } else {
+    yield result as OutgoingMessage;
+  }
+}

@@ -1,0 +1,165 @@
+import type { Socket } from "node:net";
+import { TLSSocket } from "node:tls";
+import { PduDecodeError, PduFramer } from "@dicomtls/pdu-codec";
+import { AssociationError, AssociationErrorCode } from "../errors.js";
+import type { PeerInfo, Transport, TransportSink } from "./transport.js";
+
+export interface SocketTransportOptions {
+  /** Our P-DATA-TF receive limit (PS3.8 D.1), 0 = unlimited. */
+  readonly maxPDataLength: number;
+  /** Limit for the other PDU types (A-ASSOCIATE-RQ with many contexts is the largest). */
+  readonly maxOtherLength?: number;
+}
+
+/** A hook run after the TLS handshake and before any PDU is read; rejecting closes the connection. */
+export type VerifyTransport = (socket: Socket | TLSSocket) => Promise<void> | void;
+
+function describePeer(socket: Socket): PeerInfo {
+  const base = { address: socket.remoteAddress ?? "unknown", port: socket.remotePort ?? 0 };
+  if (!(socket instanceof TLSSocket)) return { ...base, tls: undefined };
+  const authorizationError = socket.authorizationError as Error | string | null | undefined;
+  return {
+    ...base,
+    tls: {
+      protocol: socket.getProtocol(),
+      cipher: socket.getCipher()?.name,
+      authorized: socket.authorized,
+      authorizationError: authorizationError == null ? undefined : String(authorizationError),
+      certificate: socket.getPeerX509Certificate(),
+    },
+  };
+}
+
+/**
+ * The one place a socket is read or written (ARCHITECTURE.md). Inbound bytes go through a PduFramer bounded by our
+ * receive limit; outbound PDUs are written in call order and `write` resolves on 'drain', so a writer that awaits
+ * it never buffers more than the socket's high-water mark.
+ */
+export class SocketTransport implements Transport {
+  readonly #socket: Socket;
+  readonly #sink: TransportSink;
+  readonly #framer: PduFramer;
+  #peer: PeerInfo;
+  #reading = false;
+  #pauses = 0;
+  #closed = false;
+  #failed = false;
+  #error: Error | undefined;
+  #drain: Promise<void> | undefined;
+  #destroyTimer: NodeJS.Timeout | undefined;
+
+  constructor(socket: Socket, sink: TransportSink, options: SocketTransportOptions) {
+    this.#socket = socket;
+    this.#sink = sink;
+    this.#framer = new PduFramer({
+      maxPDataLength: options.maxPDataLength,
+      ...(options.maxOtherLength !== undefined && { maxOtherLength: options.maxOtherLength }),
+    });
+    // Nagle would hold each small response ~40 ms waiting for an ACK (ARCHITECTURE.md).
+    socket.setNoDelay(true);
+    socket.pause();
+    this.#peer = describePeer(socket);
+    socket.on("error", (err) => {
+      this.#error ??= err;
+    });
+    socket.once("close", () => this.#markClosed());
+    // A socket that died before we got it has already emitted 'close'.
+    if (socket.destroyed) queueMicrotask(() => this.#markClosed());
+  }
+
+  #markClosed(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#destroyTimer);
+    this.#sink.closed(this.#error);
+  }
+
+  get peer(): PeerInfo {
+    return this.#peer;
+  }
+
+  /** Runs the post-handshake hook; the socket stays paused (no PDU framed) until it resolves. */
+  async verify(hook: VerifyTransport): Promise<void> {
+    try {
+      await hook(this.#socket);
+    } catch (err) {
+      this.destroy();
+      throw err;
+    }
+    // The hook may have looked at the certificate; refresh in case renegotiation state changed.
+    this.#peer = describePeer(this.#socket);
+  }
+
+  startReading(): void {
+    if (this.#reading || this.#closed) return;
+    this.#reading = true;
+    this.#socket.on("data", (chunk: Buffer) => this.#onData(chunk));
+    if (this.#pauses === 0) this.#socket.resume();
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#failed) return;
+    let pdus: Buffer[];
+    try {
+      pdus = this.#framer.push(chunk);
+    } catch (err) {
+      this.#failed = true;
+      this.#socket.pause();
+      if (err instanceof PduDecodeError) this.#sink.framingError(err);
+      else throw err;
+      return;
+    }
+    for (const pdu of pdus) {
+      if (this.#closed) return;
+      this.#sink.pdu(pdu);
+    }
+  }
+
+  write(pdu: readonly Uint8Array[]): Promise<void> {
+    const socket = this.#socket;
+    if (this.#closed || socket.destroyed || socket.writableEnded) {
+      return Promise.reject(new AssociationError(AssociationErrorCode.ConnectionClosed, `the connection to ${this.#peer.address}:${this.#peer.port} is closed`));
+    }
+    let ok = true;
+    if (pdu.length > 1) socket.cork();
+    for (const part of pdu) ok = socket.write(part);
+    if (pdu.length > 1) socket.uncork();
+    if (ok) return Promise.resolve();
+    this.#drain ??= new Promise<void>((resolve) => {
+      const done = (): void => {
+        socket.off("drain", done);
+        socket.off("close", done);
+        this.#drain = undefined;
+        resolve();
+      };
+      socket.on("drain", done);
+      socket.on("close", done);
+    });
+    return this.#drain;
+  }
+
+  close(graceMs: number): void {
+    if (this.#closed) return;
+    this.#socket.end();
+    clearTimeout(this.#destroyTimer);
+    this.#destroyTimer = setTimeout(() => this.#socket.destroy(), graceMs);
+    this.#destroyTimer.unref();
+  }
+
+  destroy(): void {
+    this.#socket.destroy();
+  }
+
+  pause(): void {
+    if (this.#pauses++ === 0) this.#socket.pause();
+  }
+
+  resume(): void {
+    if (this.#pauses === 0) return;
+    if (--this.#pauses === 0 && this.#reading && !this.#failed) this.#socket.resume();
+  }
+
+  setMaxPDataLength(n: number): void {
+    this.#framer.setMaxPDataLength(n);
+  }
+}

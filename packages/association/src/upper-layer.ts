@@ -1,0 +1,224 @@
+import { AbortReason, AssociateRjResult, AssociateRjSource, PduDecodeError, PduErrorCode, PduType, decodePdu, encodePdu, type Pdu } from "@dicomtls/pdu-codec";
+import { AssociationError, AssociationErrorCode } from "./errors.js";
+import type { Effect, Indication } from "./fsm/effects.js";
+import { EVENT_DESCRIPTIONS, type FsmEvent, type ProviderRejection } from "./fsm/events.js";
+import { STATE_DESCRIPTIONS, type StateName } from "./fsm/states.js";
+import { isLocalUserEvent, transition } from "./fsm/transition-table.js";
+import type { Transport, TransportSink } from "./transport/transport.js";
+
+/** Receives what the upper layer has to tell its user (the association). */
+export interface UpperLayerUser {
+  indication(indication: Indication): void;
+  /** The peer sent something undecodable (Evt19 follows). */
+  pduError?(error: PduDecodeError): void;
+  /** AE-1: open the transport connection, then dispatch Evt2 (or Evt17 when it fails). */
+  connect?(): void;
+  /** The machine is back in Sta1. */
+  ended(): void;
+}
+
+export interface UpperLayerOptions {
+  readonly isRequestor: boolean;
+  /** PS3.8 §9.1.4 ARTIM. */
+  readonly artimMs: number;
+  /** How long a gracefully ended connection may stay half-open before it is destroyed. */
+  readonly closeGraceMs?: number;
+}
+
+/** PS3.8 §9.3.2 / AE-6: what the provider itself refuses before the user sees the request. */
+function providerCheck(pdu: Extract<Pdu, { type: typeof PduType.AAssociateRq }>): ProviderRejection | undefined {
+  if ((pdu.protocolVersion & 1) === 0) {
+    return { result: AssociateRjResult.RejectedPermanent, source: AssociateRjSource.ServiceProviderAcse, reason: 2 };
+  }
+  return undefined;
+}
+
+function eventForPdu(pdu: Pdu): FsmEvent {
+  switch (pdu.type) {
+    case PduType.AAssociateRq: {
+      const providerRejection = providerCheck(pdu);
+      return providerRejection === undefined ? { name: "Evt6", pdu } : { name: "Evt6", pdu, providerRejection };
+    }
+    case PduType.AAssociateAc:
+      return { name: "Evt3", pdu };
+    case PduType.AAssociateRj:
+      return { name: "Evt4", pdu };
+    case PduType.PDataTf:
+      return { name: "Evt10", pdu };
+    case PduType.AReleaseRq:
+      return { name: "Evt12", pdu };
+    case PduType.AReleaseRp:
+      return { name: "Evt13", pdu };
+    case PduType.AAbort:
+      return { name: "Evt16", pdu };
+  }
+}
+
+/** PS3.8 Table 9-26 reason for an undecodable PDU. */
+function abortReasonFor(error: PduDecodeError): number {
+  return error.code === PduErrorCode.UnknownType ? AbortReason.UnrecognizedPdu : AbortReason.InvalidPduParameterValue;
+}
+
+interface Queued {
+  readonly event: FsmEvent;
+  readonly resolve: (writes: Promise<void>) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * The DICOM Upper Layer provider of one connection: feeds events to the table-driven machine and carries out the
+ * effects (writes, ARTIM, closing, indications). Events raised while effects run (an indication handler that
+ * answers at once) are queued, so every transition sees the state the previous one left.
+ */
+export class UpperLayer implements TransportSink {
+  #state: StateName = "Sta1";
+  #transport: Transport | undefined;
+  #user: UpperLayerUser;
+  readonly #options: UpperLayerOptions;
+  #artim: NodeJS.Timeout | undefined;
+  readonly #queue: Queued[] = [];
+  #running = false;
+  #started = false;
+
+  constructor(options: UpperLayerOptions, user: UpperLayerUser) {
+    this.#options = options;
+    this.#user = user;
+  }
+
+  get state(): StateName {
+    return this.#state;
+  }
+
+  get transport(): Transport | undefined {
+    return this.#transport;
+  }
+
+  get isRequestor(): boolean {
+    return this.#options.isRequestor;
+  }
+
+  setUser(user: UpperLayerUser): void {
+    this.#user = user;
+  }
+
+  attach(transport: Transport): void {
+    this.#transport = transport;
+  }
+
+  /**
+   * Runs one event. Resolves once the PDUs its action wrote were accepted by the socket (P-DATA callers await this
+   * for backpressure). Rejects with ERR_DICOM_INVALID_STATE when the local user asks for something the current state
+   * does not allow.
+   */
+  dispatch(event: FsmEvent): Promise<void> {
+    return new Promise<Promise<void>>((resolve, reject) => {
+      this.#queue.push({ event, resolve, reject });
+      if (!this.#running) this.#drainQueue();
+    }).then((writes) => writes);
+  }
+
+  #drainQueue(): void {
+    this.#running = true;
+    try {
+      for (let q = this.#queue.shift(); q !== undefined; q = this.#queue.shift()) {
+        try {
+          q.resolve(this.#step(q.event));
+        } catch (err) {
+          q.reject(err);
+        }
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  #step(event: FsmEvent): Promise<void> {
+    const from = this.#state;
+    const t = transition(from, event, { isRequestor: this.#options.isRequestor });
+    if (t.action === undefined) {
+      if (isLocalUserEvent(event.name)) {
+        throw new AssociationError(
+          AssociationErrorCode.InvalidState,
+          `cannot do "${EVENT_DESCRIPTIONS[event.name]}" now: the association is in ${from} (${STATE_DESCRIPTIONS[from]})`,
+        );
+      }
+      // PS3.8: an empty cell is no action (e.g. the socket closing after we already went idle).
+      return Promise.resolve();
+    }
+    this.#state = t.next;
+    if (from === "Sta1") this.#started = true;
+    const writes: Array<Promise<void>> = [];
+    for (const effect of t.effects) this.#execute(effect, writes);
+    if (t.next === "Sta1" && this.#started) {
+      this.#stopArtim();
+      this.#user.ended();
+    }
+    return writes.length === 0 ? Promise.resolve() : Promise.all(writes).then(() => undefined);
+  }
+
+  #execute(effect: Effect, writes: Array<Promise<void>>): void {
+    switch (effect.kind) {
+      case "connect":
+        this.#user.connect?.();
+        return;
+      case "send":
+      case "send-bytes": {
+        const transport = this.#transport;
+        if (transport === undefined) return;
+        const bytes = effect.kind === "send" ? [encodePdu(effect.pdu)] : effect.bytes;
+        const written = transport.write(bytes);
+        if (effect.kind === "send") {
+          // Control PDUs need no backpressure; a failed write means the connection is gone and Evt17 follows.
+          written.catch(() => undefined);
+        } else {
+          writes.push(written);
+        }
+        return;
+      }
+      case "start-artim":
+        this.#stopArtim();
+        this.#artim = setTimeout(() => {
+          this.#artim = undefined;
+          void this.dispatch({ name: "Evt18" });
+        }, this.#options.artimMs);
+        return;
+      case "stop-artim":
+        this.#stopArtim();
+        return;
+      case "close-transport":
+        this.#transport?.close(this.#options.closeGraceMs ?? 2_000);
+        return;
+      case "indicate":
+        this.#user.indication(effect.indication);
+        return;
+    }
+  }
+
+  #stopArtim(): void {
+    if (this.#artim !== undefined) clearTimeout(this.#artim);
+    this.#artim = undefined;
+  }
+
+  // --- TransportSink --------------------------------------------------------------------------
+
+  pdu(bytes: Buffer): void {
+    let pdu: Pdu;
+    try {
+      pdu = decodePdu(bytes);
+    } catch (err) {
+      if (!(err instanceof PduDecodeError)) throw err;
+      this.framingError(err);
+      return;
+    }
+    void this.dispatch(eventForPdu(pdu));
+  }
+
+  framingError(error: PduDecodeError): void {
+    this.#user.pduError?.(error);
+    void this.dispatch({ name: "Evt19", reason: abortReasonFor(error), detail: error.message });
+  }
+
+  closed(): void {
+    void this.dispatch({ name: "Evt17" });
+  }
+}
