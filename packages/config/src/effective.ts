@@ -5,7 +5,9 @@ export const REDACTED = "<redacted>";
 
 /**
  * The configuration as dicomtls will use it, with Orthanc's key names, every default filled in,
- * paths absolute and secrets redacted: what `dicomtls config check` prints.
+ * paths absolute and secrets redacted: what `dicomtls config check` prints. A setting that is not
+ * set and has no default (a TLS file, the key password, a modality's TlsCertificate) is left out, so
+ * the output is itself a valid configuration file.
  */
 export function effectiveConfig(c: NodeConfig): Record<string, unknown> {
   const out: Record<string, unknown> = {
@@ -58,7 +60,7 @@ export function effectiveConfig(c: NodeConfig): Record<string, unknown> {
     DicomModalities: Object.fromEntries(
       c.dicomModalities.map((m) => [
         m.name,
-        {
+        withoutNulls({
           AET: m.aet,
           Host: m.host,
           Port: m.port,
@@ -77,9 +79,13 @@ export function effectiveConfig(c: NodeConfig): Record<string, unknown> {
           Timeout: m.timeout,
           TlsCertificate: m.tlsCertificate,
           TlsServerName: m.tlsServerName,
-        },
+        }),
       ]),
     ),
   });
-  return out;
+  return withoutNulls(out);
+}
+
+function withoutNulls(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null));
 }

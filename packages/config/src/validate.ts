@@ -61,7 +61,7 @@ export const DEFAULTS = {
 } as const;
 
 /** Keys whose string value is a path, resolved against the folder of the file that holds them. */
-const PATH_KEYS = ["DicomTlsCertificate", "DicomTlsPrivateKey", "DicomTlsTrustedCertificates", "StorageDirectory"] as const;
+type PathKey = "DicomTlsCertificate" | "DicomTlsPrivateKey" | "DicomTlsTrustedCertificates" | "StorageDirectory";
 
 // ---- zod building blocks: each carries the "expected ..." text a person reads ----
 
@@ -81,7 +81,15 @@ const aeTitle = () =>
   z
     .string(expected(AET_TEXT))
     .max(16, expected(AET_TEXT))
-    .refine((s) => s.trim() !== "" && !/[\\\u0000-\u001f\u007f]/.test(s), expected(AET_TEXT));
+    .refine((s) => s.trim() !== "" && !hasBackslashOrControl(s), expected(AET_TEXT));
+
+function hasBackslashOrControl(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x5c || c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
 
 const pathString = () => z.string(expected("expected a file path")).min(1, expected("expected a file path"));
 
@@ -221,7 +229,7 @@ function valueAt(root: JsonValue | undefined, path: JsonPath): JsonValue | undef
   let v: JsonValue | undefined = root;
   for (const p of path) {
     if (v === null || typeof v !== "object") return undefined;
-    v = Array.isArray(v) ? (typeof p === "number" ? v[p] : undefined) : (v as JsonObject)[String(p)];
+    v = Array.isArray(v) ? (typeof p === "number" ? v[p] : undefined) : (v)[String(p)];
   }
   return v;
 }
@@ -333,7 +341,7 @@ export function validateConfig(root: JsonObject, options: ValidateOptions): Vali
   modalities.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
   // 4. Paths, resolved against the file that holds them.
-  const pathOf = (key: (typeof PATH_KEYS)[number]): string | null => {
+  const pathOf = (key: PathKey): string | null => {
     const v = o[key];
     return v === undefined ? null : absolute(options.baseDir(key), v);
   };
