@@ -1,3 +1,6 @@
+// Consumers that compile this package from source (dicomtls-source) need the dcmjs declarations too.
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference -- an ambient module file cannot be imported
+/// <reference path="../dcmjs.d.ts" />
 import dcmjs from "dcmjs";
 
 /**

@@ -1,0 +1,201 @@
+import Database from "better-sqlite3";
+import { storageErrorFrom } from "./errors.js";
+
+/** Identifiers read from the dataset header (by the caller: storage parses no datasets). */
+export interface InstanceIdentifiers {
+  patientId?: string;
+  patientName?: string;
+  studyInstanceUid?: string;
+  seriesInstanceUid?: string;
+  studyDate?: string;
+  modality?: string;
+  accessionNumber?: string;
+}
+
+/** One row of the index. */
+export interface IndexedInstance extends InstanceIdentifiers {
+  sopInstanceUid: string;
+  sopClassUid: string;
+  transferSyntaxUid: string;
+  /** Relative to the storage folder, `/`-separated. */
+  relativePath: string;
+  size: number;
+  /** ISO 8601, UTC. */
+  receivedAt: string;
+  sourceAeTitle?: string;
+  peerAddress?: string;
+  /** SHA-256 fingerprint of the peer's TLS certificate, when the association was TLS with a client certificate. */
+  peerCertificateFingerprint?: string;
+}
+
+export interface ListFilter {
+  patientId?: string;
+  studyInstanceUid?: string;
+  seriesInstanceUid?: string;
+  limit?: number;
+  offset?: number;
+}
+
+interface Row {
+  sop_instance_uid: string;
+  sop_class_uid: string;
+  transfer_syntax_uid: string;
+  patient_id: string | null;
+  patient_name: string | null;
+  study_instance_uid: string | null;
+  series_instance_uid: string | null;
+  study_date: string | null;
+  modality: string | null;
+  accession_number: string | null;
+  path: string;
+  size: number;
+  received_at: string;
+  source_ae_title: string | null;
+  peer_address: string | null;
+  peer_certificate_fingerprint: string | null;
+}
+
+const SCHEMA_VERSION = 1;
+
+const COLUMNS: ReadonlyArray<readonly [keyof Row, keyof IndexedInstance]> = [
+  ["sop_instance_uid", "sopInstanceUid"],
+  ["sop_class_uid", "sopClassUid"],
+  ["transfer_syntax_uid", "transferSyntaxUid"],
+  ["patient_id", "patientId"],
+  ["patient_name", "patientName"],
+  ["study_instance_uid", "studyInstanceUid"],
+  ["series_instance_uid", "seriesInstanceUid"],
+  ["study_date", "studyDate"],
+  ["modality", "modality"],
+  ["accession_number", "accessionNumber"],
+  ["path", "relativePath"],
+  ["size", "size"],
+  ["received_at", "receivedAt"],
+  ["source_ae_title", "sourceAeTitle"],
+  ["peer_address", "peerAddress"],
+  ["peer_certificate_fingerprint", "peerCertificateFingerprint"],
+];
+
+function fromRow(row: Row): IndexedInstance {
+  const out: Record<string, unknown> = {};
+  for (const [col, key] of COLUMNS) if (row[col] !== null) out[key] = row[col];
+  return out as unknown as IndexedInstance;
+}
+
+function toParams(i: IndexedInstance): Record<string, string | number | null> {
+  const out: Record<string, string | number | null> = {};
+  for (const [col, key] of COLUMNS) out[col] = i[key] ?? null;
+  return out;
+}
+
+/**
+ * The SQLite index: one table, written after the file is durable. WAL with synchronous=NORMAL: a commit is safe
+ * against a process crash, and the last ones may be lost on power loss, which reindex() repairs from the files
+ * (the files are the truth; the index only speeds look-ups up).
+ */
+export class SqliteIndex {
+  private readonly db: Database.Database;
+  private readonly upsertStmt: Database.Statement;
+  private readonly insertIgnoreStmt: Database.Statement;
+  private readonly getStmt: Database.Statement<[string], Row>;
+  private readonly hasStmt: Database.Statement<[string], { one: number }>;
+  private readonly countStmt: Database.Statement<[], { n: number }>;
+
+  constructor(readonly file: string) {
+    try {
+      this.db = new Database(file);
+      this.db.pragma("journal_mode = WAL");
+      this.db.pragma("synchronous = NORMAL");
+      this.db.pragma("busy_timeout = 5000");
+      this.migrate();
+    } catch (err) {
+      throw storageErrorFrom(err, "open the SQLite index", file);
+    }
+    const cols = COLUMNS.map(([c]) => c);
+    const values = cols.map((c) => `@${c}`).join(", ");
+    this.upsertStmt = this.db.prepare(`INSERT OR REPLACE INTO instances (${cols.join(", ")}) VALUES (${values})`);
+    this.insertIgnoreStmt = this.db.prepare(`INSERT OR IGNORE INTO instances (${cols.join(", ")}) VALUES (${values})`);
+    this.getStmt = this.db.prepare("SELECT * FROM instances WHERE sop_instance_uid = ?");
+    this.hasStmt = this.db.prepare("SELECT 1 AS one FROM instances WHERE sop_instance_uid = ?");
+    this.countStmt = this.db.prepare("SELECT COUNT(*) AS n FROM instances");
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma("user_version", { simple: true }) as number;
+    if (version === SCHEMA_VERSION) return;
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS instances (
+        sop_instance_uid TEXT PRIMARY KEY,
+        sop_class_uid TEXT NOT NULL,
+        transfer_syntax_uid TEXT NOT NULL,
+        patient_id TEXT,
+        patient_name TEXT,
+        study_instance_uid TEXT,
+        series_instance_uid TEXT,
+        study_date TEXT,
+        modality TEXT,
+        accession_number TEXT,
+        path TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        received_at TEXT NOT NULL,
+        source_ae_title TEXT,
+        peer_address TEXT,
+        peer_certificate_fingerprint TEXT
+      );
+      CREATE INDEX IF NOT EXISTS instances_study ON instances (study_instance_uid);
+      CREATE INDEX IF NOT EXISTS instances_series ON instances (series_instance_uid);
+      CREATE INDEX IF NOT EXISTS instances_patient ON instances (patient_id);
+      PRAGMA user_version = ${SCHEMA_VERSION};
+    `);
+  }
+
+  upsert(i: IndexedInstance): void {
+    this.upsertStmt.run(toParams(i));
+  }
+  /** Adds the row unless one with the same SOP Instance UID exists (keeps the first, like the file). */
+  insertIfAbsent(i: IndexedInstance): void {
+    this.insertIgnoreStmt.run(toParams(i));
+  }
+  get(sopInstanceUid: string): IndexedInstance | undefined {
+    const row = this.getStmt.get(sopInstanceUid);
+    return row === undefined ? undefined : fromRow(row);
+  }
+  has(sopInstanceUid: string): boolean {
+    return this.hasStmt.get(sopInstanceUid) !== undefined;
+  }
+  count(): number {
+    return this.countStmt.get()!.n;
+  }
+  list(filter: ListFilter = {}): IndexedInstance[] {
+    const where: string[] = [];
+    const params: Record<string, string | number> = {};
+    if (filter.patientId !== undefined) {
+      where.push("patient_id = @patientId");
+      params["patientId"] = filter.patientId;
+    }
+    if (filter.studyInstanceUid !== undefined) {
+      where.push("study_instance_uid = @study");
+      params["study"] = filter.studyInstanceUid;
+    }
+    if (filter.seriesInstanceUid !== undefined) {
+      where.push("series_instance_uid = @series");
+      params["series"] = filter.seriesInstanceUid;
+    }
+    params["limit"] = filter.limit ?? -1;
+    params["offset"] = filter.offset ?? 0;
+    const sql =
+      `SELECT * FROM instances ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ` +
+      "ORDER BY received_at, sop_instance_uid LIMIT @limit OFFSET @offset";
+    return (this.db.prepare(sql).all(params) as Row[]).map(fromRow);
+  }
+  /** Replaces every row with `rows`, in one transaction. */
+  replaceAll(rows: readonly IndexedInstance[]): void {
+    this.db.transaction(() => {
+      this.db.exec("DELETE FROM instances");
+      for (const r of rows) this.upsertStmt.run(toParams(r));
+    })();
+  }
+  close(): void {
+    this.db.close();
+  }
+}
