@@ -239,7 +239,8 @@ export function resolveProtocolPolicy(settings: Pick<DicomTlsSettings, "profile"
     tls12Ciphers: tls12,
     tls13Ciphersuites: tls13,
     securityLevel,
-    ciphers: joinCiphers(minVersion === "TLSv1.3" ? [] : tls12, tls13, securityLevel),
+    // OpenSSL refuses a TLS 1.2 list that is only "@SECLEVEL=n"; with TLS 1.3 only, the profile's list stays there unused.
+    ciphers: joinCiphers(tls12.length > 0 ? tls12 : def.tls12Ciphers, tls13, securityLevel),
     sigalgs: def.sigalgs.join(":"),
     ecdhCurve: def.ecdhCurve,
     keyRules: def.keyRules,
