@@ -12,20 +12,20 @@ import { UpperLayer } from "./upper-layer.js";
 
 /** The caller's answer to an A-ASSOCIATE-RQ. */
 export type AssociationDecision =
-  | { readonly action: "accept"; readonly userIdentityServerResponse?: Uint8Array }
-  /** PS3.8 Table 9-21 values; `message` is for our logs, the peer only sees the numbers. */
-  | { readonly action: "reject"; readonly result: number; readonly source: number; readonly reason: number; readonly message?: string };
+  | { readonly accept: true; readonly userIdentityServerResponse?: Uint8Array }
+  /** PS3.8 Table 9-21 values; `why` is for our logs and audit trail, the peer only sees the numbers. */
+  | { readonly accept: false; readonly result: number; readonly source: number; readonly reason: number; readonly why?: string };
 
-export const accept: AssociationDecision = Object.freeze({ action: "accept" });
+export const accept: AssociationDecision = Object.freeze({ accept: true });
 
 /** A rejection; the defaults say "permanent, by the service user, no reason given". */
 export function reject(
   reason: number = 1,
   source: number = AssociateRjSource.ServiceUser,
   result: number = AssociateRjResult.RejectedPermanent,
-  message?: string,
+  why?: string,
 ): AssociationDecision {
-  return { action: "reject", result, source, reason, ...(message !== undefined && { message }) };
+  return { accept: false, result, source, reason, ...(why !== undefined && { why }) };
 }
 
 export interface AcceptTimeouts {
@@ -100,7 +100,7 @@ export async function acceptAssociation(socket: Socket, options: AcceptOptions):
       decision = reject(1, AssociateRjSource.ServiceUser, AssociateRjResult.RejectedTransient, `onAssociationRequest failed: ${String(err)}`);
     }
     if (ul.state !== "Sta3") return;
-    if (decision.action === "reject") {
+    if (!decision.accept) {
       const rj = { type: PduType.AAssociateRj, result: decision.result, source: decision.source, reason: decision.reason } as const;
       diagnostics.rejected.publish({
         role: "acceptor",
@@ -109,7 +109,7 @@ export async function acceptAssociation(socket: Socket, options: AcceptOptions):
         result: rj.result,
         source: rj.source,
         reason: rj.reason,
-        text: decision.message ?? describeRejection(rj),
+        text: decision.why ?? describeRejection(rj),
       });
       await ul.dispatch({ name: "Evt8", pdu: rj });
       return;

@@ -47,7 +47,7 @@ test("a rejection from the acceptor's hook reaches the requestor as ERR_DICOM_AS
     void acceptAssociation(socket, {
       aeTitle: "ACCEPTOR",
       policy: { abstractSyntaxes: [{ abstractSyntax: VERIFICATION, transferSyntaxes: [IMPLICIT_LE] }] },
-      onAssociationRequest: (rq) => (rq.callingAeTitle === "STRANGER" ? reject(3) : { action: "accept" }),
+      onAssociationRequest: (rq) => (rq.callingAeTitle === "STRANGER" ? reject(3) : { accept: true }),
     });
   });
   servers.push(srv.close);

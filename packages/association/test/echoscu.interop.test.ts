@@ -50,7 +50,7 @@ test("DCMTK echoscu sees our rejection of an unknown calling AE title", async ()
     void acceptAssociation(socket, {
       aeTitle: "DICOMTLS",
       policy: { abstractSyntaxes: [{ abstractSyntax: VERIFICATION, transferSyntaxes: [IMPLICIT_LE] }] },
-      onAssociationRequest: (rq) => (rq.callingAeTitle === "KNOWN" ? { action: "accept" } : { action: "reject", result: 1, source: 1, reason: 3 }),
+      onAssociationRequest: (rq) => (rq.callingAeTitle === "KNOWN" ? { accept: true } : { accept: false, result: 1, source: 1, reason: 3 }),
     });
   });
   closers.push(srv.close);
