@@ -1,1 +1,1 @@
-export {};
+export { echo, type EchoOptions, type EchoResponse, type EchoResult } from "./echo.js";
