@@ -39,3 +39,4 @@ export {
   type BindingResult,
   type HandshakeFailureReason,
 } from "./peer-policy.js";
+export { TlsContextManager, type TlsContextManagerOptions, type ReloadResult, type ReloadTrigger } from "./manager.js";
