@@ -30,6 +30,11 @@ export class DatasetStream implements AsyncIterable<Uint8Array> {
     return this.#receivedBytes;
   }
 
+  /** Bytes received but not read yet (what backpressure bounds). */
+  get bufferedBytes(): number {
+    return this.#queuedBytes;
+  }
+
   /** True once the last fragment arrived (or the association failed). */
   get complete(): boolean {
     return this.#ended || this.#error !== undefined;
