@@ -135,6 +135,27 @@ describe("FileSystemInstanceStore", () => {
     });
   }
 
+  it("keeps the bytes whatever the chunk sizes (staged small chunks, direct large ones)", async () => {
+    const folder = newFolder();
+    const s = await openStore(folder);
+    const spec = { ...SyntheticPreset.Ct512k, seed: 140, frames: 3 };
+    const r = resolveSpec(spec);
+    const ds = makeDataset(spec);
+    const w = await s.begin({ sopClassUid: r.sopClassUid, sopInstanceUid: r.sopInstanceUid, transferSyntaxUid: r.transferSyntax });
+    const sizes = [1, 7, 262_143, 2, 262_144, 300_000, 16_384, 1_000_001];
+    const pending: Array<Promise<void>> = [];
+    let off = 0;
+    for (let i = 0; off < ds.length; i++) {
+      const n = sizes[i % sizes.length]!;
+      pending.push(w.write(ds.subarray(off, off + n))); // not awaited one by one: order must still hold
+      off += n;
+    }
+    await Promise.all(pending);
+    const result = await w.commit();
+    assert.ok((await readDatasetBytes(join(folder, result.relativePath))).equals(ds));
+    await s.close();
+  });
+
   it("keeps an unfinished write under a temporary name that never ends in .dcm", async () => {
     const folder = newFolder();
     const s = await openStore(folder);
