@@ -40,3 +40,4 @@ export {
   type HandshakeFailureReason,
 } from "./peer-policy.js";
 export { TlsContextManager, type TlsContextManagerOptions, type ReloadResult, type ReloadTrigger } from "./manager.js";
+export { checkCertificates, checkFiles, type DoctorRow, type DoctorVerdict, type DoctorOptions, type CheckFilesOptions } from "./doctor.js";

@@ -62,7 +62,7 @@ export interface LoadOptions {
   now?: Date;
 }
 
-function readConfigFile(key: string, file: string): Buffer {
+export function readConfigFile(key: string, file: string): Buffer {
   try {
     return readFileSync(file);
   } catch (err) {
@@ -73,7 +73,7 @@ function readConfigFile(key: string, file: string): Buffer {
   }
 }
 
-function parseCertificates(key: string, file: string, text: string): X509Certificate[] {
+export function parseCertificates(key: string, file: string, text: string): X509Certificate[] {
   const blocks = splitPemCertificates(text);
   return blocks.map((pem, i) => {
     try {
@@ -110,7 +110,7 @@ function loadPemKey(file: string, bytes: Buffer, password: string | undefined): 
   }
 }
 
-async function loadOwnCredentials(settings: DicomTlsSettings): Promise<{ certificates: X509Certificate[]; privateKey: KeyObject; files: string[] }> {
+export async function loadOwnCredentials(settings: DicomTlsSettings): Promise<{ certificates: X509Certificate[]; privateKey: KeyObject; files: string[] }> {
   const certFile = settings.certificateFile;
   if (typeof certFile !== "string" || certFile === "") {
     throw new DicomTlsConfigError(SettingKeys.certificateFile, "is required when DICOM TLS is enabled");
