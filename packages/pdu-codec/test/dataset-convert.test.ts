@@ -9,7 +9,7 @@ import {
   parseDatasetHeader,
 } from "../src/dataset/index.js";
 // pdu-codec has no devDependency on @dicomtls/test-peers yet; the generator is reached by path until it has one.
-import { makeDataset, pixelDataLength, resolveSpec, type SyntheticDatasetSpec } from "../../../tooling/test-peers/src/dicom-files.js";
+import { makeDataset, pixelDataLength, resolveSpec, type SyntheticDatasetSpec } from "@dicomtls/test-peers";
 
 const IMPLICIT = DatasetTransferSyntax.ImplicitVrLittleEndian;
 const EXPLICIT = DatasetTransferSyntax.ExplicitVrLittleEndian;
