@@ -1,0 +1,26 @@
+import { runCodecTask, type CodecResult, type CodecTask, type CodecTaskValue } from "@dicomtls/pdu-codec/worker";
+import { TaskCodecRunner, type TaskRunnerOptions } from "./task-runner.js";
+
+/**
+ * Dataset work on the calling thread, with the worker's own code: for small inputs, where a worker round trip costs
+ * more than the work, and for tools without a pool. File reads are synchronous here: keep it to small files.
+ */
+export class InlineCodecRunner extends TaskCodecRunner {
+  constructor(options: TaskRunnerOptions = {}) {
+    super(options);
+  }
+
+  protected handOver(parts: readonly Uint8Array[], n: number): Uint8Array {
+    const first = parts[0];
+    // Nothing crosses a thread: a view is enough when one part holds the prefix.
+    return first !== undefined && first.byteLength >= n ? first.subarray(0, n) : this.copyPrefix(parts, n);
+  }
+
+  protected execute<T extends CodecTask>(task: T): Promise<CodecResult<CodecTaskValue<T>>> {
+    return Promise.resolve(runCodecTask(task));
+  }
+
+  protected shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
