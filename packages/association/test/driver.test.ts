@@ -19,7 +19,6 @@ import {
   encodePdu,
   encodeCommand,
   encodePDataTf,
-  type AAbort,
   type Pdu,
 } from "@dicomtls/pdu-codec";
 import { createTestPki, type TestPki } from "@dicomtls/test-pki";
