@@ -70,15 +70,16 @@ export class PiscinaCodecRunner extends TaskCodecRunner {
     return this.copyPrefix(parts, n);
   }
 
-  protected async execute<T extends CodecTask>(task: T, transferList: ArrayBuffer[], signal: AbortSignal | undefined): Promise<CodecResult<CodecTaskValue<T>>> {
+  protected async execute<T extends CodecTask>(task: T, transferList: ArrayBuffer[]): Promise<CodecResult<CodecTaskValue<T>>> {
     if (this.#pending >= this.#maxPending) await new Promise<void>((resolve) => this.#waiting.push(resolve));
     if (this.closed) throw new CodecError(CodecErrorCode.Closed, "the codec runner closed while the task waited");
     this.#pending++;
     try {
-      return (await this.#pool.run(task, signal === undefined ? { transferList } : { transferList, signal })) as CodecResult<CodecTaskValue<T>>;
+      // No signal to Piscina: aborting a running task terminates its worker (and dcmjs loads again); tasks are
+      // short, so the runner checks the signal between them instead.
+      return (await this.#pool.run(task, { transferList })) as CodecResult<CodecTaskValue<T>>;
     } catch (err) {
       const what = "path" in task ? task.path : task.kind;
-      if (signal?.aborted === true) throw new CodecError(CodecErrorCode.Aborted, `${what}: aborted`, { cause: err });
       if (this.closed) throw new CodecError(CodecErrorCode.Closed, `${what}: the codec runner closed`, { cause: err });
       throw new CodecError(CodecErrorCode.Worker, `${what}: the codec worker failed (${(err as Error).message})`, { cause: err });
     } finally {

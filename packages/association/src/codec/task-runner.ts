@@ -60,6 +60,10 @@ function headerCut(prefix: Uint8Array, transferSyntaxUid: string): number {
   }
 }
 
+function isAborted(signal: AbortSignal | undefined): signal is AbortSignal {
+  return signal?.aborted === true;
+}
+
 function abortError(signal: AbortSignal, what: string): CodecError {
   return new CodecError(CodecErrorCode.Aborted, `${what}: aborted`, { cause: signal.reason });
 }
@@ -106,6 +110,8 @@ export abstract class TaskCodecRunner implements CodecRunner {
     if (this.#closed) throw new CodecError(CodecErrorCode.Closed, `${what}: the codec runner is closed`);
     if (signal?.aborted === true) throw abortError(signal, what);
     const result = await this.execute(task, transferList, signal);
+    // Checked again after the task: a running task is not interrupted (it is short), its result is dropped.
+    if (isAborted(signal)) throw abortError(signal, what);
     if (!result.ok) throw CodecError.fromFailure(result.error);
     return result.value;
   }
@@ -120,8 +126,9 @@ export abstract class TaskCodecRunner implements CodecRunner {
       const cut = first !== undefined && first.byteLength >= n ? headerCut(first.subarray(0, n), transferSyntaxUid) : n;
       const prefix = this.handOver(parts, cut);
       const transfer = prefix.buffer instanceof ArrayBuffer && prefix.byteLength === prefix.buffer.byteLength && !isCallerBuffer(parts, prefix) ? [prefix.buffer] : [];
+      let header: DatasetHeader;
       try {
-        return await this.run({ kind: "parse-header", bytes: prefix, transferSyntaxUid }, transfer, options.signal, "parseHeader");
+        header = await this.run({ kind: "parse-header", bytes: prefix, transferSyntaxUid }, transfer, options.signal, "parseHeader");
       } catch (err) {
         if (err instanceof CodecError && err.needMoreBytes && n < total) {
           n = Math.min(total, n * 4);
@@ -129,6 +136,12 @@ export abstract class TaskCodecRunner implements CodecRunner {
         }
         throw err;
       }
+      // The header ran past the prefix: the patient and study attributes may lie further, and the caller has them.
+      if (header.truncated && n < total) {
+        n = Math.min(total, n * 4);
+        continue;
+      }
+      return header;
     }
   }
 

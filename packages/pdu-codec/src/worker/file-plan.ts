@@ -7,7 +7,7 @@ import { FileError, FileErrorCode } from "./errors.js";
 import type { FileReader } from "./part10.js";
 import type { DatasetSegment, FileInfo } from "./protocol.js";
 
-/** Elements after the header longer than this are sent from the file (only their header is rewritten). */
+/** Values after the header longer than this are sent from the file; shorter ones are read into the plan. */
 const BULK_ELEMENT_BYTES = 64 * 1024;
 const FIRST_HEADER_READ = 64 * 1024;
 
@@ -70,8 +70,8 @@ function vrContext(header: Uint8Array, enc: DatasetEncoding): VrContext {
 /**
  * What to send for a file's dataset in the accepted transfer syntax, without holding the dataset in memory: as
  * stored it is one file range; converted (Implicit <-> Explicit VR LE only), it is the converted header (everything
- * before the pixel data, converted whole by `convertTransferSyntax`), then for each later element either its
- * rewritten header plus its value as a file range (large values) or the converted element (small ones).
+ * before the pixel data, converted whole by `convertTransferSyntax`), then each later element: a plain value gets a
+ * rewritten header and is sent as stored (from the file when large), a sequence is converted whole.
  */
 export function planDataset(file: FileReader, info: FileInfo, toUid: string): DatasetPlan {
   const fromUid = info.transferSyntaxUid;
@@ -121,17 +121,26 @@ export function planDataset(file: FileReader, info: FileInfo, toUid: string): Da
     if (h === null) throw new FileError(FileErrorCode.NotPart10, file.path, `the dataset ends inside an element header at dataset offset ${at}`);
     if (h.tag >>> 16 === 0xfffe) throw new DatasetError(DatasetErrorCode.Unparsable, `${file.path}: item tag ${tagString(h.tag)} at top level, dataset offset ${at}`, at);
     const vr = fromEnc.explicitVr ? h.vr : implicitVr(h.tag, ctx);
-    if (h.length !== UNDEFINED_LENGTH && h.length > BULK_ELEMENT_BYTES && vr !== "SQ") {
+    if (h.length !== UNDEFINED_LENGTH && vr !== "SQ") {
+      // A plain value is copied as is whatever the encoding; only its header changes (as the converter does).
       const valueStart = p + (h.valueOffset - h.offset);
       const valueEnd = valueStart + h.length;
       if (valueEnd > datasetEnd) {
         throw new FileError(FileErrorCode.NotPart10, file.path, `${tagString(h.tag)} at dataset offset ${at} announces ${h.length} bytes, beyond the end of the file`);
       }
-      // PS3.5 §6.2.2: a value too long for a 16-bit explicit length can only be written as UN (as the converter does).
-      const outVr = toExplicit ? (vr !== undefined && !LONG_LENGTH_VRS.has(vr) ? "UN" : vr) : undefined;
-      pushBytes(elementHeaderBytes(h.tag, outVr, h.length));
-      segments.push({ kind: "file", start: valueStart, end: valueEnd });
-      length += h.length;
+      // PS3.5 §6.2.2: a value too long for a 16-bit explicit length can only be written as UN.
+      const outVr = toExplicit ? (vr !== undefined && !LONG_LENGTH_VRS.has(vr) && h.length > 0xffff ? "UN" : vr) : undefined;
+      const head = elementHeaderBytes(h.tag, outVr, h.length);
+      if (h.length > BULK_ELEMENT_BYTES) {
+        pushBytes(head);
+        segments.push({ kind: "file", start: valueStart, end: valueEnd });
+        length += h.length;
+      } else {
+        const whole = new Uint8Array(head.byteLength + h.length);
+        whole.set(head, 0);
+        file.readInto(whole, head.byteLength, h.length, valueStart);
+        pushBytes(whole);
+      }
       p = valueEnd;
       continue;
     }
