@@ -28,3 +28,4 @@ export { Association, type AssociationEnd, type MessageHandler, type RequestOpti
 export { acceptAssociation, accept, reject, type AcceptOptions, type AcceptTimeouts, type AssociationDecision } from "./accept.js";
 export { requestAssociation, type RequestAssociationOptions, type RequestTimeouts } from "./request.js";
 export * from "./codec/index.js";
+export { DicomListener, listenDicom, ListenerRefusalReasons, type DicomListenerOptions, type ListenerRefusal, type ListenerRefusalReason } from "./transport/listener.js";

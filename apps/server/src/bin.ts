@@ -1,0 +1,3 @@
+import { runServer } from "./main.js";
+
+process.exitCode = await runServer(process.argv.slice(2));

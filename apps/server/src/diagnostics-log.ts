@@ -1,0 +1,92 @@
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
+import { AssociationChannels, type Association, type PeerInfo } from "@dicomtls/association";
+import { ScpChannels } from "@dicomtls/scp";
+import type { PeerInfo as TlsPeerInfo } from "@dicomtls/tls-context";
+import type { Logger } from "./log.js";
+
+/** The fields of a TLS peer a refusal or audit record carries. */
+export function peerFields(peer: TlsPeerInfo): Record<string, unknown> {
+  return {
+    peer: `${displayAddress(peer.remoteAddress)}:${peer.remotePort ?? "?"}`,
+    tlsVersion: peer.protocol,
+    cipher: peer.cipher,
+    ...(peer.authorizationError !== undefined && { verifyError: peer.authorizationError }),
+    ...(peer.certificate !== undefined && {
+      certSubject: peer.certificate.subject,
+      certIssuer: peer.certificate.issuer,
+      certFingerprint256: peer.certificate.fingerprint256,
+    }),
+  };
+}
+
+/** Node reports IPv4 peers of a dual-stack listener as ::ffff:a.b.c.d; operators know them as a.b.c.d. */
+export function displayAddress(address: string | undefined): string {
+  if (address === undefined) return "?";
+  return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
+}
+
+function peerName(peer: PeerInfo | undefined): string {
+  return peer === undefined ? "?" : `${displayAddress(peer.address)}:${peer.port}`;
+}
+
+function associationFields(a: Association): Record<string, unknown> {
+  return { peer: peerName(a.peer), callingAet: a.callingAeTitle, calledAet: a.calledAeTitle, tls: a.peer.tls?.protocol ?? false };
+}
+
+/** Association and SCP life-cycle events to the log; returns the unsubscribe function. */
+export function subscribeDiagnostics(logger: Logger): () => void {
+  const handlers: Array<[string, (message: unknown) => void]> = [
+    [
+      AssociationChannels.opened,
+      (m) => {
+        const { association } = m as { association: Association };
+        if (association.isRequestor) return;
+        logger.info({ event: "association-opened", ...associationFields(association) }, `association from ${association.callingAeTitle} at ${peerName(association.peer)} accepted`);
+      },
+    ],
+    [
+      AssociationChannels.released,
+      (m) => {
+        const { association } = m as { association: Association };
+        if (association.isRequestor) return;
+        logger.info({ event: "association-released", ...associationFields(association) }, `association from ${association.callingAeTitle} released`);
+      },
+    ],
+    [
+      AssociationChannels.aborted,
+      (m) => {
+        const { association, peer, error } = m as { association?: Association; peer?: PeerInfo; error?: Error };
+        if (association?.isRequestor === true) return;
+        logger.warn(
+          { event: "association-aborted", ...(association ? associationFields(association) : { peer: peerName(peer) }), error: error?.message },
+          `association ${association ? `from ${association.callingAeTitle} ` : ""}at ${peerName(association?.peer ?? peer)} aborted: ${error?.message ?? "no reason"}`,
+        );
+      },
+    ],
+    [
+      AssociationChannels.pduError,
+      (m) => {
+        const { peer, error } = m as { peer?: PeerInfo; error: Error };
+        logger.warn({ event: "protocol-error", peer: peerName(peer), code: (error as Error & { code?: string }).code }, `protocol error from ${peerName(peer)}: ${error.message}`);
+      },
+    ],
+    [
+      ScpChannels.commandRefused,
+      (m) => {
+        const { association, why } = m as { association: Association; why: string };
+        logger.warn({ event: "command-refused", reason: "COMMAND_NOT_ALLOWED", ...associationFields(association) }, `command from ${association.callingAeTitle} refused, association aborted: ${why}`);
+      },
+    ],
+    [
+      ScpChannels.handlerError,
+      (m) => {
+        const { association, error } = m as { association: Association; error: Error };
+        logger.error({ event: "handler-error", ...associationFields(association) }, `service handler failed: ${error.message}`);
+      },
+    ],
+  ];
+  for (const [name, fn] of handlers) subscribe(name, fn);
+  return () => {
+    for (const [name, fn] of handlers) unsubscribe(name, fn);
+  };
+}

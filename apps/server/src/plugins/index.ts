@@ -1,0 +1,7 @@
+import type { NodeConfig } from "@dicomtls/config";
+import type { PluginEntry } from "../server.js";
+
+/** The plugins every dicomtls server runs, in start order. */
+export function builtinPlugins(_config: NodeConfig): PluginEntry[] {
+  return [];
+}

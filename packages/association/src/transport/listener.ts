@@ -1,0 +1,205 @@
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from "node:net";
+import { createServer as createTlsServer, type SecureContextOptions, type Server as TlsServer, type TLSSocket, type TlsOptions } from "node:tls";
+
+/** PS3.8 §9.3: PDU types 01H-07H; anything else as the first byte is not DICOM. */
+const FIRST_PDU_TYPE = 0x01;
+const LAST_PDU_TYPE = 0x07;
+/** RFC 8446 §5.1: a TLS record starts with ContentType handshake (22) for a ClientHello. */
+const TLS_HANDSHAKE_RECORD = 0x16;
+
+/** Why a connection was dropped before any association could start. Stable codes for logs and audit. */
+export const ListenerRefusalReasons = {
+  /** A TLS ClientHello arrived on a plain DICOM port. */
+  TlsOnPlainPort: "TLS_CLIENT_ON_PLAIN_PORT",
+  /** A plain DICOM PDU arrived on a DICOM TLS port. */
+  PlainOnTlsPort: "PLAIN_DICOM_ON_TLS_PORT",
+  /** The first byte is neither a DICOM PDU type nor a TLS handshake record. */
+  UnknownProtocol: "UNKNOWN_PROTOCOL",
+  /** The client sent nothing, or did not finish the TLS handshake, within the handshake timeout. */
+  HandshakeTimeout: "HANDSHAKE_TIMEOUT",
+  /** OpenSSL refused the handshake (protocol version, cipher, ...): see `error`. */
+  HandshakeFailed: "TLS_HANDSHAKE_FAILED",
+} as const;
+export type ListenerRefusalReason = (typeof ListenerRefusalReasons)[keyof typeof ListenerRefusalReasons];
+
+export interface ListenerRefusal {
+  readonly reason: ListenerRefusalReason;
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+  /** The listener's own port. */
+  readonly localPort: number | undefined;
+  readonly detail: string;
+  /** The TLS error behind HandshakeFailed / HandshakeTimeout, when there is one. */
+  readonly error?: Error;
+}
+
+export interface DicomListenerOptions {
+  readonly host?: string;
+  readonly port: number;
+  /** DICOM TLS on this port when present (from tls-context's `buildServerOptions`). */
+  readonly tls?: TlsOptions;
+  /** Bound on the time to the first byte and, for TLS, to the end of the handshake. Default 10 s. */
+  readonly handshakeTimeoutMs?: number;
+  /** An accepted connection: a plain socket, or a TLS socket whose handshake completed (peer not yet judged). */
+  readonly onConnection: (socket: Socket | TLSSocket) => void;
+  /** A connection dropped before reaching onConnection. */
+  readonly onRefusal?: (refusal: ListenerRefusal) => void;
+  /** TCP listen backlog. */
+  readonly backlog?: number;
+}
+
+/**
+ * One DICOM port: accepts TCP, looks at the first byte so that a TLS client on a plain port and plain DICOM on a
+ * TLS port are each named as such (instead of an opaque "wrong version number"), bounds the time to the first
+ * byte and to the end of the handshake per connection (a stalled client delays nobody else), then hands the
+ * socket to `onConnection`. TLS runs through an unlistened `tls.Server` so `setSecureContext` swaps certificates
+ * for new connections while open ones continue.
+ */
+export class DicomListener {
+  readonly #options: DicomListenerOptions;
+  readonly #server: NetServer;
+  readonly #tlsServer: TlsServer | undefined;
+  readonly #pending = new Set<Socket>();
+  /** Each connection is refused (and reported) once, however many errors follow. */
+  readonly #refused = new WeakSet<Socket>();
+  readonly #handshakeTimeoutMs: number;
+
+  constructor(options: DicomListenerOptions) {
+    this.#options = options;
+    this.#handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
+    this.#server = createNetServer({ noDelay: true, pauseOnConnect: false }, (socket) => this.#onTcp(socket));
+    if (options.tls !== undefined) {
+      // The handshake timer of tls.Server is ours instead (it also covers the wait for the first byte).
+      const tlsServer = createTlsServer({ ...options.tls, handshakeTimeout: 0 });
+      tlsServer.on("secureConnection", (socket: TLSSocket) => this.#onSecure(socket));
+      tlsServer.on("tlsClientError", (error: Error, socket: TLSSocket) => this.#onTlsError(error, socket));
+      this.#tlsServer = tlsServer;
+    }
+  }
+
+  get secure(): boolean {
+    return this.#tlsServer !== undefined;
+  }
+
+  /** Start listening; resolves with the bound port (useful with port 0). */
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      this.#server.once("error", onError);
+      this.#server.listen({ port: this.#options.port, host: this.#options.host, backlog: this.#options.backlog }, () => {
+        this.#server.off("error", onError);
+        resolve();
+      });
+    });
+    return this.port;
+  }
+
+  get port(): number {
+    return (this.#server.address() as AddressInfo | null)?.port ?? this.#options.port;
+  }
+
+  /** Swap the certificate, key and trust for connections accepted from now on (hot reload). */
+  setSecureContext(options: SecureContextOptions): void {
+    if (this.#tlsServer === undefined) throw new Error("setSecureContext: this listener is not a DICOM TLS listener");
+    this.#tlsServer.setSecureContext(options);
+  }
+
+  /** Stop accepting and drop connections still in their handshake; established ones are the caller's. */
+  async close(): Promise<void> {
+    for (const socket of this.#pending) socket.destroy();
+    this.#pending.clear();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #refuse(socket: Socket, reason: ListenerRefusalReason, detail: string, error?: Error): void {
+    this.#pending.delete(socket);
+    if (this.#refused.has(socket)) return;
+    this.#refused.add(socket);
+    this.#options.onRefusal?.({
+      reason,
+      remoteAddress: socket.remoteAddress,
+      remotePort: socket.remotePort,
+      localPort: socket.localPort,
+      detail,
+      ...(error !== undefined && { error }),
+    });
+    socket.destroy();
+  }
+
+  #onTcp(socket: Socket): void {
+    socket.setNoDelay(true);
+    this.#pending.add(socket);
+    const timer = setTimeout(() => {
+      const what = this.secure ? "did not complete the TLS handshake" : "sent nothing";
+      this.#refuse(socket, ListenerRefusalReasons.HandshakeTimeout, `the client ${what} within ${this.#handshakeTimeoutMs} ms`);
+    }, this.#handshakeTimeoutMs);
+    timer.unref();
+    // The timer belongs to the socket until the handshake completes (TLS) or it is handed over (plain).
+    socket.once("close", () => {
+      clearTimeout(timer);
+      this.#pending.delete(socket);
+    });
+    socket.on("error", () => undefined); // reported through 'close' / tlsClientError; never crash the listener
+    socket.once("readable", () => {
+      const first = socket.read(1) as Buffer | null;
+      if (first === null) return; // closed before sending anything: 'close' cleans up
+      const byte = first[0] ?? -1;
+      socket.unshift(first);
+      if (this.#tlsServer !== undefined) {
+        if (byte === TLS_HANDSHAKE_RECORD) {
+          (socket as Socket & { dicomHandshakeTimer?: NodeJS.Timeout }).dicomHandshakeTimer = timer;
+          this.#tlsServer.emit("connection", socket);
+          return;
+        }
+        clearTimeout(timer);
+        if (byte >= FIRST_PDU_TYPE && byte <= LAST_PDU_TYPE) {
+          this.#refuse(socket, ListenerRefusalReasons.PlainOnTlsPort, `plain DICOM (PDU type 0x${byte.toString(16).padStart(2, "0")}) on a DICOM TLS port; the client must use TLS`);
+        } else {
+          this.#refuse(socket, ListenerRefusalReasons.UnknownProtocol, `first byte 0x${byte.toString(16).padStart(2, "0")} is neither TLS nor DICOM`);
+        }
+        return;
+      }
+      clearTimeout(timer);
+      if (byte === TLS_HANDSHAKE_RECORD) {
+        this.#refuse(socket, ListenerRefusalReasons.TlsOnPlainPort, "a TLS ClientHello on a plain DICOM port; this port does not speak DICOM TLS");
+        return;
+      }
+      if (byte < FIRST_PDU_TYPE || byte > LAST_PDU_TYPE) {
+        this.#refuse(socket, ListenerRefusalReasons.UnknownProtocol, `first byte 0x${byte.toString(16).padStart(2, "0")} is not a DICOM PDU type`);
+        return;
+      }
+      this.#pending.delete(socket);
+      this.#options.onConnection(socket);
+    });
+  }
+
+  #underlying(socket: TLSSocket): Socket | undefined {
+    return (socket as TLSSocket & { _parent?: Socket | null })._parent ?? undefined;
+  }
+
+  #clearTimer(socket: TLSSocket): void {
+    const raw = this.#underlying(socket) as (Socket & { dicomHandshakeTimer?: NodeJS.Timeout }) | undefined;
+    if (raw?.dicomHandshakeTimer !== undefined) clearTimeout(raw.dicomHandshakeTimer);
+    if (raw !== undefined) this.#pending.delete(raw);
+  }
+
+  #onSecure(socket: TLSSocket): void {
+    this.#clearTimer(socket);
+    socket.setNoDelay(true);
+    this.#options.onConnection(socket);
+  }
+
+  #onTlsError(error: Error, socket: TLSSocket): void {
+    this.#clearTimer(socket);
+    const raw = this.#underlying(socket) ?? socket;
+    this.#refuse(raw, ListenerRefusalReasons.HandshakeFailed, error.message, error);
+    socket.destroy();
+  }
+}
+
+/** Create and start a DICOM listener. */
+export async function listenDicom(options: DicomListenerOptions): Promise<DicomListener> {
+  const listener = new DicomListener(options);
+  await listener.listen();
+  return listener;
+}
