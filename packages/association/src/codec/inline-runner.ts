@@ -16,8 +16,11 @@ export class InlineCodecRunner extends TaskCodecRunner {
     return first !== undefined && first.byteLength >= n ? first.subarray(0, n) : this.copyPrefix(parts, n);
   }
 
-  protected execute<T extends CodecTask>(task: T): Promise<CodecResult<CodecTaskValue<T>>> {
-    return Promise.resolve(runCodecTask(task));
+  protected async execute<T extends CodecTask>(task: T): Promise<CodecResult<CodecTaskValue<T>>> {
+    // A turn of the event loop before each further batch: iterating a file inline never yields otherwise (every
+    // promise here is already settled), and sockets, timers and other associations would wait for the whole file.
+    if (task.kind === "file-batch") await new Promise<void>((resolve) => setImmediate(resolve));
+    return runCodecTask(task);
   }
 
   protected shutdown(): Promise<void> {
