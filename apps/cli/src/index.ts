@@ -1,1 +1,2 @@
-export {};
+export { main, type CliIo } from "./main.js";
+export { writeDevPki, type DevPkiFiles } from "./commands/dev-pki.js";

@@ -3,3 +3,4 @@ export { startProcess, runProcess, stopAll, type TrackedProcess, type RunResult,
 export { dcmtkEnv, requireTool } from "./dcmtk.js";
 export { tempDir } from "./temp.js";
 export * from "./dicom-files.js";
+export * from "./apps.js";

@@ -62,6 +62,8 @@ export class DicomListener {
   readonly #pending = new Set<Socket>();
   /** Each connection is refused (and reported) once, however many errors follow. */
   readonly #refused = new WeakSet<Socket>();
+  /** The peer as seen at accept time: after a reset Node no longer knows the remote address. */
+  readonly #peers = new WeakMap<Socket, { address: string | undefined; port: number | undefined }>();
   readonly #handshakeTimeoutMs: number;
 
   constructor(options: DicomListenerOptions) {
@@ -115,10 +117,11 @@ export class DicomListener {
     this.#pending.delete(socket);
     if (this.#refused.has(socket)) return;
     this.#refused.add(socket);
+    const peer = this.#peers.get(socket);
     this.#options.onRefusal?.({
       reason,
-      remoteAddress: socket.remoteAddress,
-      remotePort: socket.remotePort,
+      remoteAddress: peer?.address ?? socket.remoteAddress,
+      remotePort: peer?.port ?? socket.remotePort,
       localPort: socket.localPort,
       detail,
       ...(error !== undefined && { error }),
@@ -128,6 +131,7 @@ export class DicomListener {
 
   #onTcp(socket: Socket): void {
     socket.setNoDelay(true);
+    this.#peers.set(socket, { address: socket.remoteAddress, port: socket.remotePort });
     this.#pending.add(socket);
     const timer = setTimeout(() => {
       const what = this.secure ? "did not complete the TLS handshake" : "sent nothing";

@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// The dicomtls command line (built output; run `pnpm build` first).
+import "../dist/bin.js";
