@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { ConfigError, formatIssue, loadConfig, type LoadResult } from "@dicomtls/config";
 import { ownExpiryWarning } from "@dicomtls/tls-context";
 import { createLogger, type Logger } from "./log.js";
@@ -74,6 +75,10 @@ export async function runServer(argv: readonly string[], options: RunOptions = {
     `dicomtls listening on port ${dicom} (AE ${config.dicomAet}, ${tlsText})${plain !== undefined ? `, plain DICOM on port ${plain}` : ""}`,
   );
 
+  // Event-loop delay while serving: the benchmarks read this record (it is the node's responsiveness under load).
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+
   const expiryTimer = setInterval(() => {
     const ctx = server.tlsContext;
     if (ctx === undefined) return;
@@ -88,6 +93,18 @@ export async function runServer(argv: readonly string[], options: RunOptions = {
       clearInterval(expiryTimer);
       server.stop().then(
         () => {
+          loopDelay.disable();
+          const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
+          logger.info(
+            {
+              event: "runtime-stats",
+              loopDelayP50Ms: ms(loopDelay.percentile(50)),
+              loopDelayP99Ms: ms(loopDelay.percentile(99)),
+              loopDelayMaxMs: ms(loopDelay.max),
+              peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+            },
+            "event-loop delay and peak memory while serving",
+          );
           logger.info({ event: "stopped" }, "dicomtls stopped");
           resolve(0);
         },
