@@ -4,3 +4,4 @@ export { dcmtkEnv, requireTool } from "./dcmtk.js";
 export { tempDir } from "./temp.js";
 export * from "./dicom-files.js";
 export * from "./apps.js";
+export { startOrthanc, ORTHANC_BINARY, type OrthancOptions, type StartedOrthanc, type RestResponse } from "./orthanc.js";
