@@ -1,0 +1,4 @@
+export { makeDevPki, pkiPath, type DevPki } from "./pki.js";
+export { startStorescp, startDicomTls, writeServerConfig, waitListening, type StorescpOptions, type DicomTlsOptions, type RunningPeer } from "./peers.js";
+export { formatTable, printTable, ms, ratio } from "./table.js";
+export { timed, timedRun, median } from "./timing.js";

@@ -1,0 +1,88 @@
+import { connect } from "node:net";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { dcmtkEnv, freePort, requireTool, startProcess, startServer, type StartedServer, type TrackedProcess } from "@dicomtls/test-peers";
+import type { DevPki } from "./pki.js";
+
+/** Poll until something accepts TCP connections on 127.0.0.1:port (storescp prints nothing when it is ready). */
+export async function waitListening(port: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = connect({ host: "127.0.0.1", port }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once("error", () => resolve(false));
+    });
+    if (up) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export interface StorescpOptions {
+  /** Where received files go (storescp --output-directory). */
+  readonly outputDir: string;
+  /** DICOM TLS with the dev PKI's node certificate, trusting its CA; plain TCP when absent. */
+  readonly pki?: DevPki;
+  readonly aet?: string;
+  /** Extra storescp arguments (e.g. ["--ignore"], ["--max-pdu", "131072"]). */
+  readonly args?: readonly string[];
+}
+
+export interface RunningPeer {
+  readonly port: number;
+  readonly aet: string;
+  readonly process: TrackedProcess;
+  stop(): Promise<number | string>;
+}
+
+/** DCMTK storescp (with TCP_NODELAY=1) on a free port, waited for until it accepts connections. */
+export async function startStorescp(opts: StorescpOptions): Promise<RunningPeer> {
+  requireTool("storescp");
+  const port = await freePort();
+  const aet = opts.aet ?? "STORESCP";
+  const tls = opts.pki === undefined ? [] : ["+tls", opts.pki.nodeKey, opts.pki.nodeCert, "+cf", opts.pki.caCert];
+  const proc = await startProcess("storescp", [...tls, "-aet", aet, "--output-directory", opts.outputDir, ...(opts.args ?? []), String(port)], { env: dcmtkEnv() });
+  await waitListening(port);
+  return { port, aet, process: proc, stop: () => proc.stop() };
+}
+
+export interface DicomTlsOptions {
+  /** Folder for the config file and StorageDirectory. */
+  readonly dir: string;
+  /** DICOM TLS with the dev PKI (node certificate, CA as trusted); plain TCP when absent. */
+  readonly pki?: DevPki;
+  readonly aet?: string;
+  /** Extra Orthanc configuration keys merged over the generated ones. */
+  readonly config?: Readonly<Record<string, unknown>>;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** Writes an Orthanc-style configuration for dicomtls-server and returns its path. */
+export function writeServerConfig(opts: DicomTlsOptions & { readonly port: number }): string {
+  const config: Record<string, unknown> = {
+    DicomAet: opts.aet ?? "DICOMTLS",
+    DicomPort: opts.port,
+    StorageDirectory: join(opts.dir, "storage"),
+    DicomTlsEnabled: opts.pki !== undefined,
+    ...(opts.pki !== undefined && {
+      DicomTlsCertificate: opts.pki.nodeCert,
+      DicomTlsPrivateKey: opts.pki.nodeKey,
+      DicomTlsTrustedCertificates: opts.pki.caCert,
+    }),
+    ...opts.config,
+  };
+  const path = join(opts.dir, "dicomtls.json");
+  writeFileSync(path, JSON.stringify(config, null, 2));
+  return path;
+}
+
+/** dicomtls-server (from sources, as the tests run it) on a free port with a generated configuration. */
+export async function startDicomTls(opts: DicomTlsOptions): Promise<StartedServer & { readonly aet: string }> {
+  const port = await freePort();
+  const path = writeServerConfig({ ...opts, port });
+  const server = await startServer(path, opts.env === undefined ? {} : { env: opts.env });
+  return Object.assign(server, { aet: opts.aet ?? "DICOMTLS" });
+}
