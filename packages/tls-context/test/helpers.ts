@@ -54,10 +54,13 @@ export async function serve(ctx: TlsContext, fn: (port: number) => Promise<void>
   const server = createServer(buildServerOptions(ctx), (socket: TLSSocket) => {
     outcome.evaluation = evaluatePeer(socket, ctx.peerPolicy);
     socket.setNoDelay(true);
-    // Policy passed or not, this test server never reads a PDU: it closes at once.
+    // Policy passed or not, this test server never answers a PDU: it closes at once, draining what the peer
+    // sent so the socket sees the peer's FIN (an unread socket would keep server.close() waiting).
     socket.on("error", () => undefined);
-    if (outcome.evaluation.ok) socket.end();
-    else socket.destroy();
+    if (outcome.evaluation.ok) {
+      socket.resume();
+      socket.end();
+    } else socket.destroy();
     settle();
   });
   server.on("tlsClientError", (err) => {
