@@ -15,7 +15,7 @@ import { diagnostics } from "./diagnostics.js";
 import { DatasetStream } from "./dimse/dataset-stream.js";
 import { MessageAssembler } from "./dimse/message-assembler.js";
 import type { DimseMessage, HandlerResult, OutgoingMessage } from "./dimse/message.js";
-import { commandPdus, datasetPdus, type OutgoingDataset } from "./dimse/outgoing.js";
+import { commandPdus, datasetPdus, isPrebuiltDataset, type OutgoingDataset } from "./dimse/outgoing.js";
 import {
   AssociationAbortedError,
   AssociationError,
@@ -235,6 +235,20 @@ export class Association {
         ),
       );
     }
+    if (message.dataset !== undefined && isPrebuiltDataset(message.dataset)) {
+      const { presentationContextId: builtFor, maxPduLength: builtMax } = message.dataset;
+      const peerMax = this.peerMaxPduLength;
+      if (builtFor !== contextId || (peerMax !== 0 && (builtMax === 0 || builtMax > peerMax))) {
+        return Promise.reject(
+          new AssociationError(
+            AssociationErrorCode.InvalidArgument,
+            builtFor !== contextId
+              ? `the prebuilt PDUs carry presentation context ${builtFor} but the message goes on context ${contextId}`
+              : `the prebuilt PDUs were cut for a maximum PDU length of ${builtMax || "unlimited"} but ${this.#peerName()} accepts at most ${peerMax}`,
+          ),
+        );
+      }
+    }
     const run = this.#writer.then(() => this.#write(contextId, message.command, message.dataset));
     this.#writer = run.catch(() => undefined);
     return run;
@@ -246,7 +260,12 @@ export class Association {
     for (const pdu of commandPdus(contextId, command, max)) await this.#ul.dispatch({ name: "Evt9", bytes: pdu });
     if (dataset === undefined) return;
     try {
-      for await (const pdu of datasetPdus(contextId, dataset, max)) await this.#ul.dispatch({ name: "Evt9", bytes: pdu });
+      if (isPrebuiltDataset(dataset)) {
+        // One write per batch (whole PDUs, contiguous); the batch buffer goes back for reuse once the socket is done with it.
+        for await (const batch of dataset.batches) await this.#ul.dispatch({ name: "Evt9", bytes: batch.pdus, written: () => batch.release() });
+      } else {
+        for await (const pdu of datasetPdus(contextId, dataset, max)) await this.#ul.dispatch({ name: "Evt9", bytes: pdu });
+      }
     } catch (err) {
       // Half a message is on the wire: the only way out PS3.8 leaves is an abort.
       if (this.isEstablished) await this.abort().catch(() => undefined);

@@ -19,7 +19,7 @@ export { negotiateAsAcceptor, type AbstractSyntaxPolicy, type AcceptorPolicy, ty
 export { buildAssociateRq, interpretAssociateAc, type ProposedPresentationContext, type RequestorIdentity, type RequestorNegotiation } from "./negotiation/requestor.js";
 export { DatasetStream } from "./dimse/dataset-stream.js";
 export { MessageAssembler, DEFAULT_MAX_COMMAND_LENGTH, type AssemblyOutput } from "./dimse/message-assembler.js";
-export { commandPdus, datasetPdus, type OutgoingDataset, type PduBytes } from "./dimse/outgoing.js";
+export { commandPdus, datasetPdus, prebuiltDataset, isPrebuiltDataset, type OutgoingDataset, type PrebuiltDataset, type PduBytes } from "./dimse/outgoing.js";
 export type { DimseMessage, OutgoingMessage, HandlerResult } from "./dimse/message.js";
 export type { PeerInfo, TlsPeerInfo, Transport, TransportSink } from "./transport/transport.js";
 export type { VerifyTransport } from "./transport/socket-transport.js";

@@ -166,7 +166,7 @@ export class UpperLayer implements TransportSink {
         const transport = this.#transport;
         if (transport === undefined) return;
         const bytes = effect.kind === "send" ? [encodePdu(effect.pdu)] : effect.bytes;
-        const written = transport.write(bytes);
+        const written = effect.kind === "send-bytes" && effect.written !== undefined ? transport.write(bytes, effect.written) : transport.write(bytes);
         if (effect.kind === "send") {
           // Control PDUs need no backpressure; a failed write means the connection is gone and Evt17 follows.
           written.catch(() => undefined);

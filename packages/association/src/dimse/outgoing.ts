@@ -1,10 +1,35 @@
 import { encodeCommand, encodePDataTfHeader, fragmentMessage, maxPdvDataLength, type DimseCommand } from "@dicomtls/pdu-codec";
+import type { PduBatch } from "../codec/types.js";
 
 /** One P-DATA-TF PDU as consecutive byte views (header first), written as is. */
 export type PduBytes = readonly Uint8Array[];
 
-/** A data set to send: one buffer, or chunks (e.g. read from a file) in order. */
-export type OutgoingDataset = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+/**
+ * A data set already cut into whole P-DATA-TF PDUs (`CodecRunner.prepareFile`, made in a worker), written as they
+ * are: the PDUs carry their presentation context ID and were sized for a PDU limit, both checked against the
+ * association before the command goes out.
+ */
+export interface PrebuiltDataset {
+  readonly kind: "prebuilt-pdus";
+  /** The context ID the PDUs were built for; must be the message's. */
+  readonly presentationContextId: number;
+  /** The PDU limit they were built for; must not exceed the peer's. */
+  readonly maxPduLength: number;
+  /** Each batch's `release()` is called once the socket is done with its bytes. */
+  readonly batches: AsyncIterable<PduBatch>;
+}
+
+/** A data set to send: one buffer, chunks (e.g. read from a file) in order, or prebuilt PDUs. */
+export type OutgoingDataset = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array> | PrebuiltDataset;
+
+/** Wraps PDU batches (e.g. a `PreparedFile`) built for `presentationContextId` and `maxPduLength` as a data set to send. */
+export function prebuiltDataset(batches: AsyncIterable<PduBatch>, presentationContextId: number, maxPduLength: number): PrebuiltDataset {
+  return { kind: "prebuilt-pdus", presentationContextId, maxPduLength, batches };
+}
+
+export function isPrebuiltDataset(x: OutgoingDataset): x is PrebuiltDataset {
+  return (x as Partial<PrebuiltDataset>).kind === "prebuilt-pdus";
+}
 
 /** PS3.8 Annex E: the command set of a message as P-DATA-TF PDUs within the peer's limit. */
 export function* commandPdus(contextId: number, command: DimseCommand, peerMaxPduLength: number): Generator<PduBytes> {
@@ -13,7 +38,7 @@ export function* commandPdus(contextId: number, command: DimseCommand, peerMaxPd
   }
 }
 
-function isAsyncIterable(x: OutgoingDataset): x is AsyncIterable<Uint8Array> {
+function isAsyncIterable(x: Exclude<OutgoingDataset, PrebuiltDataset>): x is AsyncIterable<Uint8Array> {
   return typeof (x as Partial<AsyncIterable<Uint8Array>>)[Symbol.asyncIterator] === "function";
 }
 
@@ -21,7 +46,7 @@ function isAsyncIterable(x: OutgoingDataset): x is AsyncIterable<Uint8Array> {
  * PS3.8 Annex E: a data set as P-DATA-TF PDUs. Chunks are sliced, never copied; a full PDV is held back until the
  * next byte shows it is not the last one, which is how a stream of unknown length gets its last-fragment flag.
  */
-export async function* datasetPdus(contextId: number, dataset: OutgoingDataset, peerMaxPduLength: number): AsyncGenerator<PduBytes> {
+export async function* datasetPdus(contextId: number, dataset: Exclude<OutgoingDataset, PrebuiltDataset>, peerMaxPduLength: number): AsyncGenerator<PduBytes> {
   if (!isAsyncIterable(dataset)) {
     for (const f of fragmentMessage({ presentationContextId: contextId, isCommand: false, payload: dataset, maxPduLength: peerMaxPduLength })) {
       yield [f.header, ...f.slices];

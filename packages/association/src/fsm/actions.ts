@@ -55,6 +55,10 @@ function pduOf<N extends FsmEvent["name"]>(event: FsmEvent, name: N): Extract<Fs
   return event as Extract<FsmEvent, { name: N }>;
 }
 
+function sendBytes(e: Extract<FsmEvent, { name: "Evt9" }>): Effect {
+  return e.written === undefined ? { kind: "send-bytes", bytes: e.bytes } : { kind: "send-bytes", bytes: e.bytes, written: e.written };
+}
+
 // --- PS3.8 Table 9-6: Association establishment related actions -----------------------------------
 
 export const AE_1 = fixed("AE-1", "Issue TRANSPORT CONNECT request primitive to local transport service", "Sta4", () => [
@@ -107,7 +111,7 @@ export const AE_8 = fixed("AE-8", "Send A-ASSOCIATE-RJ PDU and start ARTIM timer
 
 // --- PS3.8 Table 9-7: Data transfer related actions ----------------------------------------------
 
-export const DT_1 = fixed("DT-1", "Send P-DATA-TF PDU", "Sta6", (e) => [{ kind: "send-bytes", bytes: pduOf(e, "Evt9").bytes }]);
+export const DT_1 = fixed("DT-1", "Send P-DATA-TF PDU", "Sta6", (e) => [sendBytes(pduOf(e, "Evt9"))]);
 
 export const DT_2 = fixed("DT-2", "Send P-DATA indication primitive", "Sta6", (e) => [
   { kind: "indicate", indication: { primitive: "P-DATA-indication", pdu: pduOf(e, "Evt10").pdu } },
@@ -137,7 +141,7 @@ export const AR_6 = fixed("AR-6", "Issue P-DATA indication", "Sta7", (e) => [
   { kind: "indicate", indication: { primitive: "P-DATA-indication", pdu: pduOf(e, "Evt10").pdu } },
 ]);
 
-export const AR_7 = fixed("AR-7", "Issue P-DATA-TF PDU", "Sta8", (e) => [{ kind: "send-bytes", bytes: pduOf(e, "Evt9").bytes }]);
+export const AR_7 = fixed("AR-7", "Issue P-DATA-TF PDU", "Sta8", (e) => [sendBytes(pduOf(e, "Evt9"))]);
 
 export const AR_8 = action(
   "AR-8",

@@ -17,7 +17,7 @@ export type Indication =
 export type Effect =
   | { readonly kind: "connect" }
   | { readonly kind: "send"; readonly pdu: Pdu }
-  | { readonly kind: "send-bytes"; readonly bytes: readonly Uint8Array[] }
+  | { readonly kind: "send-bytes"; readonly bytes: readonly Uint8Array[]; readonly written?: () => void }
   /** Start, or restart when already running (PS3.8 AA-1). */
   | { readonly kind: "start-artim" }
   | { readonly kind: "stop-artim" }

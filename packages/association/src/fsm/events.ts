@@ -70,8 +70,11 @@ export type FsmEvent =
   | { readonly name: "Evt6"; readonly pdu: AAssociateRq; readonly providerRejection?: ProviderRejection }
   | { readonly name: "Evt7"; readonly pdu: AAssociateAc }
   | { readonly name: "Evt8"; readonly pdu: AAssociateRj }
-  /** One encoded P-DATA-TF PDU (header and PDV slices, written in order). */
-  | { readonly name: "Evt9"; readonly bytes: readonly Uint8Array[] }
+  /**
+   * One encoded P-DATA-TF PDU (header and PDV slices), or several whole PDUs, written in order. `written` runs once
+   * the socket no longer needs the bytes (its write callback), so a caller may reuse the buffer.
+   */
+  | { readonly name: "Evt9"; readonly bytes: readonly Uint8Array[]; readonly written?: () => void }
   | { readonly name: "Evt10"; readonly pdu: PDataTf }
   | { readonly name: "Evt11" }
   | { readonly name: "Evt12"; readonly pdu: AReleaseRq }

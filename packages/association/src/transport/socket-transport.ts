@@ -115,14 +115,21 @@ export class SocketTransport implements Transport {
     }
   }
 
-  write(pdu: readonly Uint8Array[]): Promise<void> {
+  write(pdu: readonly Uint8Array[], written?: () => void): Promise<void> {
     const socket = this.#socket;
     if (this.#closed || socket.destroyed || socket.writableEnded) {
+      written?.();
       return Promise.reject(new AssociationError(AssociationErrorCode.ConnectionClosed, `the connection to ${this.#peer.address}:${this.#peer.port} is closed`));
     }
     let ok = true;
     if (pdu.length > 1) socket.cork();
-    for (const part of pdu) ok = socket.write(part);
+    // Stream writes complete in order: the last part's callback means the socket is done with every part.
+    const last = pdu.length - 1;
+    for (let i = 0; i <= last; i++) {
+      const part = pdu[i] as Uint8Array;
+      ok = i === last && written !== undefined ? socket.write(part, () => written()) : socket.write(part);
+    }
+    if (pdu.length === 0) written?.();
     if (pdu.length > 1) socket.uncork();
     if (ok) return Promise.resolve();
     this.#drain ??= new Promise<void>((resolve) => {

@@ -37,8 +37,12 @@ export interface Transport {
   readonly peer: PeerInfo;
   /** Begin delivering PDUs to the sink (nothing is read before this; the post-handshake check runs first). */
   startReading(): void;
-  /** Writes one PDU's bytes in order; resolves once the socket accepted them without exceeding its buffer ('drain'). */
-  write(pdu: readonly Uint8Array[]): Promise<void>;
+  /**
+   * Writes one PDU's bytes (or several whole PDUs) in order; resolves once the socket accepted them without exceeding
+   * its buffer ('drain'). `written` runs when the socket no longer holds the bytes (its write callback, or the
+   * connection ended), so their buffer may be reused.
+   */
+  write(pdu: readonly Uint8Array[], written?: () => void): Promise<void>;
   /** Flush and end gracefully; the connection is destroyed if the peer has not closed after `graceMs`. */
   close(graceMs: number): void;
   destroy(): void;
