@@ -4,3 +4,28 @@ export { verificationHandler, VERIFICATION_SOP_CLASS } from "./verification.js";
 export { statusResponse, responseField } from "./responses.js";
 export type { ServiceHandler, ServiceContext, CommandAuthorization } from "./types.js";
 export * from "./access-control.js";
+export { STORAGE_SOP_CLASSES, isStorageSopClass, type StorageSopClass, type StorageSopClassUid } from "./uids/storage-sop-classes.js";
+export { TRANSFER_SYNTAXES, type TransferSyntax, type TransferSyntaxUid } from "./uids/transfer-syntaxes.js";
+export {
+  STORAGE_TRANSFER_SYNTAXES,
+  ORTHANC_TRANSFER_SYNTAX_GROUPS,
+  EXPLICIT_VR_LITTLE_ENDIAN,
+  IMPLICIT_VR_LITTLE_ENDIAN,
+  acceptedTransferSyntaxes,
+  type OrthancTransferSyntaxGroup,
+} from "./storage/accepted-transfer-syntaxes.js";
+export {
+  createStorageService,
+  StorageChannels,
+  StoreRefusedError,
+  type StorageService,
+  type StorageServiceOptions,
+  type InstanceSink,
+  type InstanceSinkWriter,
+  type SinkCommitResult,
+  type StoreBeginInfo,
+  type StoredInstance,
+  type StoreFailure,
+  type StoredInstanceHook,
+  type StoreFailureHook,
+} from "./storage/storage-service.js";

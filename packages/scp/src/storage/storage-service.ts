@@ -1,0 +1,394 @@
+import { channel } from "node:diagnostics_channel";
+import { performance } from "node:perf_hooks";
+import { CodecError, CodecErrorCode, type Association, type CodecRunner, type DimseMessage, type HandlerResult, type PeerInfo } from "@dicomtls/association";
+import { CommandField, Status, cStoreRsp, type DatasetHeader, type DimseCommand } from "@dicomtls/pdu-codec";
+import { statusResponse } from "../responses.js";
+import { ANY_SOP_CLASS } from "../service-registry.js";
+import type { ServiceContext, ServiceHandler } from "../types.js";
+import { STORAGE_SOP_CLASSES } from "../uids/storage-sop-classes.js";
+import { STORAGE_TRANSFER_SYNTAXES } from "./accepted-transfer-syntaxes.js";
+
+/** `node:diagnostics_channel` channels of the Storage SCP (`dicom:scp:<event>`). */
+export const StorageChannels = {
+  /** An instance is durable and the peer is about to get Success: a StoredInstance. */
+  instanceStored: "dicom:scp:instance-stored",
+  /** A C-STORE was answered with a failure status and nothing was kept: a StoreFailure. */
+  storeFailed: "dicom:scp:store-failed",
+  /** A stored-instance hook threw: `{ error, instance }`. The peer's answer is not affected. */
+  hookError: "dicom:scp:stored-hook-error",
+} as const;
+const storedChannel = channel(StorageChannels.instanceStored);
+const failedChannel = channel(StorageChannels.storeFailed);
+const hookErrorChannel = channel(StorageChannels.hookError);
+
+/** What the SCP knows when a C-STORE-RQ arrives, before any dataset byte. */
+export interface StoreBeginInfo {
+  /** Affected SOP Class UID of the command. */
+  readonly sopClassUid: string;
+  /** Affected SOP Instance UID of the command. */
+  readonly sopInstanceUid: string;
+  /** The presentation context's transfer syntax: the dataset bytes are in it, and are to be kept in it. */
+  readonly transferSyntaxUid: string;
+  readonly callingAeTitle: string;
+  readonly calledAeTitle: string;
+  readonly peer: PeerInfo;
+  /** SHA-256 fingerprint of the peer's TLS certificate, when it presented one. */
+  readonly peerCertificateFingerprint?: string;
+}
+
+/** Where a committed instance went. */
+export interface SinkCommitResult {
+  /** The instance was known and is kept as it was (Orthanc's OverwriteInstances false): what arrived was dropped. */
+  readonly duplicate: boolean;
+  /** The instance was known and was replaced. */
+  readonly replaced?: boolean;
+  /** Where it lies, for logs (e.g. a path relative to the storage folder). */
+  readonly location?: string;
+  /** Bytes kept (e.g. the file size). */
+  readonly size?: number;
+}
+
+/**
+ * Receives one dataset as it arrives. `write` resolving is the backpressure signal: the next chunk is read from the
+ * association only then. Chunks are views of received PDUs: never modified, valid for as long as the sink keeps them.
+ */
+export interface InstanceSinkWriter {
+  write(chunk: Uint8Array): Promise<void>;
+  /** Makes the instance durable; resolves only once it survives a crash. Identifiers come from the parsed header. */
+  commit(header: DatasetHeader): Promise<SinkCommitResult>;
+  /** Drops everything written; idempotent, also after a failed write. */
+  abort(): Promise<void>;
+}
+
+/** The storage-agnostic side of the Storage SCP; the server adapts its instance store to it. */
+export interface InstanceSink {
+  begin(info: StoreBeginInfo): Promise<InstanceSinkWriter>;
+}
+
+/** A sink failure with the C-STORE status to answer; any other sink failure answers A700 (Out of Resources). */
+export class StoreRefusedError extends Error {
+  override readonly name: string = "StoreRefusedError";
+  readonly code = "ERR_DICOM_STORE_REFUSED";
+  readonly status: number;
+  constructor(status: number, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.status = status;
+  }
+}
+
+/** One instance made durable. */
+export interface StoredInstance {
+  readonly association: Association;
+  readonly sopClassUid: string;
+  readonly sopInstanceUid: string;
+  readonly transferSyntaxUid: string;
+  readonly callingAeTitle: string;
+  readonly peer: PeerInfo;
+  /** Identifiers parsed from the dataset's first bytes (patient, study, series ...). */
+  readonly header: DatasetHeader;
+  readonly result: SinkCommitResult;
+  /** Dataset bytes received. */
+  readonly datasetBytes: number;
+  /** From the C-STORE-RQ to durable, in milliseconds. */
+  readonly durationMs: number;
+}
+
+/** One C-STORE answered with a failure. */
+export interface StoreFailure {
+  readonly association: Association;
+  readonly sopClassUid: string | undefined;
+  readonly sopInstanceUid: string | undefined;
+  /** PS3.4 §B.2.3 status sent to the peer. */
+  readonly status: number;
+  /** Why, for people; also the Error Comment (cut to 64 characters). */
+  readonly reason: string;
+  readonly error?: unknown;
+}
+
+export type StoredInstanceHook = (instance: StoredInstance) => void | Promise<void>;
+export type StoreFailureHook = (failure: StoreFailure) => void;
+
+export interface StorageServiceOptions {
+  readonly sink: InstanceSink;
+  /** Parses the header prefix off the event loop; one per server, owned (and closed) by the caller. */
+  readonly codec: CodecRunner;
+  /** Accepted transfer syntaxes, our preference first. Default STORAGE_TRANSFER_SYNTAXES (Orthanc's default set). */
+  readonly transferSyntaxes?: readonly string[];
+  /** Orthanc's UnknownSopClassAccepted: accept any abstract syntax for storage. Default false. */
+  readonly unknownSopClassAccepted?: boolean;
+  /** The SOP classes served. Default all of STORAGE_SOP_CLASSES. */
+  readonly sopClasses?: readonly string[];
+  /** Dataset bytes kept aside for the first header parse (more only if the identifiers lie further). Default 64 KiB. */
+  readonly headerPrefixBytes?: number;
+}
+
+export interface StorageService {
+  readonly handler: ServiceHandler;
+  readonly transferSyntaxes: readonly string[];
+  readonly sopClasses: readonly string[];
+  /** Registers the handler on an SCP for every served SOP class (and as the fallback when unknown classes are accepted). */
+  register(scp: { handle(sopClassUid: string, handler: ServiceHandler, options?: { transferSyntaxes?: readonly string[] }): unknown }): void;
+  /** Observes each stored instance after it became durable; runs after the answer is on its way, errors never reach the peer. */
+  onInstanceStored(hook: StoredInstanceHook): () => void;
+  /** Observes each failed C-STORE. */
+  onStoreFailed(hook: StoreFailureHook): () => void;
+}
+
+/** A prefix grows this much at most while the identifiers are not in sight (then the instance is refused as unparsable). */
+const MAX_HEADER_PREFIX_BYTES = 16 * 1024 * 1024;
+
+/** DIMSE UI values may carry a trailing NUL or space (PS3.5 §6.2, UI padding). */
+const uid = (s: string | undefined): string => (s ?? "").replace(/[\0 ]+$/, "");
+
+/**
+ * Keeps the first bytes of a dataset (views, no copies) and has the codec runner parse them while the rest streams on.
+ * When the identifiers lie past the prefix, it parses again with four times as much, up to MAX_HEADER_PREFIX_BYTES.
+ */
+class HeaderProbe {
+  readonly #codec: CodecRunner;
+  readonly #transferSyntaxUid: string;
+  readonly #signal: AbortSignal;
+  #parts: Uint8Array[] = [];
+  #bytes = 0;
+  #threshold: number;
+  #pending: Promise<void> | undefined;
+  header: DatasetHeader | undefined;
+  error: unknown;
+
+  constructor(codec: CodecRunner, transferSyntaxUid: string, prefixBytes: number, signal: AbortSignal) {
+    this.#codec = codec;
+    this.#transferSyntaxUid = transferSyntaxUid;
+    this.#threshold = prefixBytes;
+    this.#signal = signal;
+  }
+
+  get settled(): boolean {
+    return this.header !== undefined || this.error !== undefined;
+  }
+
+  /** Keeps `chunk` while a longer prefix may still be wanted; starts a parse once the prefix is long enough. */
+  async add(chunk: Uint8Array): Promise<void> {
+    if (this.settled || this.#bytes >= Math.min(MAX_HEADER_PREFIX_BYTES, this.#threshold * 4)) return;
+    this.#parts.push(chunk);
+    this.#bytes += chunk.byteLength;
+    if (this.#pending === undefined && this.#bytes >= this.#threshold) await this.#start(false);
+  }
+
+  /** The dataset ended: waits for the running parse, parses what there is if still needed. */
+  async finish(): Promise<void> {
+    if (this.#bytes === 0) {
+      this.error ??= new CodecError(CodecErrorCode.DatasetUnparsable, "the data set is empty");
+      return;
+    }
+    await this.#pending;
+    if (!this.settled) await this.#start(true);
+    await this.#pending;
+  }
+
+  async #start(final: boolean): Promise<void> {
+    // A full pool makes us wait here, and waiting here pauses the socket: the pool is the slower party.
+    if (this.#codec.needsDrain) await this.#codec.drained();
+    const had = this.#bytes;
+    const run = this.#codec.parseHeader(this.#parts.slice(), this.#transferSyntaxUid, { signal: this.#signal }).then(
+      (header) => {
+        this.header = header;
+        this.#parts = [];
+      },
+      (err: unknown) => {
+        if (!final && err instanceof CodecError && err.needMoreBytes && had * 4 <= MAX_HEADER_PREFIX_BYTES) {
+          this.#threshold = had * 4;
+        } else {
+          this.error = err;
+          this.#parts = [];
+        }
+      },
+    );
+    this.#pending = run.then(() => {
+      if (this.#pending === tracked) this.#pending = undefined;
+    });
+    const tracked = this.#pending;
+  }
+}
+
+function failureOf(err: unknown, what: string): { status: number; reason: string } {
+  if (err instanceof StoreRefusedError) return { status: err.status, reason: err.message };
+  const message = err instanceof Error ? err.message : String(err);
+  return { status: Status.OutOfResources, reason: `${what}: ${message}` };
+}
+
+/**
+ * The Storage SCP (PS3.4 Annex B): each C-STORE-RQ's dataset streams from the association to a sink writer as its
+ * PDVs arrive (memory does not grow with the dataset, and the socket pauses while the writer is behind), while the
+ * codec runner parses a copy of its first bytes to check the SOP Class / Instance UIDs and read the identifiers.
+ * Success is answered only once the sink committed (durable); every failure aborts the writer, so nothing is kept.
+ *
+ * PS3.4 §B.2.3 statuses: A900 when the dataset's SOP Instance UID or SOP Class UID differs from the command's, C000
+ * when the dataset does not parse, A700 when the sink fails (storage full, I/O), or the sink's own StoreRefusedError.
+ */
+export function createStorageService(options: StorageServiceOptions): StorageService {
+  const { sink, codec } = options;
+  const transferSyntaxes = Object.freeze([...(options.transferSyntaxes ?? STORAGE_TRANSFER_SYNTAXES)]);
+  const sopClasses = Object.freeze([...(options.sopClasses ?? STORAGE_SOP_CLASSES.map((c) => c.uid))]);
+  const prefixBytes = options.headerPrefixBytes ?? 64 * 1024;
+  const storedHooks = new Set<StoredInstanceHook>();
+  const failedHooks = new Set<StoreFailureHook>();
+
+  const fail = (rq: DimseCommand, association: Association, status: number, reason: string, error?: unknown): HandlerResult => {
+    const failure: StoreFailure = {
+      association,
+      sopClassUid: rq.affectedSopClassUid,
+      sopInstanceUid: rq.affectedSopInstanceUid,
+      status,
+      reason,
+      ...(error !== undefined && { error }),
+    };
+    failedChannel.publish(failure);
+    for (const hook of failedHooks) {
+      try {
+        hook(failure);
+      } catch (hookError) {
+        hookErrorChannel.publish({ error: hookError, failure });
+      }
+    }
+    return { command: statusResponse(rq, status, reason) };
+  };
+
+  const announce = (instance: StoredInstance): void => {
+    storedChannel.publish(instance);
+    if (storedHooks.size === 0) return;
+    // After the response is queued: a slow observer must not hold the peer's answer.
+    setImmediate(() => {
+      for (const hook of storedHooks) {
+        try {
+          const r = hook(instance);
+          if (r instanceof Promise) r.catch((error: unknown) => hookErrorChannel.publish({ error, instance }));
+        } catch (error) {
+          hookErrorChannel.publish({ error, instance });
+        }
+      }
+    });
+  };
+
+  const handler: ServiceHandler = async (message: DimseMessage, context: ServiceContext): Promise<HandlerResult> => {
+    const { command: rq, dataset } = message;
+    const { association } = context;
+    if (rq.commandField !== CommandField.CStoreRq) {
+      await dataset?.discard();
+      return { command: statusResponse(rq, Status.UnrecognizedOperation) };
+    }
+    const started = performance.now();
+    if (dataset === undefined) return fail(rq, association, Status.CannotUnderstand, "the C-STORE-RQ has no data set");
+    const sopClassUid = uid(rq.affectedSopClassUid);
+    const sopInstanceUid = uid(rq.affectedSopInstanceUid);
+    if (sopClassUid === "" || sopInstanceUid === "") {
+      await dataset.discard();
+      return fail(rq, association, Status.CannotUnderstand, "the C-STORE-RQ lacks the Affected SOP Class or Instance UID");
+    }
+    const transferSyntaxUid = message.context.transferSyntax;
+    const fingerprint = association.peer.tls?.certificate?.fingerprint256;
+
+    let writer: InstanceSinkWriter;
+    try {
+      writer = await sink.begin({
+        sopClassUid,
+        sopInstanceUid,
+        transferSyntaxUid,
+        callingAeTitle: association.callingAeTitle,
+        calledAeTitle: association.calledAeTitle,
+        peer: association.peer,
+        ...(fingerprint !== undefined && { peerCertificateFingerprint: fingerprint }),
+      });
+    } catch (err) {
+      await dataset.discard();
+      const f = failureOf(err, `cannot store ${sopInstanceUid}`);
+      return fail(rq, association, f.status, f.reason, err);
+    }
+
+    const probe = new HeaderProbe(codec, transferSyntaxUid, prefixBytes, context.signal);
+    let writeError: unknown;
+    try {
+      for await (const chunk of dataset) {
+        await probe.add(chunk);
+        if (probe.error !== undefined) break; // unparsable: no point in writing the rest
+        try {
+          await writer.write(chunk);
+        } catch (err) {
+          writeError = err;
+          break;
+        }
+      }
+    } catch {
+      // The association ended mid-dataset (abort, close): nobody is left to answer.
+      await writer.abort();
+      return undefined;
+    }
+    // Stopped early: the peer still sends the rest, which is received and dropped before the answer goes out.
+    if (!dataset.complete) await dataset.discard();
+
+    if (writeError !== undefined) {
+      await writer.abort();
+      const f = failureOf(writeError, `cannot store ${sopInstanceUid}`);
+      return fail(rq, association, f.status, f.reason, writeError);
+    }
+
+    await probe.finish();
+    const header = probe.header;
+    if (header === undefined) {
+      await writer.abort();
+      const err = probe.error;
+      if (err instanceof CodecError && err.code === CodecErrorCode.DatasetUnparsable) {
+        return fail(rq, association, Status.CannotUnderstand, `the data set of ${sopInstanceUid} does not parse: ${err.message}`, err);
+      }
+      const f = failureOf(err, `cannot check the data set of ${sopInstanceUid}`);
+      return fail(rq, association, f.status, f.reason, err);
+    }
+    if (uid(header.sopInstanceUid) !== sopInstanceUid) {
+      await writer.abort();
+      return fail(rq, association, Status.DataSetDoesNotMatchSopClass, `data set SOP Instance UID ${header.sopInstanceUid} is not the command's ${sopInstanceUid}`);
+    }
+    if (uid(header.sopClassUid) !== sopClassUid) {
+      await writer.abort();
+      return fail(rq, association, Status.DataSetDoesNotMatchSopClass, `data set SOP Class UID ${header.sopClassUid} is not the command's ${sopClassUid}`);
+    }
+
+    let result: SinkCommitResult;
+    try {
+      result = await writer.commit(header);
+    } catch (err) {
+      await writer.abort();
+      const f = failureOf(err, `cannot store ${sopInstanceUid}`);
+      return fail(rq, association, f.status, f.reason, err);
+    }
+    announce({
+      association,
+      sopClassUid,
+      sopInstanceUid,
+      transferSyntaxUid,
+      callingAeTitle: association.callingAeTitle,
+      peer: association.peer,
+      header,
+      result,
+      datasetBytes: dataset.receivedBytes,
+      durationMs: performance.now() - started,
+    });
+    return { command: cStoreRsp(rq, Status.Success) };
+  };
+
+  return {
+    handler,
+    transferSyntaxes,
+    sopClasses,
+    register(scp) {
+      for (const sopClass of sopClasses) scp.handle(sopClass, handler, { transferSyntaxes });
+      if (options.unknownSopClassAccepted === true) scp.handle(ANY_SOP_CLASS, handler, { transferSyntaxes });
+    },
+    onInstanceStored(hook) {
+      storedHooks.add(hook);
+      return () => storedHooks.delete(hook);
+    },
+    onStoreFailed(hook) {
+      failedHooks.add(hook);
+      return () => failedHooks.delete(hook);
+    },
+  };
+}
