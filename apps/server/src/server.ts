@@ -1,9 +1,11 @@
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { DicomListener, reject, type AssociationDecision, type ListenerRefusal, type PeerInfo } from "@dicomtls/association";
 import type { NodeConfig } from "@dicomtls/config";
+import type { Association } from "@dicomtls/association";
 import type { AAssociateRq } from "@dicomtls/pdu-codec";
-import { createScp, decideAssociation, decideCommand, type AccessPolicy, type Scp } from "@dicomtls/scp";
+import { createScp, decideAssociation, decideCommand, ScpChannels, type AccessPolicy, type Scp } from "@dicomtls/scp";
 import { buildServerOptions, evaluatePeer, loadTlsContext, secureContextOptionsOf, type TlsContext } from "@dicomtls/tls-context";
 import type { Logger } from "./log.js";
 import { accessCommandOf, accessPolicyOf, tlsSettingsOf } from "./mapping.js";
@@ -71,6 +73,9 @@ export class DicomTlsServer {
         return decideCommand(this.#policy, { command, callingAet: association.callingAeTitle, peerIp: association.peer.address });
       },
       verifyTransport: (socket) => this.#verifyPeer(socket),
+      // DicomScpTimeout is Orthanc's idle limit between DIMSE commands (expiry aborts); Orthanc also uses it as the
+      // DIMSE timeout of the C-STORE sub-operations it sends inside a C-GET (GetScp's DIMSE_getProvider).
+      idleTimeoutMs: config.dicomScpTimeout * 1000,
       timeouts: config.dicomScpTimeout > 0 ? { dimseMs: config.dicomScpTimeout * 1000 } : {},
     });
   }
@@ -84,7 +89,12 @@ export class DicomTlsServer {
       for (const w of tls.warnings) logger.warn({ event: "tls-warning", code: w.code, key: w.key }, w.message);
     }
     const server = new DicomTlsServer(config, logger, tls);
-    server.#unsubscribe = subscribeDiagnostics(logger);
+    const unsubscribeDiagnostics = subscribeDiagnostics(logger);
+    const unsubscribeIdle = logIdleTimeouts(logger);
+    server.#unsubscribe = () => {
+      unsubscribeDiagnostics();
+      unsubscribeIdle();
+    };
     try {
       await server.#registerPlugins(options.plugins ?? []);
       await server.#listen(options.host);
@@ -255,4 +265,17 @@ async function listenOrExplain(listener: DicomListener, key: string, port: numbe
     const why = code === "EADDRINUSE" ? "the port is already in use" : code === "EACCES" ? "permission denied (ports below 1024 need privileges)" : (err as Error).message;
     throw new ServerStartError(`${key}: cannot listen on port ${port}: ${why}`, { cause: err });
   }
+}
+
+/** DicomScpTimeout expiries: one `association-idle-timeout` record each (the abort itself is logged too). */
+function logIdleTimeouts(logger: Logger): () => void {
+  const onIdle = (m: unknown): void => {
+    const { association, idleMs } = m as { association: Association; idleMs: number };
+    logger.warn(
+      { event: "association-idle-timeout", peer: `${displayAddress(association.peer.address)}:${association.peer.port}`, callingAet: association.callingAeTitle, idleSeconds: idleMs / 1000 },
+      `association from ${association.callingAeTitle} idle for ${idleMs / 1000} s (DicomScpTimeout): aborted`,
+    );
+  };
+  subscribe(ScpChannels.idleTimeout, onIdle);
+  return () => unsubscribe(ScpChannels.idleTimeout, onIdle);
 }

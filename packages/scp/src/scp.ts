@@ -8,6 +8,7 @@ import {
   type AssociationDecision,
   type DimseMessage,
   type HandlerResult,
+  type OutgoingMessage,
   type PeerInfo,
   type VerifyTransport,
 } from "@dicomtls/association";
@@ -23,9 +24,12 @@ export const ScpChannels = {
   handlerError: "dicom:scp:handler-error",
   /** authorizeCommand refused a command; the association was aborted: `{ association, message, why }`. */
   commandRefused: "dicom:scp:command-refused",
+  /** No DIMSE message for `idleTimeoutMs`; the association was aborted: `{ association, idleMs }`. */
+  idleTimeout: "dicom:scp:idle-timeout",
 } as const;
 const handlerErrorChannel = channel(ScpChannels.handlerError);
 const commandRefusedChannel = channel(ScpChannels.commandRefused);
+const idleTimeoutChannel = channel(ScpChannels.idleTimeout);
 
 export interface ScpOptions {
   /** Our AE title. */
@@ -43,6 +47,13 @@ export interface ScpOptions {
   /** Peer-certificate policy after the TLS handshake, before any PDU is read. */
   readonly verifyTransport?: VerifyTransport;
   readonly timeouts?: AcceptTimeouts;
+  /**
+   * Abort an association on which the peer sent no DIMSE message for this long while nothing was in progress
+   * (Orthanc's DicomScpTimeout: idle time between commands; it aborts, as DCMTK's DIMSE_NODATAAVAILABLE path does).
+   * The clock starts when the association is established and again after the last response to each request.
+   * 0 or undefined: no limit.
+   */
+  readonly idleTimeoutMs?: number;
   /** Register the Verification SOP Class (C-ECHO). Default true. */
   readonly verification?: boolean;
   readonly implementationClassUid?: string;
@@ -118,7 +129,33 @@ export function createScp(options: ScpOptions): Scp {
     return options.onAssociationRequest === undefined ? { accept: true } : await options.onAssociationRequest(rq, peer);
   };
 
+  const idleMs = options.idleTimeoutMs ?? 0;
+  const idleWatches = new WeakMap<Association, IdleWatch>();
+  const idleWatch = (association: Association): IdleWatch | undefined => {
+    if (idleMs <= 0) return undefined;
+    let watch = idleWatches.get(association);
+    if (watch === undefined) {
+      watch = new IdleWatch(association, idleMs);
+      idleWatches.set(association, watch);
+    }
+    return watch;
+  };
+
   const onMessage = async (message: DimseMessage, association: Association): Promise<HandlerResult> => {
+    const watch = idleWatch(association);
+    if (watch === undefined) return await serve(message, association);
+    watch.begin();
+    let result: HandlerResult;
+    try {
+      result = await serve(message, association);
+    } catch (err) {
+      watch.end();
+      throw err;
+    }
+    return watch.endAfter(result);
+  };
+
+  const serve = async (message: DimseMessage, association: Association): Promise<HandlerResult> => {
     if (options.authorizeCommand !== undefined) {
       const verdict = await options.authorizeCommand(message, association);
       if (!verdict.allow) {
@@ -175,6 +212,7 @@ export function createScp(options: ScpOptions): Scp {
       });
       if (association === undefined) return undefined;
       associations.add(association);
+      idleWatch(association)?.arm();
       const done = association.closed.then(() => {
         associations.delete(association);
       });
@@ -201,4 +239,68 @@ export function createScp(options: ScpOptions): Scp {
     },
   };
   return scp;
+}
+
+/** One association's idle clock: runs only while no request is being served. */
+class IdleWatch {
+  readonly #association: Association;
+  readonly #ms: number;
+  #busy = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(association: Association, ms: number) {
+    this.#association = association;
+    this.#ms = ms;
+    void association.closed.then(() => this.#clear());
+  }
+
+  /** (Re)starts the clock, unless a request is in progress or the association is over. */
+  arm(): void {
+    this.#clear();
+    if (this.#busy > 0 || !this.#association.isEstablished) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (this.#busy > 0 || !this.#association.isEstablished) return;
+      idleTimeoutChannel.publish({ association: this.#association, idleMs: this.#ms });
+      void this.#association.abort().catch(() => undefined);
+    }, this.#ms);
+    // An idle peer must not keep the process alive on its own.
+    this.#timer.unref();
+  }
+
+  /** A request arrived: the clock stops until its last response is sent. */
+  begin(): void {
+    this.#busy++;
+    this.#clear();
+  }
+
+  end(): void {
+    this.#busy--;
+    this.arm();
+  }
+
+  /** The handler's result, with end() once its last response was handed to the socket (or sending gave up). */
+  endAfter(result: HandlerResult): HandlerResult {
+    if (result === undefined) {
+      this.end();
+      return undefined;
+    }
+    return this.#track(result);
+  }
+
+  async *#track(result: NonNullable<HandlerResult>): AsyncGenerator<OutgoingMessage> {
+    try {
+      if (typeof (result as Partial<AsyncIterable<OutgoingMessage>>)[Symbol.asyncIterator] === "function") yield* result as AsyncIterable<OutgoingMessage>;
+      else if (typeof (result as Partial<Iterable<OutgoingMessage>>)[Symbol.iterator] === "function") yield* result as Iterable<OutgoingMessage>;
+      else yield result as OutgoingMessage;
+    } finally {
+      // The association awaited each yielded response's send before asking for the next one.
+      this.end();
+    }
+  }
+
+  #clear(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
 }
