@@ -1,7 +1,8 @@
 import type { NodeConfig } from "@dicomtls/config";
 import type { PluginEntry } from "../server.js";
+import { storagePlugin } from "./storage.js";
 
 /** The plugins every dicomtls server runs, in start order. */
 export function builtinPlugins(_config: NodeConfig): PluginEntry[] {
-  return [];
+  return [storagePlugin];
 }

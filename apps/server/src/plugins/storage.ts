@@ -1,0 +1,173 @@
+import { createCodecRunner, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, type CodecRunnerOptions } from "@dicomtls/association";
+import { Status, parseDatasetHeader, type DatasetHeader } from "@dicomtls/pdu-codec";
+import {
+  StoreRefusedError,
+  acceptedTransferSyntaxes,
+  createStorageService,
+  type InstanceSink,
+  type StorageService,
+  type StoredInstance,
+  type StoredInstanceHook,
+  type StoreFailure,
+} from "@dicomtls/scp";
+import { FileSystemInstanceStore, StorageError, StorageErrorCode, type InstanceIdentifiers, type InstanceStore } from "@dicomtls/storage";
+import { displayAddress } from "../diagnostics-log.js";
+import type { ServerApp, ServerPlugin } from "../server.js";
+
+export const STORAGE_PLUGIN_NAME = "storage";
+
+export interface StoragePluginOptions {
+  /** Observes every stored instance (after it is durable); the same as `onInstanceStored(app, hook)`. */
+  readonly onInstanceStored?: StoredInstanceHook;
+  /** Codec runner settings (threads, thresholds); default the measured defaults of @dicomtls/association. */
+  readonly codec?: CodecRunnerOptions;
+}
+
+/** The storage service of each running server, for the plugins that declare `dependencies: ["storage"]`. */
+const services = new WeakMap<ServerApp, StorageService>();
+
+/**
+ * The "stored instance" hook for other plugins: `hook` runs after each instance became durable (after the peer's
+ * Success is on its way; errors are published on `dicom:scp:stored-hook-error`, never sent to the peer).
+ * Returns the function that removes the hook.
+ */
+export function onInstanceStored(app: ServerApp, hook: StoredInstanceHook): () => void {
+  const service = services.get(app);
+  if (service === undefined) throw new Error(`the "${STORAGE_PLUGIN_NAME}" plugin is not registered: declare dependencies: ["${STORAGE_PLUGIN_NAME}"]`);
+  return service.onInstanceStored(hook);
+}
+
+/** The identifier fields the index keeps, from the parsed header. */
+function identifiersOf(h: DatasetHeader): InstanceIdentifiers {
+  const out: InstanceIdentifiers = {};
+  if (h.patientId !== undefined) out.patientId = h.patientId;
+  if (h.patientName !== undefined) out.patientName = h.patientName;
+  if (h.studyInstanceUid !== undefined) out.studyInstanceUid = h.studyInstanceUid;
+  if (h.seriesInstanceUid !== undefined) out.seriesInstanceUid = h.seriesInstanceUid;
+  if (h.studyDate !== undefined) out.studyDate = h.studyDate;
+  if (h.modality !== undefined) out.modality = h.modality;
+  if (h.accessionNumber !== undefined) out.accessionNumber = h.accessionNumber;
+  return out;
+}
+
+/** Storage failures as C-STORE statuses: a UID that cannot be a file name is the peer's (C000); the rest is ours (A700). */
+function refusalOf(err: unknown): unknown {
+  if (err instanceof StorageError && err.code === StorageErrorCode.InvalidValue) return new StoreRefusedError(Status.CannotUnderstand, err.message, { cause: err });
+  return err;
+}
+
+/** The instance store seen through the SCP's sink interface (scp does not import storage). */
+export function instanceStoreSink(store: InstanceStore): InstanceSink {
+  return {
+    async begin(info) {
+      const writer = await store
+        .begin({
+          sopClassUid: info.sopClassUid,
+          sopInstanceUid: info.sopInstanceUid,
+          transferSyntaxUid: info.transferSyntaxUid,
+          sourceAeTitle: info.callingAeTitle.trim(),
+          peerAddress: displayAddress(info.peer.address),
+          ...(info.peerCertificateFingerprint !== undefined && { peerCertificateFingerprint: info.peerCertificateFingerprint }),
+        })
+        .catch((err: unknown) => {
+          throw refusalOf(err);
+        });
+      return {
+        write: (chunk) => writer.write(chunk),
+        async commit(header) {
+          const r = await writer.commit(identifiersOf(header));
+          return { duplicate: r.duplicate, replaced: r.replaced, location: r.relativePath, size: r.size };
+        },
+        abort: () => writer.abort(),
+      };
+    },
+  };
+}
+
+/** The stable `code` of an error (`ERR_DICOM_*`, ENOSPC ...), for the log record. */
+function codeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+const hex = (status: number): string => `0x${status.toString(16).toUpperCase().padStart(4, "0")}`;
+
+/**
+ * The Storage SCP of the server: every Storage SOP Class with the transfer syntaxes of AcceptedTransferSyntaxes and the
+ * legacy *TransferSyntaxAccepted switches (UnknownSopClassAccepted: any abstract syntax), instances written durably
+ * under StorageDirectory (OverwriteInstances for duplicates), one log record per stored instance. With DeidentifyLogs
+ * (Orthanc's default) the records carry UIDs but no patient name or ID.
+ */
+export const storagePlugin: ServerPlugin<StoragePluginOptions | undefined> = {
+  name: STORAGE_PLUGIN_NAME,
+  async register(app, options = {}) {
+    const { config, logger } = app;
+    const store = await FileSystemInstanceStore.open({
+      folder: config.storageDirectory,
+      implementationClassUid: IMPLEMENTATION_CLASS_UID,
+      implementationVersionName: IMPLEMENTATION_VERSION_NAME,
+      overwriteInstances: config.overwriteInstances,
+      // reindex() only: the parse runs on this thread, on a 64 KB prefix.
+      readIdentifiers: (prefix, transferSyntaxUid) => identifiersOf(parseDatasetHeader(prefix, transferSyntaxUid)),
+    });
+    const codec = createCodecRunner(options.codec);
+    app.onClose(async () => {
+      await codec.close();
+      await store.close();
+    });
+
+    const transferSyntaxes = acceptedTransferSyntaxes(config.acceptedTransferSyntaxes, config.transferSyntaxGroups);
+    if (transferSyntaxes.length === 0) {
+      logger.warn({ event: "storage-no-transfer-syntax" }, "AcceptedTransferSyntaxes matches no transfer syntax: every C-STORE presentation context will be refused");
+    }
+    const service = createStorageService({
+      sink: instanceStoreSink(store),
+      codec,
+      transferSyntaxes,
+      unknownSopClassAccepted: config.unknownSopClassAccepted,
+    });
+    service.register(app.scp);
+    services.set(app, service);
+
+    const deidentify = config.deidentifyLogs;
+    service.onInstanceStored((i: StoredInstance) => {
+      const r = i.result;
+      logger.info(
+        {
+          event: "instance-stored",
+          sopInstanceUid: i.sopInstanceUid,
+          sopClassUid: i.sopClassUid,
+          transferSyntaxUid: i.transferSyntaxUid,
+          callingAet: i.callingAeTitle.trim(),
+          peer: `${displayAddress(i.peer.address)}:${i.peer.port}`,
+          bytes: i.datasetBytes,
+          durationMs: Math.round(i.durationMs * 10) / 10,
+          duplicate: r.duplicate,
+          ...(r.replaced === true && { replaced: true }),
+          ...(r.location !== undefined && { path: r.location }),
+          ...(!deidentify && {
+            ...(i.header.patientId !== undefined && { patientId: i.header.patientId }),
+            ...(i.header.patientName !== undefined && { patientName: i.header.patientName }),
+            ...(i.header.studyInstanceUid !== undefined && { studyInstanceUid: i.header.studyInstanceUid }),
+          }),
+        },
+        `${r.duplicate ? "kept the stored copy of" : "stored"} ${i.sopInstanceUid} from ${i.callingAeTitle.trim()} (${i.datasetBytes} bytes)`,
+      );
+    });
+    service.onStoreFailed((f: StoreFailure) => {
+      logger.warn(
+        {
+          event: "store-failed",
+          status: hex(f.status),
+          sopInstanceUid: f.sopInstanceUid,
+          sopClassUid: f.sopClassUid,
+          callingAet: f.association.callingAeTitle.trim(),
+          peer: `${displayAddress(f.association.peer.address)}:${f.association.peer.port}`,
+          ...(codeOf(f.error) !== undefined && { code: codeOf(f.error) }),
+        },
+        `C-STORE of ${f.sopInstanceUid ?? "?"} from ${f.association.callingAeTitle.trim()} answered ${hex(f.status)}: ${f.reason}`,
+      );
+    });
+    if (options.onInstanceStored !== undefined) service.onInstanceStored(options.onInstanceStored);
+  },
+};
