@@ -107,10 +107,14 @@ export class DicomListener {
   }
 
   /** Stop accepting and drop connections still in their handshake; established ones are the caller's. */
-  async close(): Promise<void> {
+  close(): Promise<void> {
     for (const socket of this.#pending) socket.destroy();
     this.#pending.clear();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    // net.Server#close's callback waits for every connection to end, and established ones are released or aborted by
+    // the caller after this returns: waiting here would hang a shutdown with an association open. The port stops
+    // accepting at once.
+    if (this.#server.listening) this.#server.close();
+    return Promise.resolve();
   }
 
   #refuse(socket: Socket, reason: ListenerRefusalReason, detail: string, error?: Error): void {
