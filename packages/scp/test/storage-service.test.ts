@@ -179,12 +179,16 @@ describe("Storage SCP service", () => {
     const sink = new MemorySink();
     const { port, service } = await serve(sink);
     const failures: number[] = [];
-    service.onStoreFailed((f) => void failures.push(f.status));
+    const reasons: string[] = [];
+    service.onStoreFailed((f) => {
+      failures.push(f.status);
+      reasons.push(f.reason);
+    });
     const a = await open(port, [{ abstractSyntax: CT, transferSyntaxes: [EXPLICIT_LE] }]);
     sink.failWriteAt = 100_000;
     const big = await store(a, { seed: 41, rows: 512, columns: 512 });
     assert.equal(big.status, Status.OutOfResources);
-    assert.match(big.comment ?? "", /ENOSPC/);
+    assert.equal(big.comment, "out of resources");
     sink.failWriteAt = undefined;
     sink.failBegin = new StoreRefusedError(0xa701, "quota of MODALITY exceeded");
     const refused = await store(a, { seed: 42 });
@@ -194,6 +198,8 @@ describe("Storage SCP service", () => {
     assert.equal(ok.status, Status.Success);
     await a.release();
     assert.deepEqual(failures, [0xa700, 0xa701]);
+    assert.match(reasons[0]!, /ENOSPC/);
+    assert.equal(refused.comment, "quota of MODALITY exceeded");
     assert.deepEqual(sink.records.map((x) => x.state), ["aborted", "committed"]);
   });
 

@@ -100,8 +100,10 @@ export interface StoreFailure {
   readonly sopInstanceUid: string | undefined;
   /** PS3.4 §B.2.3 status sent to the peer. */
   readonly status: number;
-  /** Why, for people; also the Error Comment (cut to 64 characters). */
+  /** Why, for people and the log (names UIDs and, for local faults, files). */
   readonly reason: string;
+  /** What the peer got as Error Comment (0000,0902): short, and without local detail such as paths. */
+  readonly comment: string;
   readonly error?: unknown;
 }
 
@@ -210,10 +212,12 @@ class HeaderProbe {
   }
 }
 
-function failureOf(err: unknown, what: string): { status: number; reason: string } {
-  if (err instanceof StoreRefusedError) return { status: err.status, reason: err.message };
+/** A local failure as status, reason (log) and Error Comment (peer): the comment names the error code, not the files. */
+function failureOf(err: unknown, what: string): { status: number; reason: string; comment: string } {
   const message = err instanceof Error ? err.message : String(err);
-  return { status: Status.OutOfResources, reason: `${what}: ${message}` };
+  if (err instanceof StoreRefusedError) return { status: err.status, reason: `${what}: ${message}`, comment: message };
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return { status: Status.OutOfResources, reason: `${what}: ${message}`, comment: `out of resources${typeof code === "string" ? ` (${code})` : ""}` };
 }
 
 /**
@@ -233,13 +237,14 @@ export function createStorageService(options: StorageServiceOptions): StorageSer
   const storedHooks = new Set<StoredInstanceHook>();
   const failedHooks = new Set<StoreFailureHook>();
 
-  const fail = (rq: DimseCommand, association: Association, status: number, reason: string, error?: unknown): HandlerResult => {
+  const fail = (rq: DimseCommand, association: Association, status: number, reason: string, comment: string, error?: unknown): HandlerResult => {
     const failure: StoreFailure = {
       association,
       sopClassUid: rq.affectedSopClassUid,
       sopInstanceUid: rq.affectedSopInstanceUid,
       status,
       reason,
+      comment,
       ...(error !== undefined && { error }),
     };
     failedChannel.publish(failure);
@@ -250,7 +255,7 @@ export function createStorageService(options: StorageServiceOptions): StorageSer
         hookErrorChannel.publish({ error: hookError, failure });
       }
     }
-    return { command: statusResponse(rq, status, reason) };
+    return { command: statusResponse(rq, status, comment) };
   };
 
   const announce = (instance: StoredInstance): void => {
@@ -277,12 +282,12 @@ export function createStorageService(options: StorageServiceOptions): StorageSer
       return { command: statusResponse(rq, Status.UnrecognizedOperation) };
     }
     const started = performance.now();
-    if (dataset === undefined) return fail(rq, association, Status.CannotUnderstand, "the C-STORE-RQ has no data set");
+    if (dataset === undefined) return fail(rq, association, Status.CannotUnderstand, "the C-STORE-RQ has no data set", "no data set");
     const sopClassUid = uid(rq.affectedSopClassUid);
     const sopInstanceUid = uid(rq.affectedSopInstanceUid);
     if (sopClassUid === "" || sopInstanceUid === "") {
       await dataset.discard();
-      return fail(rq, association, Status.CannotUnderstand, "the C-STORE-RQ lacks the Affected SOP Class or Instance UID");
+      return fail(rq, association, Status.CannotUnderstand, "the C-STORE-RQ lacks the Affected SOP Class or Instance UID", "no Affected SOP Class/Instance UID");
     }
     const transferSyntaxUid = message.context.transferSyntax;
     const fingerprint = association.peer.tls?.certificate?.fingerprint256;
@@ -301,7 +306,7 @@ export function createStorageService(options: StorageServiceOptions): StorageSer
     } catch (err) {
       await dataset.discard();
       const f = failureOf(err, `cannot store ${sopInstanceUid}`);
-      return fail(rq, association, f.status, f.reason, err);
+      return fail(rq, association, f.status, f.reason, f.comment, err);
     }
 
     const probe = new HeaderProbe(codec, transferSyntaxUid, prefixBytes, context.signal);
@@ -328,7 +333,7 @@ export function createStorageService(options: StorageServiceOptions): StorageSer
     if (writeError !== undefined) {
       await writer.abort();
       const f = failureOf(writeError, `cannot store ${sopInstanceUid}`);
-      return fail(rq, association, f.status, f.reason, writeError);
+      return fail(rq, association, f.status, f.reason, f.comment, writeError);
     }
 
     await probe.finish();
@@ -337,18 +342,30 @@ export function createStorageService(options: StorageServiceOptions): StorageSer
       await writer.abort();
       const err = probe.error;
       if (err instanceof CodecError && err.code === CodecErrorCode.DatasetUnparsable) {
-        return fail(rq, association, Status.CannotUnderstand, `the data set of ${sopInstanceUid} does not parse: ${err.message}`, err);
+        return fail(rq, association, Status.CannotUnderstand, `the data set of ${sopInstanceUid} does not parse: ${err.message}`, `data set does not parse: ${err.message}`, err);
       }
       const f = failureOf(err, `cannot check the data set of ${sopInstanceUid}`);
-      return fail(rq, association, f.status, f.reason, err);
+      return fail(rq, association, f.status, f.reason, f.comment, err);
     }
     if (uid(header.sopInstanceUid) !== sopInstanceUid) {
       await writer.abort();
-      return fail(rq, association, Status.DataSetDoesNotMatchSopClass, `data set SOP Instance UID ${header.sopInstanceUid} is not the command's ${sopInstanceUid}`);
+      return fail(
+        rq,
+        association,
+        Status.DataSetDoesNotMatchSopClass,
+        `data set SOP Instance UID ${header.sopInstanceUid} is not the command's ${sopInstanceUid}`,
+        "data set SOP Instance UID is not the command's",
+      );
     }
     if (uid(header.sopClassUid) !== sopClassUid) {
       await writer.abort();
-      return fail(rq, association, Status.DataSetDoesNotMatchSopClass, `data set SOP Class UID ${header.sopClassUid} is not the command's ${sopClassUid}`);
+      return fail(
+        rq,
+        association,
+        Status.DataSetDoesNotMatchSopClass,
+        `data set SOP Class UID ${header.sopClassUid} is not the command's ${sopClassUid}`,
+        "data set SOP Class UID is not the command's",
+      );
     }
 
     let result: SinkCommitResult;
@@ -357,7 +374,7 @@ export function createStorageService(options: StorageServiceOptions): StorageSer
     } catch (err) {
       await writer.abort();
       const f = failureOf(err, `cannot store ${sopInstanceUid}`);
-      return fail(rq, association, f.status, f.reason, err);
+      return fail(rq, association, f.status, f.reason, f.comment, err);
     }
     announce({
       association,
