@@ -28,8 +28,13 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo, env: 
   const program = new Command("dicomtls")
     .description("DICOM over TLS: echo and store as an SCU, development certificates, configuration checks")
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
-    .showHelpAfterError();
+    // A usage mistake is one line (issue 2); the help it would otherwise dump is one --help away.
+    .configureOutput({
+      writeOut: (s) => io.out(s.trimEnd()),
+      writeErr: (s) => io.err(s.trimEnd()),
+      outputError: (s, write) => write(`dicomtls: ${s.trim().replace(/^error: /, "")} (see --help)`),
+    })
+    .showHelpAfterError(false);
 
   const ctx: CommandContext = { io, env, setExitCode: (code) => (exitCode = code) };
   for (const register of COMMANDS) register(program, ctx);
