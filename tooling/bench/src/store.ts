@@ -1,0 +1,219 @@
+/**
+ * C-STORE benchmark (issue 3): in ONE run, per data set,
+ *   (a) DCMTK storescu +tls -> DCMTK storescp +tls, writing to disk      (the reference receiver)
+ *   (b) DCMTK storescu +tls -> dicomtls-server over TLS, durable storage (ours as the receiver)
+ *   (c) dicomtls store()     -> DCMTK storescp +tls                     (ours as the sender)
+ *   (d) DCMTK storescu +tls -> DCMTK storescp +tls again                 (the reference for (c), measured next to it)
+ * printing files/s, MB/s, ratio against DCMTK, and for (b) the server's peak RSS and event-loop delay (p50/p99/max)
+ * from its `runtime-stats` record (SIGTERM at the end of the row). Each row runs on its own: a failing row prints
+ * its error and the others still run.
+ *
+ *   pnpm bench:store [--quick] [--sets ct,mf10,mf200] [--rows a,b,c,d]
+ *
+ * Data is generated deterministically and cached under $TMPDIR/dicomtls-bench/store-<hash of the spec>/.
+ * storescp writes without fsync; dicomtls fsyncs each file and its folder before answering (durable): (a) vs (b) is
+ * not like for like in dicomtls' favour. Every DCMTK tool runs with TCP_NODELAY=1. Our side chooses 128 KB PDUs
+ * (storescp --max-pdu 131072, MaximumPduLength 131072). Shared 2-core VM: numbers are noisy, run it twice.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createCodecRunner } from "@dicomtls/association";
+import { store } from "@dicomtls/scu";
+import { SyntheticPreset, dcmtkEnv, requireTool, stopAll, writePart10File, type WritePart10Options } from "@dicomtls/test-peers";
+import { makeDevPki, printTable, ratio, startDicomTls, startStorescp, timed, timedRun, type DevPki } from "./lib/index.js";
+
+const MB = 1024 * 1024;
+const quick = process.argv.includes("--quick");
+const argValue = (name: string): string | undefined => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const MAX_PDU = 131072;
+
+interface DataSet {
+  readonly key: string;
+  readonly label: string;
+  readonly count: number;
+  readonly spec: WritePart10Options;
+}
+
+const DATA_SETS: readonly DataSet[] = [
+  { key: "ct", label: quick ? "50 x 512 KB CT" : "500 x 512 KB CT", count: quick ? 50 : 500, spec: { ...SyntheticPreset.Ct512k } },
+  { key: "mf10", label: quick ? "4 x 10 MB multi-frame" : "20 x 10 MB multi-frame", count: quick ? 4 : 20, spec: { ...SyntheticPreset.MultiFrame10m } },
+  {
+    key: "mf200",
+    label: quick ? "1 x 50 MB multi-frame" : "1 x 200 MB multi-frame",
+    count: 1,
+    spec: quick ? { ...SyntheticPreset.MultiFrame200m, frames: 100 } : { ...SyntheticPreset.MultiFrame200m },
+  },
+];
+
+/** Files of a data set, generated once (seeded by set and index) and reused while the spec is unchanged. */
+async function dataSetFiles(root: string, set: DataSet): Promise<{ dir: string; files: string[]; bytes: number }> {
+  const id = createHash("sha256").update(JSON.stringify({ v: 1, key: set.key, count: set.count, spec: set.spec })).digest("hex").slice(0, 12);
+  const dir = join(root, `store-${set.key}-${id}`);
+  const done = join(dir, ".complete");
+  if (!existsSync(done)) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    process.stderr.write(`generating ${set.label} in ${dir} ...\n`);
+    const base = set.key === "ct" ? 1000 : set.key === "mf10" ? 2000 : 3000;
+    for (let i = 0; i < set.count; i++) await writePart10File(join(dir, `${String(i).padStart(4, "0")}.dcm`), { ...set.spec, seed: base + i });
+    writeFileSync(done, new Date().toISOString());
+  }
+  const files = readdirSync(dir)
+    .filter((n) => n.endsWith(".dcm"))
+    .sort()
+    .map((n) => join(dir, n));
+  return { dir, files, bytes: files.reduce((n, f) => n + statSync(f).size, 0) };
+}
+
+interface Row {
+  readonly name: string;
+  readonly ms?: number;
+  readonly stats?: Record<string, unknown>;
+  readonly error?: string;
+}
+
+function num(v: unknown): string {
+  return typeof v === "number" ? v.toFixed(2) : String(v);
+}
+
+function emptyDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+}
+
+function storescuArgs(pki: DevPki, port: number, aet: string, dir: string): string[] {
+  // -R: propose only the contexts the files need; +sd +r: the whole folder.
+  return ["+tls", pki.clientKey, pki.clientCert, "+cf", pki.caCert, "-aet", "STORESCU", "-aec", aet, "-R", "+sd", "+r", "--scan-pattern", "*.dcm", "127.0.0.1", String(port), dir];
+}
+
+async function rowStorescuIntoStorescp(pki: DevPki, work: string, dir: string): Promise<number> {
+  const out = join(work, "storescp-out");
+  emptyDir(out);
+  const scp = await startStorescp({ outputDir: out, pki, args: ["--max-pdu", String(MAX_PDU)] });
+  try {
+    const { ms } = await timedRun("storescu", storescuArgs(pki, scp.port, scp.aet, dir), { env: dcmtkEnv(), timeoutMs: 600_000 });
+    return ms;
+  } finally {
+    await scp.stop();
+    emptyDir(out);
+  }
+}
+
+async function rowStorescuIntoDicomTls(pki: DevPki, work: string, dir: string, count: number): Promise<{ ms: number; stats: Record<string, unknown> }> {
+  const serverDir = join(work, "dicomtls");
+  emptyDir(serverDir);
+  const server = await startDicomTls({ dir: serverDir, pki, config: { MaximumPduLength: MAX_PDU, DicomAlwaysAllowStore: true, DicomCheckCalledAet: false } });
+  try {
+    const { ms } = await timedRun("storescu", storescuArgs(pki, server.port, server.aet, dir), { env: dcmtkEnv(), timeoutMs: 600_000 });
+    await server.stop();
+    const stats = await server.waitForRecord((r) => r["event"] === "runtime-stats", 10_000);
+    const stored = countFiles(join(serverDir, "storage"));
+    if (stored !== count) throw new Error(`dicomtls stored ${stored} of ${count} files`);
+    return { ms, stats };
+  } finally {
+    await server.stop();
+    emptyDir(serverDir);
+  }
+}
+
+function countFiles(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.isDirectory()) n += countFiles(join(dir, e.name));
+    else if (e.name.endsWith(".dcm")) n++;
+  }
+  return n;
+}
+
+async function rowOursIntoStorescp(pki: DevPki, work: string, files: string[]): Promise<number> {
+  const out = join(work, "storescp-out");
+  emptyDir(out);
+  const scp = await startStorescp({ outputDir: out, pki, args: ["--max-pdu", String(MAX_PDU)] });
+  const codec = createCodecRunner();
+  try {
+    // Start the worker pool before the clock: a long-running node keeps it warm (from sources, a tsx worker takes ~0.7 s).
+    await codec.readFileInfo(files[0] ?? "");
+    const { ms, value } = await timed(() =>
+      store({
+        host: "127.0.0.1",
+        port: scp.port,
+        callingAeTitle: "DICOMTLS",
+        calledAeTitle: scp.aet,
+        tls: { ca: readFileSync(pki.caCert), cert: readFileSync(pki.clientCert), key: readFileSync(pki.clientKey) },
+        files,
+        codec,
+      }),
+    );
+    if (!value.ok) throw new Error(`our SCU failed ${value.failed} files: ${value.results.find((r) => !r.ok)?.error?.message ?? "?"}`);
+    return ms;
+  } finally {
+    await codec.close();
+    await scp.stop();
+    emptyDir(out);
+  }
+}
+
+async function main(): Promise<void> {
+  for (const tool of ["storescu", "storescp"]) requireTool(tool);
+  const wantedSets = (argValue("--sets") ?? "ct,mf10,mf200").split(",");
+  const wantedRows = new Set((argValue("--rows") ?? "a,b,c,d").split(","));
+  const root = join(tmpdir(), "dicomtls-bench");
+  const work = join(root, `work-${process.pid}`);
+  mkdirSync(work, { recursive: true });
+  const pki = await makeDevPki(join(work, "pki"));
+  console.log(`store benchmark${quick ? " (--quick)" : ""}: DICOM TLS on 127.0.0.1, 128 KB PDUs, TCP_NODELAY=1 for DCMTK; ${process.version}, 2-core shared VM (noisy)`);
+  try {
+    for (const set of DATA_SETS.filter((s) => wantedSets.includes(s.key))) {
+      const data = await dataSetFiles(root, set);
+      const rows: Row[] = [];
+      const run = async (key: string, name: string, op: () => Promise<{ ms: number; stats?: Record<string, unknown> }>): Promise<void> => {
+        if (!wantedRows.has(key)) return;
+        try {
+          const r = await op();
+          rows.push({ name, ms: r.ms, ...(r.stats !== undefined && { stats: r.stats }) });
+        } catch (err) {
+          rows.push({ name, error: (err as Error).message.split("\n")[0] ?? String(err) });
+          await stopAll();
+        }
+      };
+      await run("a", "(a) storescu -> storescp", async () => ({ ms: await rowStorescuIntoStorescp(pki, work, data.dir) }));
+      await run("b", "(b) storescu -> dicomtls", () => rowStorescuIntoDicomTls(pki, work, data.dir, data.files.length));
+      await run("c", "(c) dicomtls SCU -> storescp", async () => ({ ms: await rowOursIntoStorescp(pki, work, data.files) }));
+      await run("d", "(d) storescu -> storescp", async () => ({ ms: await rowStorescuIntoStorescp(pki, work, data.dir) }));
+
+      const reference = (name: string): number | undefined => rows.find((r) => r.name.startsWith(name))?.ms;
+      const table = rows.map((r): string[] => {
+        if (r.ms === undefined) return [r.name, "", "", "", "", "", "", "", "", `FAILED: ${r.error ?? "?"}`];
+        const s = r.ms / 1000;
+        const ref = r.name.startsWith("(b)") ? reference("(a)") : r.name.startsWith("(c)") ? reference("(d)") : undefined;
+        const st = r.stats;
+        return [
+          r.name,
+          s.toFixed(2),
+          (data.files.length / s).toFixed(1),
+          (data.bytes / MB / s).toFixed(1),
+          ref === undefined ? "" : ratio(ref, r.ms),
+          st === undefined ? "" : String(st["peakRssMb"]),
+          st === undefined ? "" : num(st["loopDelayP50Ms"]),
+          st === undefined ? "" : num(st["loopDelayP99Ms"]),
+          st === undefined ? "" : num(st["loopDelayMaxMs"]),
+          "",
+        ];
+      });
+      console.log(`\n${set.label} (${(data.bytes / MB).toFixed(0)} MB)`);
+      printTable(["row", "s", "files/s", "MB/s", "vs DCMTK", "peak RSS MB", "loop p50 ms", "loop p99 ms", "loop max ms", "note"], table);
+    }
+    console.log("\nvs DCMTK: throughput of (b) over (a), and of (c) over (d); >1.00x is faster than DCMTK.");
+  } finally {
+    await stopAll();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();
