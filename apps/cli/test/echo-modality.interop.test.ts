@@ -1,0 +1,133 @@
+/**
+ * Our SCU against DCMTK storescp acting as a modality of the configuration (issue 2, "What must be shown" 4):
+ * `dicomtls echo --config CONFIG MODALITY` with UseDicomTls true reaches `storescp +tls`, fails saying the server's
+ * certificate is not trusted when it is not, and with UseDicomTls false reaches a plain storescp.
+ */
+import { strict as assert } from "node:assert";
+import { writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { after, before, describe, test } from "node:test";
+import { createTestPki, writeCert, writePem, type TestPki } from "@dicomtls/test-pki";
+import { dcmtkEnv, freePort, requireTool, runCli, startProcess, stopAll, tempDir, type TrackedProcess } from "@dicomtls/test-peers";
+
+requireTool("storescp");
+const tmp = tempDir("dicomtls-cli-modality-");
+let pki: TestPki;
+let files: { scpKey: string; scpCert: string; nodeKey: string; nodeCert: string; ca: string; otherCa: string };
+
+before(async () => {
+  pki = await createTestPki({ name: "cli-modality " });
+  // storescp gets the localhost/127.0.0.1 certificate; our node presents the client one. Both from one CA.
+  const scp = writeCert(tmp.path, "storescp", pki.server);
+  const node = writeCert(tmp.path, "node", pki.client);
+  const other = await pki.otherRoot();
+  files = {
+    scpKey: scp.keyFile,
+    scpCert: scp.chainFile,
+    nodeKey: node.keyFile,
+    nodeCert: node.chainFile,
+    ca: writePem(tmp.path, "ca.crt", pki.trustedBundle),
+    otherCa: writePem(tmp.path, "other-ca.crt", other.cert),
+  };
+});
+after(async () => {
+  await stopAll();
+  tmp.remove();
+});
+
+async function waitListening(port: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = connect({ host: "127.0.0.1", port }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once("error", () => resolve(false));
+    });
+    if (up) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`storescp did not listen on ${port}`);
+}
+
+async function startStorescp(tls: boolean): Promise<{ port: number; peer: TrackedProcess }> {
+  const port = await freePort();
+  const tlsArgs = tls ? ["+tls", files.scpKey, files.scpCert, "+cf", files.ca] : [];
+  const peer = await startProcess("storescp", ["-v", ...tlsArgs, "-aet", "STORESCP", "--output-directory", tmp.path, String(port)], { env: dcmtkEnv() });
+  await waitListening(port);
+  return { port, peer };
+}
+
+/** Our node's configuration: its certificate, what it trusts, and the modality. */
+function nodeConfig(name: string, port: number, opts: { useDicomTls: boolean; trusted: string }): string {
+  const path = `${tmp.path}/${name}.json`;
+  writeFileSync(
+    path,
+    JSON.stringify({
+      DicomAet: "DICOMTLS",
+      DicomTlsEnabled: true,
+      DicomTlsCertificate: files.nodeCert,
+      DicomTlsPrivateKey: files.nodeKey,
+      DicomTlsTrustedCertificates: opts.trusted,
+      DicomModalities: {
+        pacs: { AET: "STORESCP", Host: "127.0.0.1", Port: port, UseDicomTls: opts.useDicomTls },
+      },
+    }),
+  );
+  return path;
+}
+
+describe("UseDicomTls: true against storescp +tls", () => {
+  let scp: { port: number; peer: TrackedProcess };
+  before(async () => {
+    scp = await startStorescp(true);
+  });
+  after(() => scp.peer.stop());
+
+  test("dicomtls echo --config CONFIG pacs: exit 0, Success over DICOM TLS, storescp saw our echo", async () => {
+    const r = await runCli(["echo", "--config", nodeConfig("trusting", scp.port, { useDicomTls: true, trusted: files.ca }), "pacs"]);
+    assert.equal(r.code, 0, r.output);
+    assert.match(r.stdout, /echo to STORESCP \(pacs\) at 127\.0\.0\.1:\d+: Success \(1\/1\) over DICOM TLS/);
+    await scp.peer.waitFor(/Received Echo Request/, 10_000);
+  });
+
+  test("the modality's name is also found by its AET", async () => {
+    const r = await runCli(["echo", "--config", nodeConfig("by-aet", scp.port, { useDicomTls: true, trusted: files.ca }), "STORESCP"]);
+    assert.equal(r.code, 0, r.output);
+  });
+
+  test("when the server's certificate is not trusted: non-zero exit, one line saying it is not trusted", async () => {
+    const before = (scp.peer.output().match(/Received Echo Request/g) ?? []).length;
+    const r = await runCli(["echo", "--config", nodeConfig("distrusting", scp.port, { useDicomTls: true, trusted: files.otherCa }), "pacs"]);
+    assert.notEqual(r.code, 0, r.output);
+    assert.equal(r.stdout, "");
+    const lines = r.stderr.trim().split("\n");
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0] ?? "", /certificate of 127\.0\.0\.1:\d+ is not trusted/);
+    assert.match(lines[0] ?? "", /ERR_DICOM_TLS/);
+    assert.equal((scp.peer.output().match(/Received Echo Request/g) ?? []).length, before, "no echo reached storescp");
+  });
+
+  test("UseDicomTls false against the TLS port: fails with a one-line reason", async () => {
+    const r = await runCli(["echo", "--config", nodeConfig("plain-to-tls", scp.port, { useDicomTls: false, trusted: files.ca }), "pacs"], { timeoutMs: 60_000 });
+    assert.notEqual(r.code, 0, r.output);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+  });
+});
+
+describe("UseDicomTls: false against plain storescp", () => {
+  test("dicomtls echo --config CONFIG pacs: exit 0, Success over plain TCP", async () => {
+    const scp = await startStorescp(false);
+    const r = await runCli(["echo", "--config", nodeConfig("plain", scp.port, { useDicomTls: false, trusted: files.ca }), "pacs"]);
+    assert.equal(r.code, 0, r.output);
+    assert.match(r.stdout, /Success \(1\/1\) over plain TCP/);
+    await scp.peer.waitFor(/Received Echo Request/, 10_000);
+    await scp.peer.stop();
+  });
+
+  test("an unknown modality: exit 2, one line listing the known ones", async () => {
+    const r = await runCli(["echo", "--config", nodeConfig("unknown", 104, { useDicomTls: false, trusted: files.ca }), "nosuch"]);
+    assert.equal(r.code, 2, r.output);
+    assert.match(r.stderr, /no modality "nosuch" in DicomModalities \(known: pacs\)/);
+  });
+});
