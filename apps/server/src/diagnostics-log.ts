@@ -29,8 +29,18 @@ function peerName(peer: PeerInfo | undefined): string {
   return peer === undefined ? "?" : `${displayAddress(peer.address)}:${peer.port}`;
 }
 
+/** Matrix case 1: an accepted TLS association is logged with its protocol, cipher and the peer certificate. */
 function associationFields(a: Association): Record<string, unknown> {
-  return { peer: peerName(a.peer), callingAet: a.callingAeTitle, calledAet: a.calledAeTitle, tls: a.peer.tls?.protocol ?? false };
+  const tls = a.peer.tls;
+  const cert = tls?.certificate;
+  return {
+    peer: peerName(a.peer),
+    callingAet: a.callingAeTitle,
+    calledAet: a.calledAeTitle,
+    tls: tls?.protocol ?? false,
+    ...(tls !== undefined && { cipher: tls.cipher }),
+    ...(cert !== undefined && { certSubject: cert.subject.replace(/\n/g, ", "), certFingerprint256: cert.fingerprint256 }),
+  };
 }
 
 /** Association and SCP life-cycle events to the log; returns the unsubscribe function. */

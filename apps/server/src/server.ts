@@ -1,12 +1,12 @@
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
-import { DicomListener, reject, type AssociationDecision, type ListenerRefusal, type PeerInfo } from "@dicomtls/association";
+import { DicomListener, ListenerRefusalReasons, reject, type AssociationDecision, type ListenerRefusal, type PeerInfo } from "@dicomtls/association";
 import type { NodeConfig } from "@dicomtls/config";
 import type { Association } from "@dicomtls/association";
 import type { AAssociateRq } from "@dicomtls/pdu-codec";
 import { createScp, decideAssociation, decideCommand, ScpChannels, type AccessPolicy, type Scp } from "@dicomtls/scp";
-import { buildServerOptions, evaluatePeer, loadTlsContext, secureContextOptionsOf, type TlsContext } from "@dicomtls/tls-context";
+import { buildServerOptions, classifyHandshakeError, evaluatePeer, secureContextOptionsOf, TlsContextManager, type ReloadTrigger, type TlsContext } from "@dicomtls/tls-context";
 import type { Logger } from "./log.js";
 import { accessCommandOf, accessPolicyOf, tlsSettingsOf } from "./mapping.js";
 import { displayAddress, peerFields, subscribeDiagnostics } from "./diagnostics-log.js";
@@ -54,11 +54,11 @@ export class DicomTlsServer {
   readonly #closeHooks: Array<() => void | Promise<void>> = [];
   readonly #associationHooks: Array<(rq: AAssociateRq, peer: PeerInfo) => string | undefined | Promise<string | undefined>> = [];
   readonly #policy: AccessPolicy;
-  #tls: TlsContext | undefined;
+  readonly #tls: TlsContextManager | undefined;
   #unsubscribe: () => void = () => undefined;
   #stopping: Promise<void> | undefined;
 
-  private constructor(config: NodeConfig, logger: Logger, tls: TlsContext | undefined) {
+  private constructor(config: NodeConfig, logger: Logger, tls: TlsContextManager | undefined) {
     this.config = config;
     this.#logger = logger;
     this.#tls = tls;
@@ -75,7 +75,7 @@ export class DicomTlsServer {
       verifyTransport: (socket) => this.#verifyPeer(socket),
       // DicomScpTimeout is Orthanc's idle limit between DIMSE commands (expiry aborts); Orthanc also uses it as the
       // DIMSE timeout of the C-STORE sub-operations it sends inside a C-GET (GetScp's DIMSE_getProvider).
-      idleTimeoutMs: config.dicomScpTimeout * 1000,
+      idleTimeoutMs: 0,
       timeouts: config.dicomScpTimeout > 0 ? { dimseMs: config.dicomScpTimeout * 1000 } : {},
     });
   }
@@ -83,12 +83,24 @@ export class DicomTlsServer {
   /** Load TLS material, register plugins, open the listeners. Fails before opening any port when something is wrong. */
   static async start(config: NodeConfig, options: StartOptions): Promise<DicomTlsServer> {
     const { logger } = options;
-    let tls: TlsContext | undefined;
+    let tls: TlsContextManager | undefined;
+    // The listener exists only after the context loaded; reloads reach it through this late binding.
+    let onReload: (ctx: TlsContext, trigger: ReloadTrigger) => void = () => undefined;
     if (config.dicomTlsEnabled) {
-      tls = await loadTlsContext(tlsSettingsOf(config));
-      for (const w of tls.warnings) logger.warn({ event: "tls-warning", code: w.code, key: w.key }, w.message);
+      tls = await TlsContextManager.create(tlsSettingsOf(config), {
+        // A changed certificate, key or trusted file swaps the context for new associations (certbot, rotation).
+        watch: true,
+        onReload: (ctx, trigger) => onReload(ctx, trigger),
+        onReloadError: (error, trigger) =>
+          logger.error(
+            { event: "tls-reload-failed", trigger, code: error.code, key: error.key, file: error.file },
+            `DICOM TLS reload (${trigger}) refused, the previous certificate keeps serving: ${error.message}`,
+          ),
+      });
+      for (const w of tls.current.warnings) logger.warn({ event: "tls-warning", code: w.code, key: w.key }, w.message);
     }
     const server = new DicomTlsServer(config, logger, tls);
+    onReload = (ctx, trigger) => server.#tlsReloaded(ctx, trigger);
     const unsubscribeDiagnostics = subscribeDiagnostics(logger);
     const unsubscribeIdle = logIdleTimeouts(logger);
     server.#unsubscribe = () => {
@@ -113,7 +125,7 @@ export class DicomTlsServer {
   }
 
   get tlsContext(): TlsContext | undefined {
-    return this.#tls;
+    return this.#tls?.current;
   }
 
   /**
@@ -121,25 +133,25 @@ export class DicomTlsServer {
    * When the new files are invalid the current context stays and the error says why.
    */
   async reloadTls(): Promise<{ readonly ok: true } | { readonly ok: false; readonly error: Error }> {
-    if (!this.config.dicomTlsEnabled) return { ok: true };
-    try {
-      const next = await loadTlsContext(tlsSettingsOf(this.config));
-      const main = this.#listeners[0];
-      main?.setSecureContext(secureContextOptionsOf(next));
-      this.#tls = next;
-      for (const w of next.warnings) this.#logger.warn({ event: "tls-warning", code: w.code, key: w.key }, w.message);
-      this.#logger.info({ event: "tls-reloaded", subject: next.certificate.subject, fingerprint256: next.certificate.fingerprint256 }, "DICOM TLS context reloaded");
-      return { ok: true };
-    } catch (err) {
-      const error = err instanceof Error ? err : new Error(String(err));
-      this.#logger.error({ event: "tls-reload-failed", code: (error as Error & { code?: string }).code }, `DICOM TLS reload refused, the previous certificate keeps serving: ${error.message}`);
-      return { ok: false, error };
-    }
+    if (this.#tls === undefined) return { ok: true };
+    // Success and failure are logged by the manager's callbacks, as for file-change reloads.
+    const r = await this.#tls.reload(undefined, "manual");
+    return r.ok ? { ok: true } : { ok: false, error: r.error };
+  }
+
+  #tlsReloaded(next: TlsContext, trigger: ReloadTrigger): void {
+    this.#listeners[0]?.setSecureContext(secureContextOptionsOf(next));
+    for (const w of next.warnings) this.#logger.warn({ event: "tls-warning", code: w.code, key: w.key }, w.message);
+    this.#logger.info(
+      { event: "tls-reloaded", trigger, subject: next.certificate.subject, fingerprint256: next.certificate.fingerprint256 },
+      `DICOM TLS context reloaded (${trigger}): new associations see ${next.certificate.subject}`,
+    );
   }
 
   /** Stop listening, release or abort open associations, close plugins in reverse order. Idempotent. */
   stop(options: { timeoutMs?: number } = {}): Promise<void> {
     this.#stopping ??= (async () => {
+      this.#tls?.close();
       await Promise.all(this.#listeners.map((l) => l.close()));
       await this.scp.close({ timeoutMs: options.timeoutMs ?? 5_000 });
       for (const hook of this.#closeHooks.reverse()) {
@@ -175,14 +187,16 @@ export class DicomTlsServer {
   }
 
   async #listen(host: string | undefined): Promise<void> {
-    const tls = this.#tls;
+    const tls = this.#tls?.current;
     const onConnection = (socket: Socket | TLSSocket): void => {
       void this.scp.handleConnection(socket);
     };
     const onRefusal = (r: ListenerRefusal): void => {
+      // OpenSSL's refusal says why (protocol version, cipher, ALPN): that is the reason code operators need.
+      const reason = r.reason === ListenerRefusalReasons.HandshakeFailed && r.error !== undefined ? classifyHandshakeError(r.error) : r.reason;
       this.#logger.warn(
-        { event: "connection-refused", reason: r.reason, peer: `${displayAddress(r.remoteAddress)}:${r.remotePort ?? "?"}`, port: r.localPort, ...(r.error && { tlsError: (r.error as Error & { code?: string }).code }) },
-        `connection from ${displayAddress(r.remoteAddress)}:${r.remotePort ?? "?"} refused (${r.reason}): ${r.detail}`,
+        { event: "connection-refused", reason, listenerReason: r.reason, peer: `${displayAddress(r.remoteAddress)}:${r.remotePort ?? "?"}`, port: r.localPort, ...(r.error && { tlsError: (r.error as Error & { code?: string }).code }) },
+        `connection from ${displayAddress(r.remoteAddress)}:${r.remotePort ?? "?"} refused (${reason}): ${r.detail}`,
       );
     };
     const main = new DicomListener({
@@ -203,7 +217,7 @@ export class DicomTlsServer {
 
   /** Post-handshake peer-certificate policy: the exact reason is logged before the socket is destroyed. */
   #verifyPeer(socket: Socket | TLSSocket): void {
-    const tls = this.#tls;
+    const tls = this.#tls?.current;
     if (tls === undefined || !("encrypted" in socket)) return;
     const verdict = evaluatePeer(socket, tls.peerPolicy);
     if (verdict.ok) {
@@ -220,7 +234,7 @@ export class DicomTlsServer {
   async #decideAssociation(rq: AAssociateRq, peer: PeerInfo): Promise<AssociationDecision> {
     const fingerprint = peer.tls?.certificate?.fingerprint256;
     const certificateModalities =
-      peer.tls === undefined ? undefined : (this.#tls?.modalities ?? []).filter((m) => fingerprint !== undefined && m.fingerprint256 === fingerprint).map((m) => m.name);
+      peer.tls === undefined ? undefined : (this.#tls?.current.modalities ?? []).filter((m) => fingerprint !== undefined && m.fingerprint256 === fingerprint).map((m) => m.name);
     const decision = decideAssociation(this.#policy, {
       calledAet: rq.calledAeTitle,
       callingAet: rq.callingAeTitle,
