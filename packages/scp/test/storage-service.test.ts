@@ -46,13 +46,15 @@ class MemorySink implements InstanceSink {
   writeError: Error = new Error("ENOSPC: no space left on device");
   writeDelayMs = 0;
   duplicate = false;
+  beginDelayMs = 0;
   onWrite: (() => void) | undefined;
 
-  begin(info: StoreBeginInfo): Promise<InstanceSinkWriter> {
-    if (this.failBegin !== undefined) return Promise.reject(this.failBegin);
+  async begin(info: StoreBeginInfo): Promise<InstanceSinkWriter> {
+    if (this.beginDelayMs > 0) await new Promise((r) => setTimeout(r, this.beginDelayMs));
+    if (this.failBegin !== undefined) throw this.failBegin;
     const rec: SinkRecord = { info, bytes: 0, hash: createHash("sha256"), state: "open" };
     this.records.push(rec);
-    return Promise.resolve({
+    return {
       write: async (chunk: Uint8Array) => {
         this.onWrite?.();
         if (this.failWriteAt !== undefined && rec.bytes + chunk.byteLength > this.failWriteAt) throw this.writeError;
@@ -70,7 +72,7 @@ class MemorySink implements InstanceSink {
         if (rec.state === "open") rec.state = "aborted";
         return Promise.resolve();
       },
-    });
+    };
   }
 
   committed(): SinkRecord[] {
@@ -201,6 +203,22 @@ describe("Storage SCP service", () => {
     assert.match(reasons[0]!, /ENOSPC/);
     assert.equal(refused.comment, "quota of MODALITY exceeded");
     assert.deepEqual(sink.records.map((x) => x.state), ["aborted", "committed"]);
+  });
+
+  test("a sink slow to open: the first PDVs wait (up to 1 MB, then the socket pauses) and land in order", async () => {
+    const sink = new MemorySink();
+    sink.beginDelayMs = 40;
+    const { port } = await serve(sink);
+    const a = await open(port, [{ abstractSyntax: CT, transferSyntaxes: [EXPLICIT_LE] }]);
+    const small = await store(a, { seed: 56, rows: 128, columns: 128 }); // 32 KB: complete before the writer exists
+    const large = await store(a, { seed: 57, rows: 1024, columns: 1024, frames: 2 }); // 4 MB: past the 1 MB held
+    sink.failBegin = new Error("EACCES: permission denied");
+    const refused = await store(a, { seed: 58, rows: 1024, columns: 1024 });
+    await a.release();
+    assert.deepEqual([small.status, large.status, refused.status], [Status.Success, Status.Success, Status.OutOfResources]);
+    const [r1, r2] = sink.committed();
+    assert.equal(r1!.hash.digest("hex"), sha(small.dataset));
+    assert.equal(r2!.hash.digest("hex"), sha(large.dataset));
   });
 
   test("a duplicate the sink keeps is answered Success", async () => {

@@ -139,6 +139,9 @@ export interface StorageService {
 /** A prefix grows this much at most while the identifiers are not in sight (then the instance is refused as unparsable). */
 const MAX_HEADER_PREFIX_BYTES = 16 * 1024 * 1024;
 
+/** Dataset bytes held while the sink opens its writer; past this the reading waits for the writer. */
+const EARLY_BYTES = 1024 * 1024;
+
 /** DIMSE UI values may carry a trailing NUL or space (PS3.5 §6.2, UI padding). */
 const uid = (s: string | undefined): string => (s ?? "").replace(/[\0 ]+$/, "");
 
@@ -292,9 +295,12 @@ export function createStorageService(options: StorageServiceOptions): StorageSer
     const transferSyntaxUid = message.context.transferSyntax;
     const fingerprint = association.peer.tls?.certificate?.fingerprint256;
 
-    let writer: InstanceSinkWriter;
-    try {
-      writer = await sink.begin({
+    // The sink opens its file while the first PDVs arrive (they wait in `early`, at most EARLY_BYTES): opening costs
+    // a thread-pool round trip or two, which would otherwise hold every instance up before its first byte is read.
+    let writer: InstanceSinkWriter | undefined;
+    let beginError: unknown;
+    const opening = sink
+      .begin({
         sopClassUid,
         sopInstanceUid,
         transferSyntaxUid,
@@ -302,33 +308,60 @@ export function createStorageService(options: StorageServiceOptions): StorageSer
         calledAeTitle: association.calledAeTitle,
         peer: association.peer,
         ...(fingerprint !== undefined && { peerCertificateFingerprint: fingerprint }),
-      });
-    } catch (err) {
-      await dataset.discard();
-      const f = failureOf(err, `cannot store ${sopInstanceUid}`);
-      return fail(rq, association, f.status, f.reason, f.comment, err);
-    }
+      })
+      .then(
+        (w) => {
+          writer = w;
+        },
+        (err: unknown) => {
+          beginError = err;
+        },
+      );
+    const early: Uint8Array[] = [];
+    let earlyBytes = 0;
+    let writeError: unknown;
+    /** Writes the waiting chunks, then `chunk`; false once a write failed. */
+    const put = async (w: InstanceSinkWriter, chunk: Uint8Array | undefined): Promise<boolean> => {
+      try {
+        for (const c of early.splice(0)) await w.write(c);
+        if (chunk !== undefined) await w.write(chunk);
+        return true;
+      } catch (err) {
+        writeError = err;
+        return false;
+      }
+    };
 
     const probe = new HeaderProbe(codec, transferSyntaxUid, prefixBytes, context.signal);
-    let writeError: unknown;
     try {
       for await (const chunk of dataset) {
         await probe.add(chunk);
-        if (probe.error !== undefined) break; // unparsable: no point in writing the rest
-        try {
-          await writer.write(chunk);
-        } catch (err) {
-          writeError = err;
-          break;
+        if (probe.error !== undefined || beginError !== undefined) break; // no point in taking the rest
+        if (writer === undefined) {
+          early.push(chunk);
+          earlyBytes += chunk.byteLength;
+          if (earlyBytes < EARLY_BYTES) continue;
+          await opening;
+          if (writer === undefined) break;
+          if (!(await put(writer, undefined))) break;
+          continue;
         }
+        if (!(await put(writer, chunk))) break;
       }
     } catch {
       // The association ended mid-dataset (abort, close): nobody is left to answer.
-      await writer.abort();
+      await opening;
+      await writer?.abort();
       return undefined;
     }
     // Stopped early: the peer still sends the rest, which is received and dropped before the answer goes out.
     if (!dataset.complete) await dataset.discard();
+    await opening;
+    if (writer === undefined) {
+      const f = failureOf(beginError, `cannot store ${sopInstanceUid}`);
+      return fail(rq, association, f.status, f.reason, f.comment, beginError);
+    }
+    if (writeError === undefined && probe.error === undefined) await put(writer, undefined);
 
     if (writeError !== undefined) {
       await writer.abort();
