@@ -75,7 +75,7 @@ export class DicomTlsServer {
       verifyTransport: (socket) => this.#verifyPeer(socket),
       // DicomScpTimeout is Orthanc's idle limit between DIMSE commands (expiry aborts); Orthanc also uses it as the
       // DIMSE timeout of the C-STORE sub-operations it sends inside a C-GET (GetScp's DIMSE_getProvider).
-      idleTimeoutMs: 0,
+      idleTimeoutMs: config.dicomScpTimeout * 1000,
       timeouts: config.dicomScpTimeout > 0 ? { dimseMs: config.dicomScpTimeout * 1000 } : {},
     });
   }
