@@ -169,7 +169,7 @@ export async function store(options: StoreOptions): Promise<StoreResult> {
         infos[i] = await metaReader.readFileInfo(file, options.signal === undefined ? {} : { signal: options.signal });
       } catch (err) {
         const notDicom = err instanceof CodecError && err.code === CodecErrorCode.FileNotPart10;
-        const error = notDicom ? new StoreError(StoreErrorCode.NotDicom, `${file}: not a DICOM Part 10 file, skipped (${err.message})`, { file, cause: err }) : asError(err);
+        const error = notDicom ? new StoreError(StoreErrorCode.NotDicom, `${err.message.startsWith(file) ? err.message : `${file}: ${err.message}`} (skipped)`, { file, cause: err }) : asError(err);
         finish(i, { file, outcome: notDicom ? "skipped" : "failed", status: undefined, ok: false, error, bytes: 0 });
       }
     });
