@@ -35,7 +35,7 @@ async function open(port: number, abstractSyntaxes = [VERIFICATION]): Promise<As
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-test("an association that stays idle longer than idleTimeoutMs is aborted by the SCP (as Orthanc's DicomScpTimeout)", async () => {
+test("an association that stays idle longer than idleTimeoutMs is aborted by the SCP (as Orthanc's DicomScpTimeout)", { timeout: 20_000 }, async () => {
   const published: Array<{ idleMs: number; association: Association }> = [];
   const onIdle = (m: unknown): void => void published.push(m as { idleMs: number; association: Association });
   subscribe(ScpChannels.idleTimeout, onIdle);
@@ -71,7 +71,7 @@ test("an association that keeps working past several idle periods is not closed;
   assert.equal((await a.closed).kind, "released");
 });
 
-test("a request that takes longer than the idle limit to serve is not cut off: the clock stops while it is in progress", async () => {
+test("a request that takes longer than the idle limit to serve is not cut off: the clock stops while it is in progress", { timeout: 20_000 }, async () => {
   const scp = createScp({ aeTitle: "SCP", idleTimeoutMs: IDLE_MS });
   scp.handle(OTHER, async function* (m) {
     // Pending responses spread over 3 idle periods, then the final one.
