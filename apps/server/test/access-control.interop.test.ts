@@ -9,9 +9,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { loadConfig } from "@dicomtls/config";
-import { CommandField, NO_DATASET, Status } from "@dicomtls/pdu-codec";
 import { dcmtkEnv, freePort, requireTool, runProcess, SyntheticSopClass, tempDir, writePart10File, type RunResult } from "@dicomtls/test-peers";
-import { builtinPlugins, createLogger, DicomTlsServer, type ServerPlugin } from "../src/index.js";
+import { builtinPlugins, createLogger, DicomTlsServer } from "../src/index.js";
 
 requireTool("echoscu");
 requireTool("storescu");
@@ -21,30 +20,6 @@ before(async () => {
   ctFile = (await writePart10File(join(tmp.path, "ct.dcm"), { sopClassUid: SyntheticSopClass.CtImageStorage, rows: 8, columns: 8 })).path;
 });
 after(() => tmp.remove());
-
-/**
- * Until the storage plugin is a built-in, a stand-in C-STORE service for CT (reads the data set, answers Success,
- * keeps nothing), so that storescu's CT context is accepted and the C-STORE reaches access control.
- */
-const standInStore: ServerPlugin = {
-  name: "test-stand-in-store",
-  register(app) {
-    if (app.scp.services.lookup(SyntheticSopClass.CtImageStorage) !== undefined) return;
-    app.scp.handle(SyntheticSopClass.CtImageStorage, async (m) => {
-      await m.dataset?.discard();
-      return {
-        command: {
-          commandField: CommandField.CStoreRsp,
-          messageIdBeingRespondedTo: m.command.messageId ?? 0,
-          affectedSopClassUid: m.command.affectedSopClassUid ?? "",
-          affectedSopInstanceUid: m.command.affectedSopInstanceUid ?? "",
-          commandDataSetType: NO_DATASET,
-          status: Status.Success,
-        },
-      };
-    });
-  },
-};
 
 interface Running {
   readonly port: number;
@@ -60,7 +35,7 @@ async function start(name: string, config: Record<string, unknown>): Promise<Run
   const { config: nodeConfig } = await loadConfig(file, { env: {} });
   const records: Array<Record<string, unknown>> = [];
   const logger = createLogger({ level: "debug", destination: { write: (line: string) => void records.push(JSON.parse(line) as Record<string, unknown>) } });
-  const server = await DicomTlsServer.start(nodeConfig, { logger, plugins: [...builtinPlugins(nodeConfig), standInStore] });
+  const server = await DicomTlsServer.start(nodeConfig, { logger, plugins: builtinPlugins(nodeConfig) });
   return { port: server.ports.dicom, records, stop: () => server.stop({ timeoutMs: 0 }) };
 }
 
@@ -174,16 +149,18 @@ describe("every DicomAlwaysAllow* false, DicomCheckCalledAet and DicomCheckModal
     assert.match(String(r["msg"]), /echo/i);
   });
 
-  test("AllowStore false (and DicomAlwaysAllowStore false): storescu's C-STORE is answered with A-ABORT", async () => {
+  test("AllowStore false (and DicomAlwaysAllowStore false): storescu's C-STORE is answered with A-ABORT, nothing stored", async () => {
     abortedAfterAccept(await storescu(s.port, "NOSTORE"), /Received Store Response/, true);
     const r = await record(s, "command-refused", "NOSTORE");
     assert.match(String(r["msg"]), /store/i);
+    assert.ok(!s.records.some((x) => x["event"] === "instance-stored" && x["callingAet"] === "NOSTORE"));
   });
 
-  test("a known modality with AllowStore (default true): storescu's C-STORE goes through (stand-in store service)", async () => {
+  test("a known modality with AllowStore (default true): storescu's C-STORE is stored", async () => {
     const r = await storescu(s.port, "KNOWN");
     assert.equal(r.code, 0, r.output);
     assert.match(r.output, /Received Store Response \(Success\)/, r.output);
+    assert.ok(s.records.some((x) => x["event"] === "instance-stored" && x["callingAet"] === "KNOWN"), JSON.stringify(s.records));
   });
 
   test("an unknown calling AE title cannot store either", async () => {
