@@ -68,13 +68,6 @@ export async function runServer(argv: readonly string[], options: RunOptions = {
     logger.error({ event: "start-failed", code: e.code }, e.message);
     return 1;
   }
-  const { dicom, plain } = server.ports;
-  const tlsText = config.dicomTlsEnabled ? `DICOM TLS on, profile ${config.dicomTlsProfile}` : "DICOM TLS off";
-  logger.info(
-    { event: "listening", port: dicom, plainPort: plain ?? null, aet: config.dicomAet, tls: config.dicomTlsEnabled, storage: config.storageDirectory },
-    `dicomtls listening on port ${dicom} (AE ${config.dicomAet}, ${tlsText})${plain !== undefined ? `, plain DICOM on port ${plain}` : ""}`,
-  );
-
   // Event-loop delay while serving: the benchmarks read this record (it is the node's responsiveness under load).
   // The histogram records whole sampling intervals, so the delay is the value less the resolution.
   const LOOP_RESOLUTION_MS = 2;
@@ -121,5 +114,13 @@ export async function runServer(argv: readonly string[], options: RunOptions = {
       process.once("SIGINT", () => stop("SIGINT"));
       process.on("SIGHUP", () => void server.reloadTls());
     }
+    // Only now: a supervisor (or a test) may signal as soon as it reads this line, and before the handlers above
+    // exist a SIGTERM would kill the process outright instead of stopping it.
+    const { dicom, plain } = server.ports;
+    const tlsText = config.dicomTlsEnabled ? `DICOM TLS on, profile ${config.dicomTlsProfile}` : "DICOM TLS off";
+    logger.info(
+      { event: "listening", port: dicom, plainPort: plain ?? null, aet: config.dicomAet, tls: config.dicomTlsEnabled, storage: config.storageDirectory },
+      `dicomtls listening on port ${dicom} (AE ${config.dicomAet}, ${tlsText})${plain !== undefined ? `, plain DICOM on port ${plain}` : ""}`,
+    );
   });
 }
