@@ -1,9 +1,11 @@
 import type { Command } from "commander";
 import type { RegisterCommand } from "../options.js";
+import { attachCertCheck } from "./cert-check.js";
 import { writeDevPki } from "./dev-pki.js";
 
 /** The `cert` group; other certificate subcommands attach to the returned command. */
-export const registerCert: RegisterCommand = (program, { io }) => {
+export const registerCert: RegisterCommand = (program, ctx) => {
+  const { io } = ctx;
   const cert: Command = program.command("cert").description("certificates: a development PKI, a certificate doctor");
   cert
     .command("dev-pki")
@@ -18,4 +20,5 @@ export const registerCert: RegisterCommand = (program, { io }) => {
       io.out(`  client: ${files.clientCert} + ${files.clientKey}`);
       io.out(`  trust:  ${files.caCert}  (DicomTlsTrustedCertificates, and +cf for DCMTK)`);
     });
+  attachCertCheck(cert, ctx);
 };
