@@ -40,6 +40,8 @@ const HANDSHAKE_TIMEOUT_S = 4;
 const REFUSAL_EVENTS = new Set(["connection-refused", "tls-peer-refused", "association-refused"]);
 const KEY_PASSWORD_ENV = "DICOMTLS_MATRIX_KEY_PASSWORD";
 const KEY_PASSWORD = "matrix-key-s3cret";
+/** Bound on one CLI run (started from sources through tsx). */
+const CLI_TIMEOUT_MS = 120_000;
 
 after(async () => {
   await stopAll();
@@ -211,7 +213,15 @@ async function startNode(id: ServerId, f: Files): Promise<NodeUnderTest> {
       env = { [KEY_PASSWORD_ENV]: KEY_PASSWORD };
       break;
     case ServerIds.Legacy:
-      config = { ...base, DicomTlsCertificate: f.nodeP12, DicomTlsPrivateKeyPassword: `\${${KEY_PASSWORD_ENV}}`, DicomTlsProfile: "bcp195" };
+      config = {
+        ...base,
+        DicomTlsCertificate: f.nodeP12,
+        // The key is inside the .p12 and tls-context never reads DicomTlsPrivateKey for it, but @dicomtls/config
+        // still insists on the key (validate.ts): until that is fixed, point it at the same file.
+        DicomTlsPrivateKey: f.nodeP12,
+        DicomTlsPrivateKeyPassword: `\${${KEY_PASSWORD_ENV}}`,
+        DicomTlsProfile: "bcp195",
+      };
       env = { [KEY_PASSWORD_ENV]: KEY_PASSWORD };
       break;
     case ServerIds.MinVersion3:
@@ -289,15 +299,21 @@ function sClient(args: readonly string[]): (c: Ctx) => Promise<Attempt> {
       input: "",
       timeoutMs: 15_000,
     });
-    const m = /New, (TLSv[\d.]+|SSLv3), Cipher is (\S+)/.exec(r.output);
-    return { accepted: m !== null, output: r.output, protocol: m?.[1], cipher: m?.[2], alpn: /ALPN protocol: (\S+)/.exec(r.output)?.[1] };
+    // "New, V, Cipher is C" names the suite's own version (TLSv1.0 for AES128-SHA on TLS 1.1), so the protocol comes
+    // from the SSL-Session block when there is one (TLS <= 1.2); for TLS 1.3 suites V is the protocol.
+    const neu = /^New, (\S+), Cipher is (\S+)/m.exec(r.output);
+    const accepted = neu !== null && neu[1] !== "(NONE)";
+    const protocol = /^\s*Protocol\s*: (\S+)/m.exec(r.output)?.[1] ?? neu?.[1];
+    const cipher = neu?.[2];
+    return { accepted, output: r.output, protocol: accepted ? protocol : undefined, cipher: accepted ? cipher : undefined, alpn: /ALPN protocol: (\S+)/.exec(r.output)?.[1] };
   };
 }
 
 /** Our SCU: `dicomtls echo --config scu.json MODALITY` (the node's certificate, the modality's TLS settings). */
 function ourScu(modality: string): (c: Ctx) => Promise<Attempt> {
   return async () => {
-    const r = await runCli(["echo", "--config", scuConfigPath, modality], { timeoutMs: 30_000 });
+    // Generous: the CLI starts from its TypeScript sources, which takes long on a loaded machine.
+    const r = await runCli(["echo", "--config", scuConfigPath, modality], { timeoutMs: CLI_TIMEOUT_MS });
     const accepted = r.code === 0 && /: Success \(1\/1\) over DICOM TLS/.test(r.stdout);
     if (!accepted) assert.equal(r.code, 1, `a refused echo exits 1:\n${r.output}`);
     return { accepted, output: r.output };
@@ -317,7 +333,7 @@ interface MatrixRow {
   /** The peer and its setup, in words (the attempt below does exactly this). */
   readonly setup: string;
   readonly expected: Expected;
-  /** For refusals: the node's log reason code (or, for storescp rows, the client's error code). */
+  /** For refusals: the node's log reason code (for storescp rows: what our CLI prints, Node's ERR_TLS_* text). */
   readonly reason?: string;
   readonly attempt: (c: Ctx) => Promise<Attempt>;
   /** Further facts about an accepted attempt (negotiated version/suite, log fields). */
@@ -338,7 +354,7 @@ export const MATRIX: readonly MatrixRow[] = [
     check: (_a, _c, opened) => {
       assert.equal(opened?.["tls"], "TLSv1.3");
       assert.equal(opened?.["cipher"], "TLS_AES_256_GCM_SHA384");
-      assert.match(String(opened?.["certSubject"]), /CN=matrix client/);
+      assert.match(String(opened?.["certSubject"]), /CN=matrix\s*client/);
       assert.match(String(opened?.["certFingerprint256"]), /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
     },
   },
@@ -453,7 +469,7 @@ export const MATRIX: readonly MatrixRow[] = [
     server: S.Default,
     setup: "echoscu +tls client-rsa1024 (issued by the trusted root)",
     expected: "refused",
-    reason: "EE_KEY_TOO_SMALL",
+    reason: "WEAK_KEY",
     attempt: tlsEcho("rsa1024", "M10"),
   },
   {
@@ -462,7 +478,7 @@ export const MATRIX: readonly MatrixRow[] = [
     server: S.Default,
     setup: "echoscu +tls client-sha1 (sha1WithRSAEncryption by an RSA intermediate; chain presented)",
     expected: "refused",
-    reason: "CA_MD_TOO_WEAK",
+    reason: "WEAK_SIGNATURE",
     attempt: tlsEcho("sha1", "M11"),
   },
   // --- our SCU against DCMTK storescp +tls (server certificates) ---
@@ -480,7 +496,7 @@ export const MATRIX: readonly MatrixRow[] = [
     server: "storescp",
     setup: "storescp +tls scp-wrong-san (SAN wrong.example, 192.0.2.1; CA-issued); modality WRONGSAN, no TlsServerName",
     expected: "refused",
-    reason: "ERR_TLS_CERT_ALTNAME_INVALID",
+    reason: "Hostname/IP does not match certificate's altnames",
     attempt: ourScu("WRONGSAN"),
   },
   {
@@ -505,7 +521,7 @@ export const MATRIX: readonly MatrixRow[] = [
     server: "storescp",
     setup: "modality WRONGSAN_OTHER, TlsServerName: \"other.example\"",
     expected: "refused",
-    reason: "ERR_TLS_CERT_ALTNAME_INVALID",
+    reason: "Hostname/IP does not match certificate's altnames",
     attempt: ourScu("WRONGSAN_OTHER"),
   },
   {
@@ -861,7 +877,8 @@ describe("DICOM TLS security matrix against dicomtls-server and real peers", () 
     });
   }
 
-  describe("our SCU against DCMTK storescp +tls (cases 12, 13)", () => {
+  // The CLI starts from its sources (seconds each): the SCU rows run side by side.
+  describe("our SCU against DCMTK storescp +tls (cases 12, 13)", { concurrency: true }, () => {
     before(async () => {
       const ports = { good: await freePort(), wrongSan: await freePort(), otherCa: await freePort() };
       const scps: Array<[WrittenCert, number]> = [
@@ -945,6 +962,7 @@ function defaultNodeChecks(ctx: () => NodeCtx): void {
     const mark = node.server.records().length;
     const silent = await openTcp(node.port);
     const half = await openTcp(node.port);
+    const peers = [`127.0.0.1:${silent.localPort}`, `127.0.0.1:${half.localPort}`].sort();
     // A TLS record header announcing a 512-byte ClientHello, then only the first bytes of it.
     half.write(Buffer.from("160301020001000200fc0303", "hex"));
     const closed = { silent: false, half: false };
@@ -957,19 +975,20 @@ function defaultNodeChecks(ctx: () => NodeCtx): void {
 
     await Promise.all([silentClosed, halfClosed]);
     const timeouts = refusalsSince(node.server, mark).filter((r) => r["reason"] === "HANDSHAKE_TIMEOUT");
-    assert.deepEqual(timeouts.map((r) => r["peer"]).sort(), [`127.0.0.1:${silent.localPort}`, `127.0.0.1:${half.localPort}`].sort());
+    assert.deepEqual(timeouts.map((r) => r["peer"]).sort(), peers);
   });
 
   test("our SCU offers ALPN \"dicom\" (openssl s_server reports what the client advertised)", async () => {
     const { f } = ctx();
     const port = await freePort();
-    const sServer = await startProcess("openssl", ["s_server", "-accept", String(port), "-cert", f.nodeEc.chainFile, "-key", f.nodeEc.keyFile, "-alpn", "dicom", "-naccept", "1"]);
+    const sServer = await startProcess("openssl", ["s_server", "-accept", String(port), "-cert", f.nodeEc.chainFile, "-key", f.nodeEc.keyFile, "-alpn", "dicom", "-naccept", "1", "-www"]);
     await sServer.waitFor(/ACCEPT/);
-    const r = await runCli(["echo", "127.0.0.1", String(port), "--anonymous-tls", "--trusted", f.ca, "--timeout", "2"], { timeoutMs: 30_000 });
-    const m = await sServer.waitFor(/ALPN protocols advertised by the client: (.*)/);
+    const cli = runCli(["echo", "127.0.0.1", String(port), "--anonymous-tls", "--trusted", f.ca, "--timeout", "5"], { timeoutMs: CLI_TIMEOUT_MS });
+    const m = await sServer.waitFor(/ALPN protocols advertised by the client: (.*)/, CLI_TIMEOUT_MS);
     assert.equal(m[1]?.trim(), "dicom", sServer.output());
-    assert.notEqual(r.code, 0, "s_server is no DICOM peer: the echo itself cannot succeed");
     await sServer.stop();
+    const r = await cli;
+    assert.notEqual(r.code, 0, "s_server is no DICOM peer: the echo itself cannot succeed");
   });
 }
 
