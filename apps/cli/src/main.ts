@@ -17,7 +17,8 @@ function explain(err: unknown, io: CliIo): number {
     io.err(`dicomtls: ${e.message}`);
     return 2;
   }
-  const code = e.code !== undefined && e.code.startsWith("ERR_") ? ` [${e.code}]` : "";
+  const codes = [e.code, (err as { tlsCode?: string }).tlsCode].filter((c): c is string => typeof c === "string" && c !== "" && c !== "undefined");
+  const code = codes.length > 0 && codes[0]?.startsWith("ERR_") === true ? ` [${codes.join(" ")}]` : "";
   io.err(`dicomtls: ${e.message}${code}`);
   return 1;
 }

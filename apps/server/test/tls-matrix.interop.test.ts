@@ -215,10 +215,8 @@ async function startNode(id: ServerId, f: Files): Promise<NodeUnderTest> {
     case ServerIds.Legacy:
       config = {
         ...base,
+        // The key is inside the .p12: no DicomTlsPrivateKey.
         DicomTlsCertificate: f.nodeP12,
-        // The key is inside the .p12 and tls-context never reads DicomTlsPrivateKey for it, but @dicomtls/config
-        // still insists on the key (validate.ts): until that is fixed, point it at the same file.
-        DicomTlsPrivateKey: f.nodeP12,
         DicomTlsPrivateKeyPassword: `\${${KEY_PASSWORD_ENV}}`,
         DicomTlsProfile: "bcp195",
       };

@@ -522,10 +522,17 @@ function checkConsistency(c: NodeConfig, errors: RawIssue[], warnings: RawIssue[
   const tlsUsed = c.dicomTlsEnabled || scuTls.length > 0;
   if (tlsUsed) {
     const why = c.dicomTlsEnabled ? "DicomTlsEnabled is true" : `modality ${scuTls.join(", ")} has UseDicomTls true`;
-    const needed: [string, string | null][] = [
-      ["DicomTlsCertificate", c.dicomTlsCertificate],
-      ["DicomTlsPrivateKey", c.dicomTlsPrivateKey],
-    ];
+    // A PKCS#12 file (.p12/.pfx) holds the key too, so DicomTlsPrivateKey is then neither needed nor read.
+    const pkcs12 = c.dicomTlsCertificate !== null && /\.(p12|pfx)$/i.test(c.dicomTlsCertificate);
+    const needed: [string, string | null][] = [["DicomTlsCertificate", c.dicomTlsCertificate]];
+    if (!pkcs12) needed.push(["DicomTlsPrivateKey", c.dicomTlsPrivateKey]);
+    else if (c.dicomTlsPrivateKey !== null) {
+      warnings.push({
+        kind: ConfigIssueKind.Inconsistent,
+        path: ["DicomTlsPrivateKey"],
+        message: "ignored: DicomTlsCertificate is a PKCS#12 file, which holds the private key",
+      });
+    }
     if (c.dicomTlsRemoteCertificateRequired) needed.push(["DicomTlsTrustedCertificates", c.dicomTlsTrustedCertificates]);
     for (const [key, file] of needed) {
       if (file === null) {

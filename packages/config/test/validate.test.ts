@@ -140,6 +140,16 @@ describe("TLS files", () => {
     assert.equal(config.dicomTlsCertificate, "/n/a.crt");
   });
 
+  it("a PKCS#12 certificate holds the key: DicomTlsPrivateKey is not required, and is ignored with a warning when set", () => {
+    const { config } = parseConfigText('{ "DicomTlsEnabled": true, "DicomTlsCertificate": "node.P12", "DicomTlsTrustedCertificates": "ca.crt" }', { env: {}, isFile: always, file: "/n/o.json" });
+    assert.equal(config.dicomTlsPrivateKey, null);
+    const both = parseConfigText('{ "DicomTlsEnabled": true, "DicomTlsCertificate": "node.pfx", "DicomTlsPrivateKey": "node.key", "DicomTlsTrustedCertificates": "ca.crt" }', { env: {}, isFile: always, file: "/n/o.json" });
+    assert.deepEqual(both.warnings.map((w) => w.path), ["DicomTlsPrivateKey"]);
+    assert.match(both.warnings[0]!.message, /PKCS#12/);
+    const pem = issuesOf('{ "DicomTlsEnabled": true, "DicomTlsCertificate": "node.crt", "DicomTlsTrustedCertificates": "ca.crt" }');
+    assert.deepEqual(pem.map((i) => i.path), ["DicomTlsPrivateKey"]);
+  });
+
   it("are required by a modality with UseDicomTls even when the listener is plain", () => {
     const issues = issuesOf('{ "DicomModalities": { "pacs": { "AET": "PACS", "Host": "h", "Port": 2762, "UseDicomTls": true } } }');
     assert.deepEqual(issues.map((i) => i.path), ["DicomTlsCertificate", "DicomTlsPrivateKey", "DicomTlsTrustedCertificates"]);
