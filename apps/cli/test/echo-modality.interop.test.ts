@@ -5,10 +5,9 @@
  */
 import { strict as assert } from "node:assert";
 import { writeFileSync } from "node:fs";
-import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { createTestPki, writeCert, writePem, type TestPki } from "@dicomtls/test-pki";
-import { dcmtkEnv, freePort, requireTool, runCli, startProcess, stopAll, tempDir, type TrackedProcess } from "@dicomtls/test-peers";
+import { dcmtkEnv, freePort, requireTool, runCli, startProcess, stopAll, tempDir, type TrackedProcess, waitListening } from "@dicomtls/test-peers";
 
 requireTool("storescp");
 const tmp = tempDir("dicomtls-cli-modality-");
@@ -35,20 +34,6 @@ after(async () => {
   tmp.remove();
 });
 
-async function waitListening(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = connect({ host: "127.0.0.1", port }, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once("error", () => resolve(false));
-    });
-    if (up) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`storescp did not listen on ${port}`);
-}
 
 async function startStorescp(tls: boolean): Promise<{ port: number; peer: TrackedProcess }> {
   const port = await freePort();

@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { createTestPki, writeCert, writePem } from "@dicomtls/test-pki";
-import { SyntheticTransferSyntax, dcmtkEnv, freePort, requireTool, runCli, startProcess, stopAll, tempDir, writePart10File, type TrackedProcess } from "@dicomtls/test-peers";
+import { SyntheticTransferSyntax, dcmtkEnv, freePort, requireTool, runCli, startProcess, stopAll, tempDir, writePart10File, type TrackedProcess, waitListening } from "@dicomtls/test-peers";
 
 requireTool("storescp");
 const tmp = tempDir("dicomtls-cli-store-");
@@ -26,21 +26,6 @@ after(async () => {
   tmp.remove();
 });
 
-async function waitListening(port: number): Promise<void> {
-  const { connect } = await import("node:net");
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = connect({ host: "127.0.0.1", port }, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once("error", () => resolve(false));
-    });
-    if (up) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`storescp did not listen on ${port}`);
-}
 
 async function storescp(out: string, extra: string[] = []): Promise<{ port: number; peer: TrackedProcess }> {
   mkdirSync(out, { recursive: true });

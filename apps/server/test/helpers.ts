@@ -1,8 +1,7 @@
 import { strict as assert } from "node:assert";
 import { writeFileSync } from "node:fs";
-import { connect } from "node:net";
 import { join } from "node:path";
-import { dcmtkEnv, requireTool, runProcess, type RunResult, type StartedServer } from "@dicomtls/test-peers";
+import { dcmtkEnv, requireTool, runProcess, type RunResult, type StartedServer, waitListening } from "@dicomtls/test-peers";
 
 /** Every peer these tests drive; a missing one is a setup error (scripts/setup-peers.sh), never a skip. */
 export function requirePeers(...tools: string[]): void {
@@ -54,22 +53,7 @@ export async function waitForTlsRefusal(server: StartedServer, reason: RegExp, t
   return record;
 }
 
-/** Poll until 127.0.0.1:port accepts TCP (storescp prints nothing when it is ready). */
-export async function waitListening(port: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = connect({ host: "127.0.0.1", port }, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once("error", () => resolve(false));
-    });
-    if (up) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { waitListening };
 
 /** Resolves with the value, or rejects naming what did not happen within ms. */
 export async function within<T>(ms: number, what: string, p: Promise<T>, context?: () => string): Promise<T> {

@@ -28,6 +28,7 @@ import {
   tempDir,
   type RunResult,
   type StartedServer,
+  waitListening,
 } from "@dicomtls/test-peers";
 
 for (const tool of ["echoscu", "storescp", "openssl"]) requireTool(tool);
@@ -926,20 +927,6 @@ describe("DICOM TLS security matrix against dicomtls-server and real peers", () 
 
 const scuConfigPath = join(tmp.path, "scu.json");
 
-async function waitListening(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = connect({ host: "127.0.0.1", port }, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once("error", () => resolve(false));
-    });
-    if (up) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listens on 127.0.0.1:${port}`);
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Operability checks that share the matrix's nodes.

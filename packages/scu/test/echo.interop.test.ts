@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { after, before, test } from "node:test";
 import { createTestPki, writeCert, writePem, type TestPki } from "@dicomtls/test-pki";
-import { dcmtkEnv, freePort, requireTool, startProcess, stopAll, tempDir } from "@dicomtls/test-peers";
+import { dcmtkEnv, freePort, requireTool, startProcess, stopAll, tempDir, waitListening } from "@dicomtls/test-peers";
 import { echo } from "../src/index.js";
 
 requireTool("storescp");
@@ -87,19 +87,3 @@ test("nothing listening: ERR_DICOM_CONNECT naming the address", async () => {
   });
 });
 
-/** storescp prints nothing when it starts listening: poll the port with a TCP connect (bounded). */
-async function waitListening(port: number): Promise<void> {
-  const { connect } = await import("node:net");
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = connect({ host: "127.0.0.1", port }, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once("error", () => resolve(false));
-    });
-    if (up) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`storescp did not listen on ${port}`);
-}

@@ -20,6 +20,7 @@ import {
   tempDir,
   writePart10File,
   type TrackedProcess,
+  waitListening,
 } from "@dicomtls/test-peers";
 import { store, StoreErrorCode, type StoreProgress } from "../src/index.js";
 
@@ -66,22 +67,6 @@ after(async () => {
   tmp.remove();
 });
 
-/** storescp prints nothing when it starts listening: poll the port with a TCP connect (bounded). */
-async function waitListening(port: number): Promise<void> {
-  const { connect } = await import("node:net");
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = connect({ host: "127.0.0.1", port }, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once("error", () => resolve(false));
-    });
-    if (up) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`storescp did not listen on ${port}`);
-}
 
 /** storescp +tls, bit-preserving (+B: the dataset written exactly as received), 128 KB receive PDUs. */
 async function startStorescp(out: string, extra: string[] = []): Promise<{ port: number; peer: TrackedProcess }> {

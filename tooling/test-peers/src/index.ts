@@ -1,4 +1,4 @@
-export { freePort } from "./ports.js";
+export { freePort, waitListening } from "./ports.js";
 export { startProcess, runProcess, stopAll, type TrackedProcess, type RunResult, type StartOptions } from "./process.js";
 export { dcmtkEnv, requireTool } from "./dcmtk.js";
 export { tempDir } from "./temp.js";

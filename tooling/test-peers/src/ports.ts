@@ -18,3 +18,21 @@ export async function freePort(host = "127.0.0.1"): Promise<number> {
     });
   });
 }
+
+/** Poll until host:port accepts TCP connections (storescp prints nothing when it is ready); bounded by timeoutMs. */
+export async function waitListening(port: number, timeoutMs = 10_000, host = "127.0.0.1"): Promise<void> {
+  const { connect } = await import("node:net");
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = connect({ host, port }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once("error", () => resolve(false));
+    });
+    if (up) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on ${host}:${port} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

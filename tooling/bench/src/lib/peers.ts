@@ -1,25 +1,9 @@
-import { connect } from "node:net";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { dcmtkEnv, freePort, requireTool, startProcess, startServer, type StartedServer, type TrackedProcess } from "@dicomtls/test-peers";
+import { dcmtkEnv, freePort, requireTool, startProcess, startServer, type StartedServer, type TrackedProcess, waitListening } from "@dicomtls/test-peers";
 import type { DevPki } from "./pki.js";
 
-/** Poll until something accepts TCP connections on 127.0.0.1:port (storescp prints nothing when it is ready). */
-export async function waitListening(port: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = connect({ host: "127.0.0.1", port }, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once("error", () => resolve(false));
-    });
-    if (up) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { waitListening };
 
 export interface StorescpOptions {
   /** Where received files go (storescp --output-directory). */
