@@ -29,6 +29,7 @@ import {
   type RunResult,
   type StartedServer,
   waitListening,
+  writePart10File,
 } from "@dicomtls/test-peers";
 
 for (const tool of ["echoscu", "storescp", "openssl"]) requireTool(tool);
@@ -72,6 +73,8 @@ interface Files {
   scpGood: WrittenCert;
   scpWrongSan: WrittenCert;
   scpOtherCa: WrittenCert;
+  /** A small CT instance for the storescu rows. */
+  ct: string;
 }
 
 type ClientName =
@@ -119,7 +122,10 @@ async function makeFiles(dir: string): Promise<Files> {
     pki.issue({ commonName: "localhost", issuer: "other-root" }),
   ]);
   const nodeRsa = writeCert(dir, "node-rsa", rsaNode);
+  const ct = join(dir, "ct.dcm");
+  await writePart10File(ct, { rows: 64, columns: 64 });
   const files: Files = {
+    ct,
     pki,
     ca: writePem(dir, "ca.crt", pki.trustedBundle),
     trusted: writePem(dir, "trusted.crt", concatPem(pki.trustedBundle, pinned.cert)),
@@ -290,6 +296,20 @@ function tlsEcho(client: ClientName, aet: string): (c: Ctx) => Promise<Attempt> 
   };
 }
 
+/** storescu +tls with a client certificate (its chain file), sending one small CT: a C-STORE, not only a C-ECHO. */
+function tlsStore(client: ClientName, aet: string): (c: Ctx) => Promise<Attempt> {
+  return async (c) => {
+    const cert = c.f.clients[client];
+    const r = await runProcess("storescu", ["-v", "-aet", aet, "127.0.0.1", String(nodeOf(c).port), "+tls", cert.keyFile, cert.chainFile, "+cf", c.f.ca, c.f.ct], {
+      env: dcmtkEnv(),
+      timeoutMs: 30_000,
+    });
+    const accepted = /Received Store Response \(Success\)/.test(r.output) && r.code === 0;
+    if (!accepted) assert.notEqual(r.code, 0, `storescu printed no success but exited 0:\n${r.output}`);
+    return { accepted, output: r.output, aet };
+  };
+}
+
 /** openssl s_client with the EC client certificate; extra args choose versions, suites and ALPN. */
 function sClient(args: readonly string[]): (c: Ctx) => Promise<Attempt> {
   return async (c) => {
@@ -374,6 +394,22 @@ export const MATRIX: readonly MatrixRow[] = [
     attempt: tlsEcho("chained", "M1CHAIN"),
   },
   {
+    case: "1",
+    description: "valid mutual TLS, C-STORE with a CA-signed RSA-2048 client certificate",
+    server: S.Default,
+    setup: "storescu +tls client-rsa ct.dcm (RSA 2048, issued by the trusted root)",
+    expected: "accepted",
+    attempt: tlsStore("rsa", "M1STORE"),
+  },
+  {
+    case: "1",
+    description: "valid mutual TLS, C-STORE with a client certificate issued by an intermediate CA (chain presented)",
+    server: S.Default,
+    setup: "storescu +tls client-chained.key client-chained-chain.crt ct.dcm",
+    expected: "accepted",
+    attempt: tlsStore("chained", "M1CHAINSTORE"),
+  },
+  {
     case: "1b",
     description: "self-signed client certificate pinned in the trusted bundle",
     server: S.Default,
@@ -425,6 +461,15 @@ export const MATRIX: readonly MatrixRow[] = [
     expected: "refused",
     reason: "CERT_HAS_EXPIRED",
     attempt: tlsEcho("expired", "M5"),
+  },
+  {
+    case: "5",
+    description: "expired client certificate, C-STORE",
+    server: S.Default,
+    setup: "storescu +tls client-expired ct.dcm",
+    expected: "refused",
+    reason: "CERT_HAS_EXPIRED",
+    attempt: tlsStore("expired", "M5STORE"),
   },
   {
     case: "6",
