@@ -74,6 +74,7 @@ export function instanceStoreSink(store: InstanceStore): InstanceSink {
         });
       return {
         write: (chunk) => writer.write(chunk),
+        sync: () => writer.sync(),
         async commit(header) {
           const r = await writer.commit(identifiersOf(header));
           return { duplicate: r.duplicate, replaced: r.replaced, location: r.relativePath, size: r.size };

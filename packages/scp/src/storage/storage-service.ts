@@ -54,6 +54,11 @@ export interface SinkCommitResult {
  */
 export interface InstanceSinkWriter {
   write(chunk: Uint8Array): Promise<void>;
+  /**
+   * Optional: makes the bytes written durable without putting the instance in place. Called once the dataset is
+   * complete, while its header is still being checked, so the fsync overlaps the check; commit (or abort) follows.
+   */
+  sync?(): Promise<void>;
   /** Makes the instance durable; resolves only once it survives a crash. Identifiers come from the parsed header. */
   commit(header: DatasetHeader): Promise<SinkCommitResult>;
   /** Drops everything written; idempotent, also after a failed write. */
@@ -369,7 +374,18 @@ export function createStorageService(options: StorageServiceOptions): StorageSer
       return fail(rq, association, f.status, f.reason, f.comment, writeError);
     }
 
+    // The file's fsync runs while the header check finishes: neither waits for the other.
+    const syncing = writer.sync?.().then(
+      () => undefined,
+      (err: unknown) => err ?? new Error("sync failed"),
+    );
     await probe.finish();
+    const syncError = await syncing;
+    if (syncError !== undefined) {
+      await writer.abort();
+      const f = failureOf(syncError, `cannot store ${sopInstanceUid}`);
+      return fail(rq, association, f.status, f.reason, f.comment, syncError);
+    }
     const header = probe.header;
     if (header === undefined) {
       await writer.abort();
