@@ -73,6 +73,15 @@ export async function runServer(argv: readonly string[], options: RunOptions = {
   const LOOP_RESOLUTION_MS = 2;
   const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   loopDelay.enable();
+  // RSS while serving: at the start (after loading and compiling) and its peak until the stop signal, sampled, so the
+  // growth a workload causes can be told apart from the start-up peak that maxRSS also holds.
+  const RSS_SAMPLE_MS = 50;
+  const rssStart = process.memoryUsage.rss();
+  let rssPeak = rssStart;
+  const rssTimer = setInterval(() => {
+    rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
+  }, RSS_SAMPLE_MS);
+  rssTimer.unref();
 
   const expiryTimer = setInterval(() => {
     const ctx = server.tlsContext;
@@ -84,21 +93,29 @@ export async function runServer(argv: readonly string[], options: RunOptions = {
 
   return await new Promise<number>((resolve) => {
     const stop = (signal: string): void => {
+      // The serving period ends with the signal: stopping (closing pools, the index) is not serving.
+      loopDelay.disable();
+      clearInterval(rssTimer);
+      rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
       logger.info({ event: "stopping", signal }, `${signal}: stopping, open associations are released or aborted`);
       clearInterval(expiryTimer);
       server.stop().then(
         () => {
-          loopDelay.disable();
           const ms = (ns: number): number => Math.max(0, Math.round(ns / 1e4) / 100 - LOOP_RESOLUTION_MS);
+          const mb = (bytes: number): number => Math.round(bytes / 1048576);
           logger.info(
             {
               event: "runtime-stats",
               loopDelayP50Ms: ms(loopDelay.percentile(50)),
               loopDelayP99Ms: ms(loopDelay.percentile(99)),
               loopDelayMaxMs: ms(loopDelay.max),
+              // Peak of the whole process, start-up included (getrusage maxRSS).
               peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+              rssStartMb: mb(rssStart),
+              peakServingRssMb: mb(rssPeak),
+              rssGrowthMb: mb(rssPeak - rssStart),
             },
-            "event-loop delay and peak memory while serving",
+            "event-loop delay and memory from listening to the stop signal",
           );
           logger.info({ event: "stopped" }, "dicomtls stopped");
           resolve(0);

@@ -78,7 +78,8 @@ interface Row {
 }
 
 function num(v: unknown): string {
-  return typeof v === "number" ? v.toFixed(2) : String(v);
+  if (typeof v !== "number") return "?";
+  return Number.isInteger(v) ? String(v) : v.toFixed(2);
 }
 
 function emptyDir(dir: string): void {
@@ -189,7 +190,7 @@ async function main(): Promise<void> {
 
       const reference = (name: string): number | undefined => rows.find((r) => r.name.startsWith(name))?.ms;
       const table = rows.map((r): string[] => {
-        if (r.ms === undefined) return [r.name, "", "", "", "", "", "", "", "", `FAILED: ${r.error ?? "?"}`];
+        if (r.ms === undefined) return [r.name, "", "", "", "", "", "", "", "", "", "", `FAILED: ${r.error ?? "?"}`];
         const s = r.ms / 1000;
         const ref = r.name.startsWith("(b)") ? reference("(a)") : r.name.startsWith("(c)") ? reference("(d)") : undefined;
         const st = r.stats;
@@ -200,6 +201,8 @@ async function main(): Promise<void> {
           (data.bytes / MB / s).toFixed(1),
           ref === undefined ? "" : ratio(ref, r.ms),
           st === undefined ? "" : String(st["peakRssMb"]),
+          st === undefined ? "" : `${num(st["rssStartMb"])} -> ${num(st["peakServingRssMb"])}`,
+          st === undefined ? "" : num(st["rssGrowthMb"]),
           st === undefined ? "" : num(st["loopDelayP50Ms"]),
           st === undefined ? "" : num(st["loopDelayP99Ms"]),
           st === undefined ? "" : num(st["loopDelayMaxMs"]),
@@ -207,9 +210,11 @@ async function main(): Promise<void> {
         ];
       });
       console.log(`\n${set.label} (${(data.bytes / MB).toFixed(0)} MB)`);
-      printTable(["row", "s", "files/s", "MB/s", "vs DCMTK", "peak RSS MB", "loop p50 ms", "loop p99 ms", "loop max ms", "note"], table);
+      printTable(["row", "s", "files/s", "MB/s", "vs DCMTK", "peak RSS MB", "RSS serving MB", "RSS growth MB", "loop p50 ms", "loop p99 ms", "loop max ms", "note"], table);
     }
     console.log("\nvs DCMTK: throughput of (b) over (a), and of (c) over (d); >1.00x is faster than DCMTK.");
+    console.log("peak RSS: the server process's lifetime peak (start-up included); RSS serving: at listening -> peak until SIGTERM;");
+    console.log("RSS growth: that difference (issue 3 target: < 150 MB for the 200 MB instance). Loop delay: listening to SIGTERM (target max < 20 ms).");
   } finally {
     await stopAll();
     rmSync(work, { recursive: true, force: true });

@@ -1,0 +1,114 @@
+/**
+ * One (b) row of the store benchmark, repeated, for investigating the receive path: DCMTK storescu +tls into
+ * dicomtls-server over TLS with durable storage (or, with --storescp, into DCMTK storescp as the reference). Prints
+ * per run seconds, files/s, MB/s, the server's runtime-stats, its CPU seconds (/proc, all threads) and the CPU of each
+ * thread; with --prof DIR the server's main thread is profiled (.cpuprofile in DIR), --env K=V adds server environment.
+ * DIR is a folder of .dcm files, e.g. one pnpm bench:store generated under $TMPDIR/dicomtls-bench/.
+ *
+ *   node --conditions=dicomtls-source --import tsx tooling/bench/src/probe-store.ts DIR [--runs N] [--storescp] [--prof DIR] [--env K=V]...
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { dcmtkEnv, stopAll } from "@dicomtls/test-peers";
+import { makeDevPki, startDicomTls, startStorescp, timedRun } from "./lib/index.js";
+
+const MB = 1024 * 1024;
+const MAX_PDU = 131072;
+const args = process.argv.slice(2);
+const opt = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const dir = args[0];
+if (dir === undefined) throw new Error("usage: probe-store.ts DATA_DIR [--runs N] [--prof DIR] [--env K=V] [--storescp]");
+const runs = Number(opt("--runs") ?? "1");
+const prof = opt("--prof");
+const env: Record<string, string> = {};
+args.forEach((a, i) => {
+  if (a === "--env") {
+    const [k, v] = (args[i + 1] ?? "").split("=");
+    if (k !== undefined && v !== undefined) env[k] = v;
+  }
+});
+/** CPU seconds (user + system, all threads) a live process used so far, from /proc. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+/** CPU seconds per thread name (comm) of a live process. */
+function threadCpu(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const f = stat.slice(stat.lastIndexOf(") ") + 2).split(" ");
+      out[`${name}:${tid}`] = Math.round(((out[`${name}:${tid}`] ?? 0) + (Number(f[11]) + Number(f[12])) / 100) * 100) / 100;
+    } catch {
+      // thread ended
+    }
+  }
+  return out;
+}
+const files = readdirSync(dir).filter((n) => n.endsWith(".dcm"));
+const bytes = files.reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+
+const work = join(tmpdir(), `dicomtls-probe-${process.pid}`);
+mkdirSync(work, { recursive: true });
+const pki = await makeDevPki(join(work, "pki"));
+if (prof !== undefined) {
+  // --cpu-prof is refused in NODE_OPTIONS; a preloaded module runs the inspector's profiler and writes at exit.
+  const preload = join(work, "cpu-profile.mjs");
+  writeFileSync(
+    preload,
+    `import { Session } from "node:inspector";
+import { writeFileSync } from "node:fs";
+const s = new Session();
+s.connect();
+s.post("Profiler.enable");
+s.post("Profiler.setSamplingInterval", { interval: 200 });
+s.post("Profiler.start");
+process.on("exit", () => s.post("Profiler.stop", (err, r) => { if (!err) writeFileSync(process.env.PROF_DIR + "/server-" + process.pid + ".cpuprofile", JSON.stringify(r.profile)); }));
+`,
+  );
+  mkdirSync(resolve(prof), { recursive: true });
+  Object.assign(env, { NODE_OPTIONS: `${process.env["NODE_OPTIONS"] ?? ""} --import ${preload}`, PROF_DIR: resolve(prof) });
+}
+const storescuArgs = (port: number, aet: string): string[] => [
+  "+tls", pki.clientKey, pki.clientCert, "+cf", pki.caCert, "-aet", "STORESCU", "-aec", aet, "-R", "+sd", "+r", "--scan-pattern", "*.dcm", "127.0.0.1", String(port), dir,
+];
+try {
+  for (let r = 0; r < runs; r++) {
+    const serverDir = join(work, "dicomtls");
+    rmSync(serverDir, { recursive: true, force: true });
+    mkdirSync(serverDir, { recursive: true });
+    let ms: number;
+    let stats: Record<string, unknown> = {};
+    if (args.includes("--storescp")) {
+      const scp = await startStorescp({ outputDir: serverDir, pki, args: ["--max-pdu", String(MAX_PDU)] });
+      const cpu0 = cpuSeconds(scp.process.pid);
+      ({ ms } = await timedRun("storescu", storescuArgs(scp.port, scp.aet), { env: dcmtkEnv(), timeoutMs: 600_000 }));
+      stats = { serverCpuS: cpuSeconds(scp.process.pid) - cpu0 };
+      await scp.stop();
+    } else {
+      const server = await startDicomTls({ dir: serverDir, pki, env, config: { MaximumPduLength: MAX_PDU, DicomAlwaysAllowStore: true, DicomCheckCalledAet: false } });
+      const cpu0 = cpuSeconds(server.process.pid);
+      const threads0 = threadCpu(server.process.pid);
+      ({ ms } = await timedRun("storescu", storescuArgs(server.port, server.aet), { env: dcmtkEnv(), timeoutMs: 600_000 }));
+      const cpu = cpuSeconds(server.process.pid) - cpu0;
+      const threads1 = threadCpu(server.process.pid);
+      console.log("threads", JSON.stringify(Object.fromEntries(Object.entries(threads1).map(([k, v]) => [k, Math.round((v - (threads0[k] ?? 0)) * 100) / 100]))));
+      await server.stop();
+      stats = { ...(await server.waitForRecord((x) => x["event"] === "runtime-stats", 10_000)), serverCpuS: cpu };
+      for (const line of server.process.output().split("\n")) if (line.startsWith("TRACE")) console.log(line);
+      if (!existsSync(join(serverDir, "storage"))) throw new Error("nothing stored");
+    }
+    const s = ms / 1000;
+    const { level: _l, time: _t, pid: _p, hostname: _h, name: _n, msg: _m, event: _e, ...rest } = stats;
+    console.log(`run ${r + 1}: ${s.toFixed(2)} s  ${(files.length / s).toFixed(1)} files/s  ${(bytes / MB / s).toFixed(1)} MB/s  ${JSON.stringify(rest)}`);
+  }
+} finally {
+  await stopAll();
+  rmSync(work, { recursive: true, force: true });
+}
