@@ -45,8 +45,8 @@ class Out {
   }
 }
 
-/** PS3.5 §7.1.2 (explicit) and §7.1.3 (implicit) element headers, Little Endian. */
-function elementHeader(tag: number, vr: string | undefined, length: number): Uint8Array {
+/** PS3.5 §7.1.2 (explicit) and §7.1.3 (implicit) element headers, Little Endian (also used by the worker's file plan). */
+export function elementHeader(tag: number, vr: string | undefined, length: number): Uint8Array {
   const long = vr === undefined || LONG_LENGTH_VRS.has(vr);
   const b = new Uint8Array(vr === undefined ? 8 : long ? 12 : 8);
   const v = new DataView(b.buffer);

@@ -1,4 +1,4 @@
-import { convertTransferSyntax } from "../dataset/convert.js";
+import { convertTransferSyntax, elementHeader } from "../dataset/convert.js";
 import { elementEnd, LONG_LENGTH_VRS, readElementHeader, scanHeader, tagString, UNDEFINED_LENGTH, type ElementHeader } from "../dataset/element-reader.js";
 import { DatasetError, DatasetErrorCode } from "../dataset/errors.js";
 import { implicitVr, type VrContext } from "../dataset/implicit-vr.js";
@@ -30,24 +30,6 @@ function concat(parts: readonly Uint8Array[], length: number): Uint8Array {
     p += part.byteLength;
   }
   return out;
-}
-
-/** PS3.5 §7.1.2 / §7.1.3 element header, Little Endian, for a defined length. */
-function elementHeaderBytes(tag: number, vr: string | undefined, length: number): Uint8Array {
-  const long = vr === undefined || LONG_LENGTH_VRS.has(vr);
-  const b = new Uint8Array(vr === undefined || !long ? 8 : 12);
-  const v = new DataView(b.buffer);
-  v.setUint16(0, tag >>> 16, true);
-  v.setUint16(2, tag & 0xffff, true);
-  if (vr === undefined) {
-    v.setUint32(4, length, true);
-  } else {
-    b[4] = vr.charCodeAt(0);
-    b[5] = vr.charCodeAt(1);
-    if (long) v.setUint32(8, length, true);
-    else v.setUint16(6, length, true);
-  }
-  return b;
 }
 
 /** The top-level attributes an ambiguous VR depends on (as the converter notes them, PS3.5 §A.1). */
@@ -130,7 +112,7 @@ export function planDataset(file: FileReader, info: FileInfo, toUid: string): Da
       }
       // PS3.5 §6.2.2: a value too long for a 16-bit explicit length can only be written as UN.
       const outVr = toExplicit ? (vr !== undefined && !LONG_LENGTH_VRS.has(vr) && h.length > 0xffff ? "UN" : vr) : undefined;
-      const head = elementHeaderBytes(h.tag, outVr, h.length);
+      const head = elementHeader(h.tag, outVr, h.length);
       if (h.length > BULK_ELEMENT_BYTES) {
         pushBytes(head);
         segments.push({ kind: "file", start: valueStart, end: valueEnd });
