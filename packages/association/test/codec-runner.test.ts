@@ -250,6 +250,16 @@ describe("runner lifecycle", () => {
     }
   });
 
+  it("warmUp runs a task on the worker (pool, inline and routing runners), and is refused once closed", async () => {
+    for (const runner of [new PiscinaCodecRunner({ threads: 1 }), new InlineCodecRunner(), createCodecRunner({ threads: 1 })] as CodecRunner[]) {
+      await runner.warmUp();
+      // The warmed worker serves the next task.
+      assert.equal((await runner.parseHeader(makeDataset({ seed: 2 }), TS.ExplicitVrLittleEndian)).sopClassUid.length > 0, true);
+      await runner.close();
+      await assert.rejects(runner.warmUp(), { code: CodecErrorCode.Closed });
+    }
+  });
+
   it("refuses tasks after close with ERR_DICOM_CODEC_CLOSED", async () => {
     const runner = createCodecRunner({ threads: 1 });
     await runner.close();

@@ -38,6 +38,8 @@ function failure(err: unknown, path: string | undefined): CodecFailure {
 
 function run<T extends CodecTask>(task: T): CodecTaskValue<T> {
   switch (task.kind) {
+    case "warm-up":
+      return true as CodecTaskValue<T>;
     case "parse-header":
       return parseDatasetHeader(task.bytes, task.transferSyntaxUid) as CodecTaskValue<T>;
     case "file-info":

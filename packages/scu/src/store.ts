@@ -131,6 +131,8 @@ export async function store(options: StoreOptions): Promise<StoreResult> {
     throw new StoreError(StoreErrorCode.InvalidArgument, `associations: ${parallel} must be a whole number of at least 1`);
   }
   const codec = options.codec ?? createCodecRunner();
+  // Our own runner loads its worker while the associations are being set up; failures surface on first use.
+  if (options.codec === undefined) codec.warmUp().catch(() => undefined);
   // File Meta reads are a few KB each: on this thread they cost less than a pool round trip (500 x 512 KB files:
   // 17 ms inline, 178 ms pooled, tooling/bench store runs); datasets still go through `codec`.
   const metaReader = new InlineCodecRunner();

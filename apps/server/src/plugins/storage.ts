@@ -116,6 +116,8 @@ export const storagePlugin: ServerPlugin<StoragePluginOptions | undefined> = {
       await codec.close();
       await store.close();
     });
+    // Load the worker before the port opens: the first instance must not wait ~0.5 s for dcmjs to load.
+    await codec.warmUp();
 
     const transferSyntaxes = acceptedTransferSyntaxes(config.acceptedTransferSyntaxes, config.transferSyntaxGroups);
     if (transferSyntaxes.length === 0) {

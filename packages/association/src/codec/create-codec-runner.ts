@@ -65,6 +65,10 @@ class RoutingCodecRunner implements CodecRunner {
     return (await this.#forFile(path)).prepareFile(path, options);
   }
 
+  warmUp(): Promise<void> {
+    return this.#pool.warmUp();
+  }
+
   async close(): Promise<void> {
     await Promise.all([this.#inline.close(), this.#pool.close()]);
   }

@@ -97,6 +97,10 @@ export abstract class TaskCodecRunner implements CodecRunner {
     return Promise.resolve();
   }
 
+  async warmUp(): Promise<void> {
+    await this.run({ kind: "warm-up" }, [], undefined, "warm-up");
+  }
+
   protected get closed(): boolean {
     return this.#closed;
   }

@@ -71,6 +71,11 @@ export interface CodecRunner {
   readonly needsDrain: boolean;
   /** Resolves when `needsDrain` is false. */
   drained(): Promise<void>;
+  /**
+   * Starts the workers and loads their code now (dcmjs included), so the first real task does not wait for it:
+   * call it at start-up where first-task latency matters (a server before listening, a benchmark before its clock).
+   */
+  warmUp(): Promise<void>;
   /** Stops accepting tasks, waits for running ones, ends the workers. */
   close(): Promise<void>;
 }

@@ -83,7 +83,12 @@ export interface FileBatchTask extends PduLayout {
   reuse?: ArrayBuffer;
 }
 
-export type CodecTask = ParseHeaderTask | FileInfoTask | PrepareFileTask | FileBatchTask;
+/** Loads the worker's code (dcmjs included) so the first real task does not pay for it. */
+export interface WarmUpTask {
+  kind: "warm-up";
+}
+
+export type CodecTask = ParseHeaderTask | FileInfoTask | PrepareFileTask | FileBatchTask | WarmUpTask;
 
 /** A failure as data: thrown errors lose their class and `code` when cloned across threads. */
 export interface CodecFailure {
@@ -111,6 +116,8 @@ export type CodecTaskValue<T extends CodecTask> = T extends ParseHeaderTask
     ? FileInfo
     : T extends PrepareFileTask
       ? PreparedFilePlan
-      : EncodedBatch;
+      : T extends WarmUpTask
+        ? true
+        : EncodedBatch;
 
 export type CodecResult<V = unknown> = { ok: true; value: V } | { ok: false; error: CodecFailure };
