@@ -127,11 +127,19 @@ describe("cert check", () => {
     assert.match(line(r.out, "chain", "node-chain.crt"), /^ok\s/);
   });
 
-  test("FILE with EKU serverAuth only: exit 1, the usage-client line says clientAuth is missing (a node is also a TLS client)", async () => {
+  test("FILE with EKU serverAuth only: a warning that it serves as TLS server only (clientAuth missing), exit 0", async () => {
     const r = await cli([serverAuthOnly.certFile, "--trusted", ca]);
-    assert.equal(r.code, 1, r.out);
-    assert.match(line(r.out, "usage-client", "server-auth-only.crt"), /^ERROR\s.*INVALID_PURPOSE.*ExtendedKeyUsage lacks clientAuth/);
+    assert.equal(r.code, 0, r.out);
+    assert.match(line(r.out, "usage-client", "server-auth-only.crt"), /^WARN\s.*INVALID_PURPOSE.*ExtendedKeyUsage lacks clientAuth.*usable only as TLS server/);
     assert.match(line(r.out, "usage-server", "server-auth-only.crt"), /^ok\s/);
+  });
+
+  test("FILE usable in neither role (KeyUsage keyCertSign only): exit 1, both usage lines are errors", async () => {
+    const bad = writeCert(tmp.path, "cert-sign-only", await pki.variants.keyCertSignOnly());
+    const r = await cli([bad.certFile, "--trusted", ca]);
+    assert.equal(r.code, 1, r.out);
+    assert.match(line(r.out, "usage-client", "cert-sign-only.crt"), /^ERROR\s/);
+    assert.match(line(r.out, "usage-server", "cert-sign-only.crt"), /^ERROR\s/);
   });
 
   test("FILE expired: exit 1 on the validity line", async () => {

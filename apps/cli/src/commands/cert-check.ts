@@ -21,11 +21,19 @@ export interface CertCheckFlags {
 const VERDICT_TEXT: Readonly<Record<DoctorVerdict, string>> = { ok: "ok", warn: "WARN", error: "ERROR" };
 
 /**
- * A loose file is meant for a DICOM TLS node, which is TLS server (SCP) and client (SCU) at once: a certificate
- * that peers would refuse in either role (INVALID_PURPOSE) is an error, not a remark.
+ * A loose file may be a node's certificate (TLS server and client at once) or a peer's that plays one role only
+ * (a modality that only sends needs clientAuth alone). Usable in one role: a warning naming that role. Usable in
+ * neither: an error on both lines, since every peer would refuse it (INVALID_PURPOSE).
  */
 function looseFileVerdicts(rows: readonly DoctorRow[]): DoctorRow[] {
-  return rows.map((r) => (r.check.startsWith("usage-") && r.verdict === "warn" ? { ...r, verdict: "error" } : r));
+  const usage = (file: string, role: "server" | "client"): DoctorRow | undefined => rows.find((r) => r.file === file && r.check === `usage-${role}`);
+  return rows.map((r) => {
+    if (!r.check.startsWith("usage-") || r.verdict !== "warn") return r;
+    const other = usage(r.file, r.check === "usage-server" ? "client" : "server");
+    if (other === undefined || other.verdict !== "ok") return { ...r, verdict: "error" };
+    const role = r.check === "usage-server" ? "TLS client (SCU)" : "TLS server (SCP)";
+    return { ...r, detail: `${r.detail}; usable only as ${role}: fine for a peer in that role, not as a node's DicomTlsCertificate` };
+  });
 }
 
 /** The rows as a table: one line per check, verdict first, columns padded to the widest cell. */
