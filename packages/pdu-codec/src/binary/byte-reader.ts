@@ -59,7 +59,7 @@ export class ByteReader {
     return v;
   }
 
-  skip(n: number, what: string): void {
+  advance(n: number, what: string): void {
     this.need(n, what);
     this.pos += n;
   }

@@ -19,7 +19,7 @@ export function readItems(r: ByteReader, what: string, onItem: (itemType: number
   while (r.remaining > 0) {
     const start = r.pos;
     const itemType = r.u8(`${what}: item-type`);
-    r.skip(1, `${what}: item reserved byte`);
+    r.advance(1, `${what}: item reserved byte`);
     const length = r.u16(`${what}: item-length`);
     if (length > r.remaining) {
       r.fail(`${what}: item 0x${itemType.toString(16)} announces ${length} bytes but only ${r.remaining} remain`, start);

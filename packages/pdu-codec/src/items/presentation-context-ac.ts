@@ -30,10 +30,10 @@ export function writePresentationContextAcItem(w: ByteWriter, v: PresentationCon
 
 export function readPresentationContextAcItem(value: ByteReader): PresentationContextAcItem {
   const id = value.u8("presentation-context-ID");
-  value.skip(1, "presentation context reserved byte");
+  value.advance(1, "presentation context reserved byte");
   // Values outside Table 9-18 are kept: the association layer decides what an odd result means.
   const result = value.u8("result/reason") as PresentationContextResultCode;
-  value.skip(1, "presentation context reserved byte");
+  value.advance(1, "presentation context reserved byte");
   let transferSyntax: string | undefined;
   readItems(value, `presentation context ${id}`, (itemType, sub, start) => {
     if (itemType !== ItemType.TransferSyntax) {

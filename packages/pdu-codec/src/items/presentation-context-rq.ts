@@ -32,7 +32,7 @@ export function writePresentationContextRqItem(w: ByteWriter, v: PresentationCon
 
 export function readPresentationContextRqItem(value: ByteReader, itemStart: number): PresentationContextRqItem {
   const id = value.u8("presentation-context-ID");
-  value.skip(3, "presentation context reserved bytes");
+  value.advance(3, "presentation context reserved bytes");
   let abstractSyntax: string | undefined;
   const transferSyntaxes: string[] = [];
   readItems(value, `presentation context ${id}`, (itemType, sub, start) => {

@@ -18,7 +18,7 @@ export function encodeAAbort(pdu: AAbort): Buffer {
 
 export function readAAbortBody(body: ByteReader): AAbort {
   expectBodyLength(body, PduType.AAbort, 4);
-  body.skip(2, "reserved");
+  body.advance(2, "reserved");
   return { type: PduType.AAbort, source: body.u8("source"), reason: body.u8("reason") };
 }
 

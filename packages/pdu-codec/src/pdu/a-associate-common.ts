@@ -58,10 +58,10 @@ export function writeAssociate<P>(w: ByteWriter, type: number, bodyLength: numbe
 export function readAssociate<P>(body: ByteReader, type: number, pc: PresentationContextCodec<P>): AssociateFields<P> {
   const what = pduTypeName(type);
   const protocolVersion = body.u16(`${what} protocol-version`);
-  body.skip(2, `${what} reserved`);
+  body.advance(2, `${what} reserved`);
   const calledAeTitle = trimAeTitle(body.latin1(16, `${what} called AE title`));
   const callingAeTitle = trimAeTitle(body.latin1(16, `${what} calling AE title`));
-  body.skip(32, `${what} reserved`);
+  body.advance(32, `${what} reserved`);
   let applicationContextName: string | undefined;
   let userInformation: UserInformation | undefined;
   const presentationContexts: P[] = [];

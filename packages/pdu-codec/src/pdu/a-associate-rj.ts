@@ -19,7 +19,7 @@ export function encodeAAssociateRj(pdu: AAssociateRj): Buffer {
 
 export function readAAssociateRjBody(body: ByteReader): AAssociateRj {
   expectBodyLength(body, PduType.AAssociateRj, 4);
-  body.skip(1, "reserved");
+  body.advance(1, "reserved");
   return { type: PduType.AAssociateRj, result: body.u8("result"), source: body.u8("source"), reason: body.u8("reason") };
 }
 

@@ -46,7 +46,7 @@ export function openPdu(bytes: Uint8Array, expected?: number): { type: number; b
     throw new PduDecodeError(PduErrorCode.Malformed, `expected ${pduTypeName(expected)}, got ${pduTypeName(type)}`, 0);
   }
   const reader = new ByteReader(bytes);
-  reader.skip(2, "PDU header");
+  reader.advance(2, "PDU header");
   const length = reader.u32("PDU-length");
   if (length !== bytes.length - PDU_HEADER_LENGTH) {
     throw new PduDecodeError(
