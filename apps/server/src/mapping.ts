@@ -1,7 +1,6 @@
 import type { NodeConfig } from "@dicomtls/config";
 import { CommandField, type DimseCommand } from "@dicomtls/pdu-codec";
 import { DicomCommand, type AccessPolicy } from "@dicomtls/scp";
-import type { DicomTlsSettings } from "@dicomtls/tls-context";
 
 /** PS3.4 Table K.6-1: Modality Worklist Information Model - FIND, which Orthanc gates with its own flags. */
 const MODALITY_WORKLIST_FIND = "1.2.840.10008.5.1.4.31";
@@ -54,20 +53,4 @@ export function accessCommandOf(command: DimseCommand): DicomCommand | undefined
     default:
       return undefined;
   }
-}
-
-/** The TLS part of the configuration, as tls-context takes it (paths are already absolute). */
-export function tlsSettingsOf(config: NodeConfig): DicomTlsSettings {
-  return {
-    certificateFile: config.dicomTlsCertificate ?? "",
-    privateKeyFile: config.dicomTlsPrivateKey ?? undefined,
-    privateKeyPassword: config.dicomTlsPrivateKeyPassword ?? undefined,
-    trustedCertificatesFile: config.dicomTlsTrustedCertificates ?? undefined,
-    remoteCertificateRequired: config.dicomTlsRemoteCertificateRequired,
-    profile: config.dicomTlsProfile,
-    minimumProtocolVersion: config.dicomTlsMinimumProtocolVersion,
-    ciphersAccepted: config.dicomTlsCiphersAccepted.length > 0 ? config.dicomTlsCiphersAccepted : undefined,
-    handshakeTimeoutMs: config.dicomTlsHandshakeTimeout * 1000,
-    modalityCertificates: config.dicomModalities.flatMap((m) => (m.tlsCertificate === null ? [] : [{ name: m.name, aet: m.aet, file: m.tlsCertificate }])),
-  };
 }

@@ -6,9 +6,9 @@ import type { NodeConfig } from "@dicomtls/config";
 import type { Association } from "@dicomtls/association";
 import type { AAssociateRq } from "@dicomtls/pdu-codec";
 import { createScp, decideAssociation, decideCommand, ScpChannels, type AccessPolicy, type Scp } from "@dicomtls/scp";
-import { buildServerOptions, classifyHandshakeError, evaluatePeer, secureContextOptionsOf, TlsContextManager, type ReloadTrigger, type TlsContext } from "@dicomtls/tls-context";
+import { buildServerOptions, classifyHandshakeError, evaluatePeer, secureContextOptionsOf, TlsContextManager, tlsSettingsFromConfig, type ReloadTrigger, type TlsContext } from "@dicomtls/tls-context";
 import type { Logger } from "./log.js";
-import { accessCommandOf, accessPolicyOf, tlsSettingsOf } from "./mapping.js";
+import { accessCommandOf, accessPolicyOf } from "./mapping.js";
 import { displayAddress, peerFields, subscribeDiagnostics } from "./diagnostics-log.js";
 
 /** What a plugin is given: the configuration, the SCP to register services on, the logger, and hooks. */
@@ -87,7 +87,7 @@ export class DicomTlsServer {
     // The listener exists only after the context loaded; reloads reach it through this late binding.
     let onReload: (ctx: TlsContext, trigger: ReloadTrigger) => void = () => undefined;
     if (config.dicomTlsEnabled) {
-      tls = await TlsContextManager.create(tlsSettingsOf(config), {
+      tls = await TlsContextManager.create(tlsSettingsFromConfig(config), {
         // A changed certificate, key or trusted file swaps the context for new associations (certbot, rotation).
         watch: true,
         onReload: (ctx, trigger) => onReload(ctx, trigger),

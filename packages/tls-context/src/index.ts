@@ -4,6 +4,8 @@ export {
   SettingKeys,
   TlsWarningCodes,
   modalityKey,
+  tlsSettingsFromConfig,
+  type OrthancTlsConfig,
   type DicomTlsProfile,
   type DicomTlsSettings,
   type ModalityCertificate,

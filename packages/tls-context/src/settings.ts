@@ -91,3 +91,37 @@ export const TlsWarningCodes = {
   ModalityCertificateExpired: "MODALITY_CERTIFICATE_EXPIRED",
 } as const;
 export type TlsWarningCode = (typeof TlsWarningCodes)[keyof typeof TlsWarningCodes];
+
+/**
+ * The TLS fields of an Orthanc configuration as `@dicomtls/config` names them in its NodeConfig (declared here by
+ * shape, so this package imports no other of ours): absolute paths or null, defaults already filled in.
+ */
+export interface OrthancTlsConfig {
+  readonly dicomTlsCertificate: string | null;
+  readonly dicomTlsPrivateKey: string | null;
+  readonly dicomTlsPrivateKeyPassword: string | null;
+  readonly dicomTlsTrustedCertificates: string | null;
+  readonly dicomTlsRemoteCertificateRequired: boolean;
+  readonly dicomTlsProfile: DicomTlsProfile;
+  readonly dicomTlsMinimumProtocolVersion: number;
+  readonly dicomTlsCiphersAccepted: readonly string[];
+  /** Seconds. */
+  readonly dicomTlsHandshakeTimeout: number;
+  readonly dicomModalities: ReadonlyArray<{ readonly name: string; readonly aet: string; readonly tlsCertificate: string | null }>;
+}
+
+/** The settings for a node configured by an Orthanc configuration (the server's listener and the CLI's SCU alike). */
+export function tlsSettingsFromConfig(config: OrthancTlsConfig): DicomTlsSettings {
+  return {
+    certificateFile: config.dicomTlsCertificate ?? "",
+    privateKeyFile: config.dicomTlsPrivateKey ?? undefined,
+    privateKeyPassword: config.dicomTlsPrivateKeyPassword ?? undefined,
+    trustedCertificatesFile: config.dicomTlsTrustedCertificates ?? undefined,
+    remoteCertificateRequired: config.dicomTlsRemoteCertificateRequired,
+    profile: config.dicomTlsProfile,
+    minimumProtocolVersion: config.dicomTlsMinimumProtocolVersion,
+    ciphersAccepted: config.dicomTlsCiphersAccepted.length > 0 ? config.dicomTlsCiphersAccepted : undefined,
+    handshakeTimeoutMs: config.dicomTlsHandshakeTimeout * 1000,
+    modalityCertificates: config.dicomModalities.flatMap((m) => (m.tlsCertificate === null ? [] : [{ name: m.name, aet: m.aet, file: m.tlsCertificate }])),
+  };
+}

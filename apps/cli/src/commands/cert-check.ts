@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import { ConfigError, formatIssue, loadConfig } from "@dicomtls/config";
-import { tlsSettingsOf } from "@dicomtls/server";
-import { checkCertificates, checkFiles, type DicomTlsProfile, type DoctorRow, type DoctorVerdict } from "@dicomtls/tls-context";
+import { checkCertificates, checkFiles, type DicomTlsProfile, type DoctorRow, type DoctorVerdict, tlsSettingsFromConfig } from "@dicomtls/tls-context";
 import { UsageError } from "../errors.js";
 import { profileOption, type CommandContext } from "../options.js";
 
@@ -79,7 +78,7 @@ export async function runCertCheck(files: readonly string[], flags: CertCheckFla
       io.err(`dicomtls: ${flags.config} sets no DicomTlsCertificate: there is no node certificate to check`);
       return 1;
     }
-    rows = await checkCertificates(tlsSettingsOf(config), flags.now === undefined ? {} : { now: flags.now });
+    rows = await checkCertificates(tlsSettingsFromConfig(config), flags.now === undefined ? {} : { now: flags.now });
     what = `${flags.config} (profile ${config.dicomTlsProfile})`;
   } else {
     if (files.length === 0) throw new UsageError("give FILE... (PEM certificates) or --config CONFIG");

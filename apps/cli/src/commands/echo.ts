@@ -1,8 +1,7 @@
 import type { ConnectionOptions } from "node:tls";
 import { loadConfig } from "@dicomtls/config";
 import { echo } from "@dicomtls/scu";
-import { buildClientOptions, loadTlsContext } from "@dicomtls/tls-context";
-import { tlsSettingsOf } from "@dicomtls/server";
+import { buildClientOptions, loadTlsContext, tlsSettingsFromConfig } from "@dicomtls/tls-context";
 import { UsageError } from "../errors.js";
 import { clientTlsOptions, wantsTls, type ClientTlsFlags } from "../tls-client.js";
 
@@ -46,7 +45,7 @@ export async function resolveTarget(args: readonly string[], flags: EchoFlags): 
     }
     let tls: ConnectionOptions | undefined;
     if (modality.useDicomTls) {
-      const ctx = await loadTlsContext(tlsSettingsOf(config));
+      const ctx = await loadTlsContext(tlsSettingsFromConfig(config));
       tls = buildClientOptions(ctx, {
         host: modality.host,
         port: modality.port,
