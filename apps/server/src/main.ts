@@ -1,6 +1,5 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { ConfigError, formatIssue, loadConfig, type LoadResult } from "@dicomtls/config";
-import { ownExpiryWarning } from "@dicomtls/tls-context";
 import { createLogger, type Logger } from "./log.js";
 import { builtinPlugins } from "./plugins/index.js";
 import { DicomTlsServer } from "./server.js";
@@ -84,9 +83,7 @@ export async function runServer(argv: readonly string[], options: RunOptions = {
   rssTimer.unref();
 
   const expiryTimer = setInterval(() => {
-    const ctx = server.tlsContext;
-    if (ctx === undefined) return;
-    const w = ownExpiryWarning(ctx.certificate, ctx.settings.certificateFile, new Date());
+    const w = server.checkCertificateExpiry();
     if (w !== undefined) logger.warn({ event: "tls-warning", code: w.code, key: w.key }, w.message);
   }, DAY_MS);
   expiryTimer.unref();
@@ -101,7 +98,7 @@ export async function runServer(argv: readonly string[], options: RunOptions = {
       clearInterval(expiryTimer);
       server.stop().then(
         () => {
-          const ms = (ns: number): number => Math.max(0, Math.round(ns / 1e4) / 100 - LOOP_RESOLUTION_MS);
+          const ms = (ns: number): number => Math.max(0, Math.round((ns / 1e6 - LOOP_RESOLUTION_MS) * 100) / 100);
           const mb = (bytes: number): number => Math.round(bytes / 1048576);
           logger.info(
             {

@@ -6,7 +6,7 @@ import type { NodeConfig } from "@dicomtls/config";
 import type { Association } from "@dicomtls/association";
 import type { AAssociateRq } from "@dicomtls/pdu-codec";
 import { createScp, decideAssociation, decideCommand, ScpChannels, type AccessPolicy, type Scp } from "@dicomtls/scp";
-import { buildServerOptions, classifyHandshakeError, evaluatePeer, secureContextOptionsOf, TlsContextManager, tlsSettingsFromConfig, type ReloadTrigger, type TlsContext } from "@dicomtls/tls-context";
+import { buildServerOptions, classifyHandshakeError, evaluatePeer, secureContextOptionsOf, TlsContextManager, tlsSettingsFromConfig, type ReloadTrigger, type TlsContext, type TlsWarning } from "@dicomtls/tls-context";
 import type { Logger } from "./log.js";
 import { accessCommandOf, accessPolicyOf } from "./mapping.js";
 import { displayAddress, peerFields, subscribeDiagnostics } from "./diagnostics-log.js";
@@ -126,6 +126,11 @@ export class DicomTlsServer {
 
   get tlsContext(): TlsContext | undefined {
     return this.#tls?.current;
+  }
+
+  /** The own-certificate expiry warning (within 30 days) of the current TLS context, if any. */
+  checkCertificateExpiry(now: Date = new Date()): TlsWarning | undefined {
+    return this.#tls?.checkExpiry(now);
   }
 
   /**
