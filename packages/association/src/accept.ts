@@ -130,8 +130,8 @@ export async function acceptAssociation(socket: Socket, options: AcceptOptions):
       peerMaxPduLength: negotiation.peerMaxPduLength,
       peer: transport.peer,
       onMessage: options.onMessage,
-      datasetHighWaterMark: options.datasetHighWaterMark ?? 4 * (maxPduLength === 0 ? DEFAULT_MAX_PDU_LENGTH : maxPduLength),
-      releaseTimeoutMs: options.timeouts?.releaseMs ?? 10_000,
+      datasetHighWaterMark: options.datasetHighWaterMark,
+      releaseTimeoutMs: options.timeouts?.releaseMs,
       dimseTimeoutMs: options.timeouts?.dimseMs,
     });
     await ul.dispatch({ name: "Evt7", pdu: negotiation.ac });

@@ -10,6 +10,7 @@ import {
   type DimseCommand,
   type PduDecodeError,
 } from "@dicomtls/pdu-codec";
+import { DEFAULT_MAX_PDU_LENGTH, DEFAULT_RELEASE_TIMEOUT_MS } from "./constants.js";
 import { describeAbort } from "./describe.js";
 import { diagnostics } from "./diagnostics.js";
 import { DatasetStream } from "./dimse/dataset-stream.js";
@@ -53,8 +54,10 @@ export interface AssociationInit {
   readonly peerMaxPduLength: number;
   readonly peer: PeerInfo;
   readonly onMessage: MessageHandler | undefined;
-  readonly datasetHighWaterMark: number;
-  readonly releaseTimeoutMs: number;
+  /** Unread data set bytes per message before the socket is paused. Default 4 x our maximum PDU length. */
+  readonly datasetHighWaterMark: number | undefined;
+  /** Bound on the wait for A-RELEASE-RP. Default DEFAULT_RELEASE_TIMEOUT_MS. */
+  readonly releaseTimeoutMs: number | undefined;
   readonly dimseTimeoutMs: number | undefined;
 }
 
@@ -173,8 +176,8 @@ export class Association {
     this.#contexts = new Map(init.accepted.map((c) => [c.id, c]));
     this.#assembler = new MessageAssembler(init.accepted);
     this.#onMessage = init.onMessage;
-    this.#hwm = init.datasetHighWaterMark;
-    this.#releaseTimeoutMs = init.releaseTimeoutMs;
+    this.#hwm = init.datasetHighWaterMark ?? 4 * (init.maxPduLength === 0 ? DEFAULT_MAX_PDU_LENGTH : init.maxPduLength);
+    this.#releaseTimeoutMs = init.releaseTimeoutMs ?? DEFAULT_RELEASE_TIMEOUT_MS;
     this.#dimseTimeoutMs = init.dimseTimeoutMs;
     this.closed = new Promise<AssociationEnd>((resolve) => {
       this.#settleClosed = resolve;

@@ -15,3 +15,6 @@ export const DEFAULT_ARTIM_MS = 30_000;
 
 /** PS3.8 §9.3.2: protocol version bit 0 ("Version 1"). */
 export const PROTOCOL_VERSION = 1;
+
+/** Bound on the wait for the peer's A-RELEASE-RP before the association is aborted. */
+export const DEFAULT_RELEASE_TIMEOUT_MS = 10_000;

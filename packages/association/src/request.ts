@@ -154,8 +154,8 @@ export async function requestAssociation(options: RequestAssociationOptions): Pr
           peerMaxPduLength: negotiation.peerMaxPduLength,
           peer: transport.peer,
           onMessage: options.onMessage,
-          datasetHighWaterMark: options.datasetHighWaterMark ?? 4 * (maxPduLength === 0 ? DEFAULT_MAX_PDU_LENGTH : maxPduLength),
-          releaseTimeoutMs: t.releaseMs ?? 10_000,
+          datasetHighWaterMark: options.datasetHighWaterMark,
+          releaseTimeoutMs: t.releaseMs,
           dimseTimeoutMs: t.dimseMs,
         });
         settled = true;
