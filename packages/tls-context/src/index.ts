@@ -43,3 +43,4 @@ export {
 } from "./peer-policy.js";
 export { TlsContextManager, type TlsContextManagerOptions, type ReloadResult, type ReloadTrigger } from "./manager.js";
 export { checkCertificates, checkFiles, type DoctorRow, type DoctorVerdict, type DoctorOptions, type CheckFilesOptions } from "./doctor.js";
+export { createDevPki, type DevPki } from "./dev-pki.js";

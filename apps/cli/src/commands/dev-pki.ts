@@ -1,6 +1,6 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { createTestPki, writePem } from "@dicomtls/test-pki";
+import { createDevPki } from "@dicomtls/tls-context";
 
 export interface DevPkiFiles {
   readonly dir: string;
@@ -31,13 +31,15 @@ export async function writeDevPki(dirArg: string, opts: { force?: boolean } = {}
   if (!opts.force && existsSync(files.nodeCert)) {
     throw new Error(`cert dev-pki: ${files.nodeCert} already exists; pass --force to replace the development PKI in ${dir}`);
   }
-  // RSA-2048 keys: every DICOM TLS peer (DCMTK, Orthanc, dcm4che) handles them, and PS3.15 B.12 accepts them.
-  const pki = await createTestPki({ name: "dicomtls dev", caKey: "rsa-2048", leafKey: "rsa-2048" });
-  writePem(dir, "ca.crt", pki.root.cert);
-  writePem(dir, "ca.key", pki.root.key);
-  writePem(dir, "node.crt", pki.server.cert);
-  writePem(dir, "node.key", pki.server.key);
-  writePem(dir, "client.crt", pki.client.cert);
-  writePem(dir, "client.key", pki.client.key);
+  const pki = await createDevPki();
+  mkdirSync(dir, { recursive: true });
+  // Keys readable by their owner only, as ssh and openssl users expect.
+  const write = (path: string, pem: string, mode: number): void => writeFileSync(path, pem, { mode });
+  write(files.caCert, pki.caCert, 0o644);
+  write(files.caKey, pki.caKey, 0o600);
+  write(files.nodeCert, pki.nodeCert, 0o644);
+  write(files.nodeKey, pki.nodeKey, 0o600);
+  write(files.clientCert, pki.clientCert, 0o644);
+  write(files.clientKey, pki.clientKey, 0o600);
   return files;
 }
