@@ -80,8 +80,9 @@ const storescuArgs = (port: number, aet: string): string[] => [
 ];
 try {
   for (let r = 0; r < runs; r++) {
-    const serverDir = join(work, "dicomtls");
-    rmSync(serverDir, { recursive: true, force: true });
+    // A new folder per run, all deleted at the end: see freshDir() in store.ts (ext4 without a journal pays for
+    // files deleted in the last ~30 s at every file creation).
+    const serverDir = join(work, `run-${r + 1}`);
     mkdirSync(serverDir, { recursive: true });
     let ms: number;
     let stats: Record<string, unknown> = {};
