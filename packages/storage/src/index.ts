@@ -1,6 +1,6 @@
 export { StorageError, StorageErrorCode, type StorageErrorCodeValue } from "./errors.js";
 export { encodeFileMeta, type FileMetaInformation, type ReadFileMeta } from "./file-meta.js";
-export { instanceRelativePath, TEMP_SUFFIX } from "./layout.js";
+export { INSTANCE_FOLDERS, instanceRelativePath, TEMP_SUFFIX } from "./layout.js";
 export type { IndexedInstance, InstanceIdentifiers, ListFilter } from "./sqlite-index.js";
 export {
   FileSystemInstanceStore,

@@ -89,7 +89,8 @@ function toParams(i: IndexedInstance): Record<string, string | number | null> {
 }
 
 /**
- * The SQLite index: one table, written after the file is durable. WAL with synchronous=NORMAL: a commit is safe
+ * The SQLite index: one table, written once the file is in place (its row is taken back if the folder's fsync then
+ * fails). WAL with synchronous=NORMAL: a commit is safe
  * against a process crash, and the last ones may be lost on power loss, which reindex() repairs from the files
  * (the files are the truth; the index only speeds look-ups up).
  */
@@ -100,6 +101,7 @@ export class SqliteIndex {
   private readonly getStmt: Database.Statement<[string], Row>;
   private readonly hasStmt: Database.Statement<[string], { one: number }>;
   private readonly countStmt: Database.Statement<[], { n: number }>;
+  private readonly removeStmt: Database.Statement<[string]>;
 
   constructor(readonly file: string) {
     try {
@@ -118,6 +120,7 @@ export class SqliteIndex {
     this.getStmt = this.db.prepare("SELECT * FROM instances WHERE sop_instance_uid = ?");
     this.hasStmt = this.db.prepare("SELECT 1 AS one FROM instances WHERE sop_instance_uid = ?");
     this.countStmt = this.db.prepare("SELECT COUNT(*) AS n FROM instances");
+    this.removeStmt = this.db.prepare("DELETE FROM instances WHERE sop_instance_uid = ?");
   }
 
   private migrate(): void {
@@ -155,6 +158,9 @@ export class SqliteIndex {
   /** Adds the row unless one with the same SOP Instance UID exists (keeps the first, like the file). */
   insertIfAbsent(i: IndexedInstance): void {
     this.insertIgnoreStmt.run(toParams(i));
+  }
+  remove(sopInstanceUid: string): void {
+    this.removeStmt.run(sopInstanceUid);
   }
   get(sopInstanceUid: string): IndexedInstance | undefined {
     const row = this.getStmt.get(sopInstanceUid);

@@ -18,7 +18,7 @@ import {
 } from "@dicomtls/test-peers";
 // storage imports no package of ours; the reindex test borrows the real header parser by path, as the server will.
 import { parseDatasetHeader } from "@dicomtls/pdu-codec";
-import { FileSystemInstanceStore, INDEX_FILE_NAME, StorageError, type InstanceWriter } from "../src/index.js";
+import { FileSystemInstanceStore, INDEX_FILE_NAME, INSTANCE_FOLDERS, StorageError, type InstanceWriter } from "../src/index.js";
 
 const IMPLEMENTATION_CLASS_UID = "1.2.826.0.1.3680043.9.7433.1.1";
 const dirs: Array<{ remove: () => void }> = [];
@@ -48,10 +48,10 @@ function filesIn(folder: string): string[] {
     .filter((p) => !p.startsWith(INDEX_FILE_NAME));
 }
 
-/** The layout documented in the README: first four hex digits of SHA-256(uid), two folder levels. */
+/** The layout documented in the README: the first two hex digits of SHA-256(uid) name the folder. */
 function expectedPath(uid: string): string {
   const h = createHash("sha256").update(uid).digest("hex");
-  return `${h.slice(0, 2)}/${h.slice(2, 4)}/${uid}.dcm`;
+  return `${h.slice(0, 2)}/${uid}.dcm`;
 }
 
 async function store(
@@ -165,7 +165,7 @@ describe("FileSystemInstanceStore", () => {
     const during = filesIn(folder);
     assert.equal(during.length, 1);
     assert.ok(!during[0]!.endsWith(".dcm"), during[0]);
-    assert.ok(!during[0]!.includes("/"), `in the storage folder itself (the instance folder is created meanwhile): ${during[0]}`);
+    assert.ok(during[0]!.startsWith(`${expectedPath(r.sopInstanceUid).split("/")[0]}/${r.sopInstanceUid}.`), `next to its final name: ${during[0]}`);
     assert.equal(await s.has(r.sopInstanceUid), false);
     await w.abort();
     await w.abort();
@@ -282,6 +282,36 @@ describe("FileSystemInstanceStore", () => {
       await expectStorageError(s.begin({ sopClassUid: "1.2.3", sopInstanceUid: uid, transferSyntaxUid: "1.2.840.10008.1.2" }), "ERR_DICOM_STORAGE_INVALID_VALUE");
     }
     await s.close();
+  });
+
+  it("creates its 256 instance folders when it opens, and keeps what an existing store holds", async () => {
+    const folder = newFolder();
+    const s = await openStore(folder);
+    const folders = readdirSync(folder).filter((n) => !n.startsWith(INDEX_FILE_NAME)).sort();
+    assert.deepEqual(folders, [...INSTANCE_FOLDERS]);
+    assert.equal(INSTANCE_FOLDERS.length, 256);
+    assert.deepEqual(INSTANCE_FOLDERS.slice(0, 3), ["00", "01", "02"]);
+    assert.equal(INSTANCE_FOLDERS.at(-1), "ff");
+    const { result: r } = await store(s, { seed: 130 });
+    await s.close();
+    rmSync(join(folder, "7f"), { recursive: true }); // a folder lost (or a store made by hand): made again
+    const again = await openStore(folder);
+    assert.ok(existsSync(join(folder, "7f")));
+    assert.equal(await again.has(r.sopInstanceUid), true);
+    assert.ok((await readDatasetBytes(join(folder, expectedPath(r.sopInstanceUid)))).equals(makeDataset({ seed: 130 })));
+    await again.close();
+  });
+
+  it("names the storage folder when it cannot be made", async () => {
+    const parent = newFolder();
+    mkdirSync(parent, { recursive: true });
+    const notAFolder = join(parent, "file");
+    writeFileSync(notAFolder, "x");
+    await assert.rejects(openStore(notAFolder), (err: unknown) => {
+      assert.ok(err instanceof StorageError);
+      assert.ok(err.message.includes(notAFolder), err.message);
+      return true;
+    });
   });
 
   it("writes a 200 MB dataset through without holding it in memory", async () => {
