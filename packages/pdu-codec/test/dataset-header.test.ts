@@ -142,6 +142,41 @@ describe("parseDatasetHeader", () => {
     assert.match(err.message, /no \(0008,0018\) SOP Instance UID before its pixel data/);
   });
 
+  it("takes identifiers from the top level only, never from inside a sequence item", () => {
+    // (0008,1115) SQ of undefined length holding one item of undefined length with its own (0010,0020) and (0020,000D).
+    const nested = explicitLe([
+      [0x00100020, "LO", "NESTED"],
+      [0x0020000d, "UI", "9.9.9"],
+    ]);
+    const u32 = (n: number): Buffer => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32LE(n >>> 0);
+      return b;
+    };
+    const sequence = Buffer.concat([
+      Buffer.from([0x08, 0x00, 0x15, 0x11, 0x53, 0x51, 0, 0]), u32(0xffffffff),
+      Buffer.from([0xfe, 0xff, 0x00, 0xe0]), u32(0xffffffff), nested, Buffer.from([0xfe, 0xff, 0x0d, 0xe0]), u32(0),
+      Buffer.from([0xfe, 0xff, 0xdd, 0xe0]), u32(0),
+    ]);
+    const before = explicitLe([
+      [0x00080016, "UI", "1.2.840.10008.5.1.4.1.1.7"],
+      [0x00080018, "UI", "1.2.3.4.5"],
+      [0x00080060, "CS", "OT"],
+    ]);
+    const top = explicitLe([
+      [0x00100010, "PN", "TOP^LEVEL"],
+      [0x00100020, "LO", "TOP"],
+    ]);
+    const h = parseDatasetHeader(Buffer.concat([before, sequence, top]), DatasetTransferSyntax.ExplicitVrLittleEndian);
+    assert.equal(h.patientId, "TOP");
+    assert.equal(h.patientName, "TOP^LEVEL");
+    assert.equal(h.studyInstanceUid, undefined, "the nested (0020,000D) is not the instance's");
+    assert.equal(h.modality, "OT");
+    assert.equal(h.headerLength, before.length + sequence.length + top.length);
+    const withoutTop = parseDatasetHeader(Buffer.concat([before, sequence]), DatasetTransferSyntax.ExplicitVrLittleEndian);
+    assert.equal(withoutTop.patientId, undefined);
+  });
+
   it("reads identifiers under ISO 2022 code extensions, which dcmjs refuses to decode", () => {
     const ds = explicitLe([
       [0x00080005, "CS", "ISO 2022 IR 6\\ISO 2022 IR 87"],

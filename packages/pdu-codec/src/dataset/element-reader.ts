@@ -121,8 +121,11 @@ export interface HeaderScan {
   truncatedIn?: number;
 }
 
-/** Walks top-level elements up to the pixel data without decoding values (PS3.5 §7.1). */
-export function scanHeader(bytes: Uint8Array, enc: DatasetEncoding): HeaderScan {
+/**
+ * Walks top-level elements up to the pixel data without decoding values (PS3.5 §7.1). With `select`, the byte ranges
+ * `[start, end)` of the complete top-level elements whose tags it holds are appended to `selected`, in dataset order.
+ */
+export function scanHeader(bytes: Uint8Array, enc: DatasetEncoding, select?: ReadonlySet<number>, selected?: Array<[number, number]>): HeaderScan {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const end = bytes.byteLength;
   let p = 0;
@@ -135,6 +138,7 @@ export function scanHeader(bytes: Uint8Array, enc: DatasetEncoding): HeaderScan 
     if (h.tag >= BULK_GROUP_START) return { end: p, bulkDataOffset: p, bulkDataTag: h.tag, truncated: false };
     const next = elementEnd(view, h, end, enc);
     if (next < 0) return { end: p, truncated: true, truncatedIn: h.tag };
+    if (select?.has(h.tag) === true) selected?.push([p, next]);
     p = next;
   }
   return { end: p, truncated: false };
