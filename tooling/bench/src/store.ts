@@ -8,7 +8,10 @@
  * from its `runtime-stats` record (SIGTERM at the end of the row). Each row runs on its own: a failing row prints
  * its error and the others still run.
  *
- *   pnpm bench:store [--quick] [--sets ct,mf10,mf200] [--rows a,b,c,d]
+ *   pnpm bench:store [--quick] [--sets ct,mf10,mf200] [--rows a,b,c,d] [--rounds N]
+ *
+ * --rounds N runs the rows N times, interleaved (a b c d a b c d ...), and prints each row's median run (its stats
+ * come from that run): on this shared VM one row can run 2x slower than the same operation a minute later.
  *
  * Data is generated deterministically and cached under $TMPDIR/dicomtls-bench/store-<hash of the spec>/.
  * storescp writes without fsync; dicomtls fsyncs each file and its folder before answering (durable): (a) vs (b) is
@@ -75,6 +78,8 @@ interface Row {
   readonly ms?: number;
   readonly stats?: Record<string, unknown>;
   readonly error?: string;
+  /** Every round's time, when --rounds > 1. */
+  readonly runs?: readonly number[];
 }
 
 function num(v: unknown): string {
@@ -167,6 +172,8 @@ async function main(): Promise<void> {
   for (const tool of ["storescu", "storescp"]) requireTool(tool);
   const wantedSets = (argValue("--sets") ?? "ct,mf10,mf200").split(",");
   const wantedRows = new Set((argValue("--rows") ?? "a,b,c,d").split(","));
+  const rounds = Number(argValue("--rounds") ?? "1");
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer, got ${argValue("--rounds")}`);
   const root = join(tmpdir(), "dicomtls-bench");
   const work = join(root, `work-${process.pid}`);
   mkdirSync(work, { recursive: true });
@@ -175,21 +182,35 @@ async function main(): Promise<void> {
   try {
     for (const set of DATA_SETS.filter((s) => wantedSets.includes(s.key))) {
       const data = await dataSetFiles(root, set);
-      const rows: Row[] = [];
+      const results = new Map<string, Array<{ ms: number; stats?: Record<string, unknown> } | { error: string }>>();
       const run = async (key: string, name: string, op: () => Promise<{ ms: number; stats?: Record<string, unknown> }>): Promise<void> => {
         if (!wantedRows.has(key)) return;
+        const list = results.get(name) ?? [];
+        results.set(name, list);
+        // storescp does not fsync: the page cache still holds what the row before wrote, and the kernel writes it
+        // back whenever it chooses, during whichever row runs then (a row with fsyncs waits behind it). Flushed here,
+        // off the clock, every row starts with a clean cache.
+        await timedRun("sync", [], { timeoutMs: 600_000 });
         try {
-          const r = await op();
-          rows.push({ name, ms: r.ms, ...(r.stats !== undefined && { stats: r.stats }) });
+          list.push(await op());
         } catch (err) {
-          rows.push({ name, error: (err as Error).message.split("\n")[0] ?? String(err) });
+          list.push({ error: (err as Error).message.split("\n")[0] ?? String(err) });
           await stopAll();
         }
       };
-      await run("a", "(a) storescu -> storescp", async () => ({ ms: await rowStorescuIntoStorescp(pki, work, data.dir) }));
-      await run("b", "(b) storescu -> dicomtls", () => rowStorescuIntoDicomTls(pki, work, data.dir, data.files.length));
-      await run("c", "(c) dicomtls SCU -> storescp", async () => ({ ms: await rowOursIntoStorescp(pki, work, data.files) }));
-      await run("d", "(d) storescu -> storescp", async () => ({ ms: await rowStorescuIntoStorescp(pki, work, data.dir) }));
+      for (let round = 0; round < rounds; round++) {
+        await run("a", "(a) storescu -> storescp", async () => ({ ms: await rowStorescuIntoStorescp(pki, work, data.dir) }));
+        await run("b", "(b) storescu -> dicomtls", () => rowStorescuIntoDicomTls(pki, work, data.dir, data.files.length));
+        await run("c", "(c) dicomtls SCU -> storescp", async () => ({ ms: await rowOursIntoStorescp(pki, work, data.files) }));
+        await run("d", "(d) storescu -> storescp", async () => ({ ms: await rowStorescuIntoStorescp(pki, work, data.dir) }));
+      }
+      const rows: Row[] = [...results].map(([name, list]): Row => {
+        const failed = list.find((r): r is { error: string } => "error" in r);
+        if (failed !== undefined) return { name, error: failed.error };
+        const ok = (list as Array<{ ms: number; stats?: Record<string, unknown> }>).slice().sort((x, y) => x.ms - y.ms);
+        const mid = ok[(ok.length - 1) >> 1]!;
+        return { name, ms: mid.ms, ...(mid.stats !== undefined && { stats: mid.stats }), ...(ok.length > 1 && { runs: list.map((r) => ("ms" in r ? r.ms : NaN)) }) };
+      });
 
       const reference = (name: string): number | undefined => rows.find((r) => r.name.startsWith(name))?.ms;
       const table = rows.map((r): string[] => {
@@ -209,7 +230,7 @@ async function main(): Promise<void> {
           st === undefined ? "" : num(st["loopDelayP50Ms"]),
           st === undefined ? "" : num(st["loopDelayP99Ms"]),
           st === undefined ? "" : num(st["loopDelayMaxMs"]),
-          "",
+          r.runs === undefined ? "" : `median of ${r.runs.map((x) => (x / 1000).toFixed(2)).join(", ")} s`,
         ];
       });
       console.log(`\n${set.label} (${(data.bytes / MB).toFixed(0)} MB)`);
