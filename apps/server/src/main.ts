@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import { ConfigError, formatIssue, loadConfig, type LoadResult } from "@dicomtls/config";
 import { createLogger, type Logger } from "./log.js";
 import { builtinPlugins } from "./plugins/index.js";
@@ -81,6 +81,18 @@ export async function runServer(argv: readonly string[], options: RunOptions = {
     rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
   }, RSS_SAMPLE_MS);
   rssTimer.unref();
+  // Garbage-collection pauses while serving: a loop delay above the usual is most often one of these.
+  let gcCount = 0;
+  let gcTotalMs = 0;
+  let gcMaxMs = 0;
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gcCount++;
+      gcTotalMs += e.duration;
+      gcMaxMs = Math.max(gcMaxMs, e.duration);
+    }
+  });
+  gcObserver.observe({ entryTypes: ["gc"] });
 
   const expiryTimer = setInterval(() => {
     const w = server.checkCertificateExpiry();
@@ -92,6 +104,7 @@ export async function runServer(argv: readonly string[], options: RunOptions = {
     const stop = (signal: string): void => {
       // The serving period ends with the signal: stopping (closing pools, the index) is not serving.
       loopDelay.disable();
+      gcObserver.disconnect();
       clearInterval(rssTimer);
       rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
       logger.info({ event: "stopping", signal }, `${signal}: stopping, open associations are released or aborted`);
@@ -111,8 +124,11 @@ export async function runServer(argv: readonly string[], options: RunOptions = {
               rssStartMb: mb(rssStart),
               peakServingRssMb: mb(rssPeak),
               rssGrowthMb: mb(rssPeak - rssStart),
+              gcCount,
+              gcTotalMs: Math.round(gcTotalMs * 100) / 100,
+              gcMaxPauseMs: Math.round(gcMaxMs * 100) / 100,
             },
-            "event-loop delay and memory from listening to the stop signal",
+            "event-loop delay, memory and garbage collection from listening to the stop signal",
           );
           logger.info({ event: "stopped" }, "dicomtls stopped");
           resolve(0);

@@ -76,6 +76,9 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     const stats = server.records().find((r) => r["event"] === "runtime-stats");
     assert.equal(typeof stats?.["loopDelayP99Ms"], "number");
     assert.equal(typeof stats?.["peakRssMb"], "number");
+    // GC pauses while serving, to tell a collection from other stalls in the loop delay.
+    for (const key of ["gcCount", "gcTotalMs", "gcMaxPauseMs"]) assert.equal(typeof stats?.[key], "number", key);
+    assert.ok((stats?.["gcMaxPauseMs"] as number) <= (stats?.["gcTotalMs"] as number));
   });
 }
 
