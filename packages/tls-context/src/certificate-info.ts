@@ -101,32 +101,86 @@ function splitSan(san: string | undefined): string[] {
   return san.split(/, (?=[A-Za-z ]+:)/).map((s) => s.trim());
 }
 
-/** Facts about one certificate (DER bytes or PEM text). */
-export function certificateFacts(cert: X509Certificate | Buffer | string): CertificateFacts {
+/** Facts already worked out, by SHA-256 fingerprint (the same peers connect again and again); least recently used out. */
+const factsCache = new Map<string, CertificateFacts>();
+const FACTS_CACHE_SIZE = 256;
+
+/**
+ * Facts about one certificate (DER bytes or PEM text). Key usage, extended key usage and basic constraints are parsed
+ * (with @peculiar/x509, ~2 ms per certificate) only when first read: the per-connection peer check needs none of them.
+ * Results are cached by fingerprint; `fingerprint256`, when the caller has it (Node's peer certificate object does),
+ * finds a cached certificate without parsing it at all.
+ */
+export function certificateFacts(cert: X509Certificate | Buffer | string, fingerprint256?: string): CertificateFacts {
+  if (fingerprint256 !== undefined) {
+    const hit = cachedFacts(fingerprint256);
+    if (hit !== undefined) return hit;
+  }
   const node = cert instanceof X509Certificate ? cert : new X509Certificate(cert);
-  const parsed = new x509.X509Certificate(node.raw);
-  const sigOid = signatureOid(node.raw);
+  const hit = cachedFacts(node.fingerprint256);
+  if (hit !== undefined) return hit;
+  const facts = computeFacts(node);
+  factsCache.set(facts.fingerprint256, facts);
+  if (factsCache.size > FACTS_CACHE_SIZE) factsCache.delete(factsCache.keys().next().value as string);
+  return facts;
+}
+
+function cachedFacts(fingerprint256: string): CertificateFacts | undefined {
+  const hit = factsCache.get(fingerprint256);
+  if (hit !== undefined) {
+    factsCache.delete(fingerprint256);
+    factsCache.set(fingerprint256, hit);
+  }
+  return hit;
+}
+
+interface ExtensionFacts {
+  readonly isCa: boolean;
+  readonly keyUsage: readonly string[] | undefined;
+  readonly extendedKeyUsage: readonly string[] | undefined;
+}
+
+function extensionFacts(raw: Buffer): ExtensionFacts {
+  const parsed = new x509.X509Certificate(raw);
   const ku = parsed.getExtension(x509.KeyUsagesExtension);
   const eku = parsed.getExtension(x509.ExtendedKeyUsageExtension);
   const bc = parsed.getExtension(x509.BasicConstraintsExtension);
-  const { keyType, keyBits } = keyBitsOf(node);
   return {
+    isCa: bc?.ca ?? false,
+    keyUsage: ku === null ? undefined : KU_NAMES.filter(([flag]) => (ku.usages & flag) !== 0).map(([, name]) => name),
+    // Array.from: map() on the library's array subclass would return that subclass, not a plain array.
+    extendedKeyUsage: eku === null ? undefined : Array.from(eku.usages, String),
+  };
+}
+
+function computeFacts(node: X509Certificate): CertificateFacts {
+  const sigOid = signatureOid(node.raw);
+  const { keyType, keyBits } = keyBitsOf(node);
+  let extensions: ExtensionFacts | undefined;
+  const ext = (): ExtensionFacts => (extensions ??= extensionFacts(node.raw));
+  return Object.freeze({
     subject: node.subject.replace(/\n/g, ", "),
     issuer: node.issuer.replace(/\n/g, ", "),
     serialNumber: node.serialNumber,
     fingerprint256: node.fingerprint256,
-    subjectAltNames: splitSan(node.subjectAltName),
+    subjectAltNames: Object.freeze(splitSan(node.subjectAltName)),
     validFrom: new Date(node.validFrom),
     validTo: new Date(node.validTo),
     keyType,
     keyBits,
     signatureAlgorithm: SIGNATURE_NAMES[sigOid] ?? sigOid,
     weakSignature: sigOid in WEAK_SIGNATURE_OIDS,
-    isCa: bc?.ca ?? false,
     selfSigned: node.subject === node.issuer && node.verify(node.publicKey),
-    keyUsage: ku === null ? undefined : KU_NAMES.filter(([flag]) => (ku.usages & flag) !== 0).map(([, name]) => name),
-    extendedKeyUsage: eku === null ? undefined : eku.usages.map(String),
-  };
+    get isCa(): boolean {
+      return ext().isCa;
+    },
+    get keyUsage(): readonly string[] | undefined {
+      return ext().keyUsage;
+    },
+    get extendedKeyUsage(): readonly string[] | undefined {
+      return ext().extendedKeyUsage;
+    },
+  });
 }
 
 /** The signature algorithm OID from the outer Certificate.signatureAlgorithm (RFC 5280 §4.1.1.2). */

@@ -1,4 +1,3 @@
-import { X509Certificate } from "node:crypto";
 import type { DetailedPeerCertificate, TLSSocket } from "node:tls";
 import { certificateFacts, weakness, type CertificateFacts } from "./certificate-info.js";
 import type { LoadedModalityCertificate, PeerPolicy } from "./load.js";
@@ -95,7 +94,7 @@ function peerChain(socket: TLSSocket): CertificateFacts[] {
   let cur: Partial<DetailedPeerCertificate> | undefined = leaf;
   while (cur?.raw !== undefined && cur.fingerprint256 !== undefined && !seen.has(cur.fingerprint256)) {
     seen.add(cur.fingerprint256);
-    out.push(certificateFacts(new X509Certificate(cur.raw)));
+    out.push(certificateFacts(cur.raw, cur.fingerprint256));
     cur = cur.issuerCertificate;
   }
   return out;
