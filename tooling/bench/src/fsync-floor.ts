@@ -7,10 +7,11 @@
  *
  * In one thread, synchronous calls (no thread-pool hops, no TLS, no parsing: cheaper than any real server), per 512 KB
  * file in a fresh folder of $TMPDIR: (1) open+write+close+rename, what storescp's disk work is; (2) the same plus
- * fsync of the file and of the folder, which issue 3 requires before Success. With DATA_DIR (the 500 x 512 KB set of
- * pnpm bench:store), also storescu +tls -> storescp +tls on it, as ms per file.
+ * fsync of the file and of the folder, which issue 3 requires before Success; (3) what remains after the last byte
+ * when everything before it was written and synced during the receive (the best overlap possible). With DATA_DIR
+ * (the 500 x 512 KB set of pnpm bench:store), also storescu +tls -> storescp +tls on it, as ms per file.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dcmtkEnv, stopAll } from "@dicomtls/test-peers";
@@ -43,9 +44,38 @@ function perFile(durable: boolean): number[] {
   return times;
 }
 
+/**
+ * The least a durable receiver can add after a file's last byte, however well it overlaps the rest with the receive:
+ * all but the last 4 KB already written and fdatasynced (off the clock), then the last 4 KB, fsync, close, rename,
+ * folder fsync (on the clock).
+ */
+function afterLastByte(): number[] {
+  const dir = join(base, "tail");
+  mkdirSync(dir, { recursive: true });
+  const tail = 4096;
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const tmp = join(dir, `${i}.partial`);
+    const fd = openSync(tmp, "wx");
+    writeSync(fd, data, 0, data.length - tail, 0);
+    fdatasyncSync(fd);
+    const t0 = performance.now();
+    writeSync(fd, data, data.length - tail, tail, data.length - tail);
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(tmp, join(dir, `${i}.dcm`));
+    const d = openSync(dir, "r");
+    fsyncSync(d);
+    closeSync(d);
+    times.push(performance.now() - t0);
+  }
+  return times;
+}
+
 try {
   const plain = perFile(false);
   const durable = perFile(true);
+  const tail = afterLastByte();
   const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
   const line = (what: string, xs: number[]): string =>
     `${what.padEnd(58)} median ${median(xs).toFixed(3)} ms, mean ${mean(xs).toFixed(3)} ms per file -> at most ${(1000 / mean(xs)).toFixed(0)} files/s`;
@@ -53,6 +83,7 @@ try {
   console.log(line("open+write+close+rename (no fsync)", plain));
   console.log(line("open+write+fsync+close+rename+folder fsync (durable)", durable));
   console.log(`durability alone: ${(mean(durable) - mean(plain)).toFixed(3)} ms per file`);
+  console.log(line("after the last byte at best (data synced while it arrived)", tail));
   if (dataDir !== undefined) {
     const pki = await makeDevPki(join(base, "pki"));
     const out = join(base, "storescp-out");
