@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { requireTool } from "./dcmtk.js";
+import { dcmtkEnv, requireTool } from "./dcmtk.js";
 import { startProcess, type TrackedProcess } from "./process.js";
 
 /** Debian's Orthanc binary (package `orthanc`); the system service must be stopped (scripts/setup-peers.sh). */
@@ -74,7 +74,8 @@ export async function startOrthanc(opts: OrthancOptions): Promise<StartedOrthanc
   };
   const configPath = join(opts.dir, "orthanc.json");
   writeFileSync(configPath, JSON.stringify(config, null, 2));
-  const proc = await startProcess(ORTHANC_BINARY, ["--verbose", configPath], { cwd: opts.dir });
+  // Orthanc's DICOM side is Debian's DCMTK, which leaves Nagle on unless TCP_NODELAY=1 is in its environment.
+  const proc = await startProcess(ORTHANC_BINARY, ["--verbose", configPath], { cwd: opts.dir, env: dcmtkEnv() });
   const base = `http://127.0.0.1:${opts.httpPort}`;
 
   const rest = async (method: string, path: string, body?: unknown): Promise<RestResponse> => {
