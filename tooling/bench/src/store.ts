@@ -4,13 +4,15 @@
  *   (b) DCMTK storescu +tls -> dicomtls-server over TLS, durable storage (ours as the receiver)
  *   (c) dicomtls store()     -> DCMTK storescp +tls                     (ours as the sender)
  *   (d) DCMTK storescu +tls -> DCMTK storescp +tls again                 (the reference for (c), measured next to it)
+ *   (e) DCMTK storescu +tls -> Orthanc 1.10.1 over DICOM TLS              (a durable reference: SyncStorageArea, its
+ *       default, fsyncs each file; Orthanc also indexes each instance in SQLite, as dicomtls does)
  * printing files/s, MB/s, ratio against DCMTK, and for (b) the server's peak RSS and event-loop delay (p50/p99/max)
  * from its `runtime-stats` record (SIGTERM at the end of the row). Each row runs on its own: a failing row prints
  * its error and the others still run.
  *
- *   pnpm bench:store [--quick] [--sets ct,mf10,mf200] [--rows a,b,c,d] [--rounds N]
+ *   pnpm bench:store [--quick] [--sets ct,mf10,mf200] [--rows a,b,c,d,e] [--rounds N]
  *
- * --rounds N runs the rows N times, interleaved (a b c d a b c d ...), and prints each row's median run (its stats
+ * --rounds N runs the rows N times, interleaved (a b c d e a b c d e ...), and prints each row's median run (its stats
  * come from that run): on this shared VM one row can run 2x slower than the same operation a minute later.
  *
  * Data is generated deterministically and cached under $TMPDIR/dicomtls-bench/store-<hash of the spec>/.
@@ -24,7 +26,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createCodecRunner } from "@dicomtls/association";
 import { store } from "@dicomtls/scu";
-import { SyntheticPreset, dcmtkEnv, requireTool, stopAll, writePart10File, type WritePart10Options } from "@dicomtls/test-peers";
+import { SyntheticPreset, dcmtkEnv, freePort, requireTool, startOrthanc, stopAll, writePart10File, type WritePart10Options } from "@dicomtls/test-peers";
 import { makeDevPki, printTable, ratio, startDicomTls, startStorescp, timed, timedRun, type DevPki } from "./lib/index.js";
 
 const MB = 1024 * 1024;
@@ -131,6 +133,31 @@ async function rowStorescuIntoDicomTls(pki: DevPki, work: string, dir: string, c
   }
 }
 
+async function rowStorescuIntoOrthanc(pki: DevPki, work: string, dir: string, count: number): Promise<number> {
+  const orthanc = await startOrthanc({
+    dir: freshDir(work, "orthanc"),
+    dicomPort: await freePort(),
+    httpPort: await freePort(),
+    config: {
+      DicomTlsEnabled: true,
+      DicomTlsCertificate: pki.nodeCert,
+      DicomTlsPrivateKey: pki.nodeKey,
+      DicomTlsTrustedCertificates: pki.caCert,
+      DicomAlwaysAllowStore: true,
+      DicomCheckCalledAet: false,
+      MaximumPduLength: MAX_PDU,
+    },
+  });
+  try {
+    const { ms } = await timedRun("storescu", storescuArgs(pki, orthanc.dicomPort, orthanc.aet, dir), { env: dcmtkEnv(), timeoutMs: 600_000 });
+    const stats = (await orthanc.restOk("GET", "/statistics")) as { CountInstances?: number };
+    if (stats.CountInstances !== count) throw new Error(`Orthanc stored ${String(stats.CountInstances)} of ${count} files`);
+    return ms;
+  } finally {
+    await orthanc.stop();
+  }
+}
+
 function countFiles(dir: string): number {
   if (!existsSync(dir)) return 0;
   let n = 0;
@@ -171,7 +198,7 @@ async function rowOursIntoStorescp(pki: DevPki, work: string, files: string[]): 
 async function main(): Promise<void> {
   for (const tool of ["storescu", "storescp"]) requireTool(tool);
   const wantedSets = (argValue("--sets") ?? "ct,mf10,mf200").split(",");
-  const wantedRows = new Set((argValue("--rows") ?? "a,b,c,d").split(","));
+  const wantedRows = new Set((argValue("--rows") ?? "a,b,c,d,e").split(","));
   const rounds = Number(argValue("--rounds") ?? "1");
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer, got ${argValue("--rounds")}`);
   const root = join(tmpdir(), "dicomtls-bench");
@@ -203,6 +230,7 @@ async function main(): Promise<void> {
         await run("b", "(b) storescu -> dicomtls", () => rowStorescuIntoDicomTls(pki, work, data.dir, data.files.length));
         await run("c", "(c) dicomtls SCU -> storescp", async () => ({ ms: await rowOursIntoStorescp(pki, work, data.files) }));
         await run("d", "(d) storescu -> storescp", async () => ({ ms: await rowStorescuIntoStorescp(pki, work, data.dir) }));
+        await run("e", "(e) storescu -> Orthanc", async () => ({ ms: await rowStorescuIntoOrthanc(pki, work, data.dir, data.files.length) }));
       }
       const rows: Row[] = [...results].map(([name, list]): Row => {
         const failed = list.find((r): r is { error: string } => "error" in r);
@@ -216,7 +244,7 @@ async function main(): Promise<void> {
       const table = rows.map((r): string[] => {
         if (r.ms === undefined) return [r.name, "", "", "", "", "", "", "", "", "", "", `FAILED: ${r.error ?? "?"}`];
         const s = r.ms / 1000;
-        const ref = r.name.startsWith("(b)") ? reference("(a)") : r.name.startsWith("(c)") ? reference("(d)") : undefined;
+        const ref = r.name.startsWith("(b)") || r.name.startsWith("(e)") ? reference("(a)") : r.name.startsWith("(c)") ? reference("(d)") : undefined;
         const st = r.stats;
         return [
           r.name,
@@ -234,9 +262,12 @@ async function main(): Promise<void> {
         ];
       });
       console.log(`\n${set.label} (${(data.bytes / MB).toFixed(0)} MB)`);
+      const ours = reference("(b)");
+      const orthanc = reference("(e)");
+      if (ours !== undefined && orthanc !== undefined) table.push(["(b) over (e)", "", "", "", ratio(orthanc, ours), "", "", "", "", "", "", "dicomtls vs Orthanc, both durable"]);
       printTable(["row", "s", "files/s", "MB/s", "vs DCMTK", "peak RSS MB", "RSS serving MB", "RSS growth MB", "loop p50 ms", "loop p99 ms", "loop max ms", "note"], table);
     }
-    console.log("\nvs DCMTK: throughput of (b) over (a), and of (c) over (d); >1.00x is faster than DCMTK.");
+    console.log("\nvs DCMTK: throughput of (b) and of (e) over (a), and of (c) over (d); >1.00x is faster than storescp/storescu.");
     console.log("peak RSS: the server process's lifetime peak (start-up included); RSS serving: at listening -> peak until SIGTERM;");
     console.log("RSS growth: that difference (issue 3 target: < 150 MB for the 200 MB instance). Loop delay: listening to SIGTERM (target max < 20 ms).");
   } finally {
