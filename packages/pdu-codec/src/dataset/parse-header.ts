@@ -62,14 +62,41 @@ function inflate(bytes: Uint8Array): Uint8Array {
   }
 }
 
+/** How a header field is read from its element. */
+type FieldReader = (dict: DcmjsDict, tag: string) => string | number | undefined;
+
+/**
+ * The optional header fields and the top-level elements they come from (dcmjs tag keys). One table for both what
+ * dcmjs is given and what is read back, so a field added here is never silently left out of the selection.
+ */
+const FIELDS: ReadonlyArray<readonly [keyof DatasetHeader, string, FieldReader]> = [
+  ["patientId", "00100020", text],
+  ["patientName", "00100010", personName],
+  ["patientBirthDate", "00100030", text],
+  ["patientSex", "00100040", text],
+  ["studyInstanceUid", "0020000D", text],
+  ["seriesInstanceUid", "0020000E", text],
+  ["studyDate", "00080020", text],
+  ["studyTime", "00080030", text],
+  ["studyId", "00200010", text],
+  ["studyDescription", "00081030", text],
+  ["seriesDescription", "0008103E", text],
+  ["seriesNumber", "00200011", integer],
+  ["instanceNumber", "00200013", integer],
+  ["modality", "00080060", text],
+  ["accessionNumber", "00080050", text],
+  ["rows", "00280010", integer],
+  ["columns", "00280011", integer],
+  ["numberOfFrames", "00280008", integer],
+  ["bitsAllocated", "00280100", integer],
+];
+const SOP_CLASS_UID = "00080016";
+const SOP_INSTANCE_UID = "00080018";
+const SPECIFIC_CHARACTER_SET = "00080005";
+
 /** The top-level elements the header is made of: dcmjs reads only these (it costs ~5-10 us per element it reads). */
 const HEADER_TAGS: ReadonlySet<number> = new Set(
-  [
-    0x00080005, 0x00080016, 0x00080018, 0x00080020, 0x00080030, 0x00080050, 0x00080060, 0x00081030, 0x0008103e,
-    0x00100010, 0x00100020, 0x00100030, 0x00100040,
-    0x0020000d, 0x0020000e, 0x00200010, 0x00200011, 0x00200013,
-    0x00280008, 0x00280010, 0x00280011, 0x00280100,
-  ],
+  [SPECIFIC_CHARACTER_SET, SOP_CLASS_UID, SOP_INSTANCE_UID, ...FIELDS.map(([, tag]) => tag)].map((tag) => parseInt(tag, 16)),
 );
 
 /** The selected elements, back to back: still a dataset in the same encoding (elements stay in ascending order). */
@@ -125,7 +152,7 @@ function integer(dict: DcmjsDict, tag: string): number | undefined {
 }
 
 function rawCharacterSet(dict: DcmjsDict): string | undefined {
-  const raw = dict["00080005"]?._rawValue;
+  const raw = dict[SPECIFIC_CHARACTER_SET]?._rawValue;
   const values = Array.isArray(raw) ? raw : [raw];
   const parts = values.filter((x): x is string => typeof x === "string").map((x) => x.trim());
   return parts.length > 0 ? parts.join("\\") : undefined;
@@ -173,8 +200,8 @@ export function parseDatasetHeader(bytes: Uint8Array, transferSyntaxUid: string)
     dict = readWithDcmjs(selected, selected.byteLength, syntax, true);
   }
 
-  const sopClassUid = text(dict, "00080016");
-  const sopInstanceUid = text(dict, "00080018");
+  const sopClassUid = text(dict, SOP_CLASS_UID);
+  const sopInstanceUid = text(dict, SOP_INSTANCE_UID);
   if (sopClassUid === undefined || sopInstanceUid === undefined) {
     const missing = sopClassUid === undefined ? "(0008,0016) SOP Class UID" : "(0008,0018) SOP Instance UID";
     // Without pixel data in sight the input may be just the start of the dataset: a longer prefix may help.
@@ -192,29 +219,13 @@ export function parseDatasetHeader(bytes: Uint8Array, transferSyntaxUid: string)
   }
 
   const header: DatasetHeader = { sopClassUid, sopInstanceUid, transferSyntaxUid, headerLength: scan.end, truncated: scan.truncated };
-  const put = <K extends keyof DatasetHeader>(key: K, value: DatasetHeader[K] | undefined): void => {
-    if (value !== undefined) header[key] = value;
-  };
-  put("specificCharacterSet", rawCharacterSet(dict));
-  put("patientId", text(dict, "00100020"));
-  put("patientName", personName(dict, "00100010"));
-  put("patientBirthDate", text(dict, "00100030"));
-  put("patientSex", text(dict, "00100040"));
-  put("studyInstanceUid", text(dict, "0020000D"));
-  put("seriesInstanceUid", text(dict, "0020000E"));
-  put("studyDate", text(dict, "00080020"));
-  put("studyTime", text(dict, "00080030"));
-  put("studyId", text(dict, "00200010"));
-  put("studyDescription", text(dict, "00081030"));
-  put("seriesDescription", text(dict, "0008103E"));
-  put("seriesNumber", integer(dict, "00200011"));
-  put("instanceNumber", integer(dict, "00200013"));
-  put("modality", text(dict, "00080060"));
-  put("accessionNumber", text(dict, "00080050"));
-  put("rows", integer(dict, "00280010"));
-  put("columns", integer(dict, "00280011"));
-  put("numberOfFrames", integer(dict, "00280008"));
-  put("bitsAllocated", integer(dict, "00280100"));
+  const characterSet = rawCharacterSet(dict);
+  if (characterSet !== undefined) header.specificCharacterSet = characterSet;
+  const fields = header as unknown as Record<string, unknown>;
+  for (const [key, tag, read] of FIELDS) {
+    const value = read(dict, tag);
+    if (value !== undefined) fields[key] = value;
+  }
   if (scan.bulkDataTag === PIXEL_DATA && scan.bulkDataOffset !== undefined) header.pixelDataOffset = scan.bulkDataOffset;
   return header;
 }
