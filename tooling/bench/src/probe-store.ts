@@ -27,8 +27,10 @@ const prof = opt("--prof");
 const env: Record<string, string> = {};
 args.forEach((a, i) => {
   if (a === "--env") {
-    const [k, v] = (args[i + 1] ?? "").split("=");
-    if (k !== undefined && v !== undefined) env[k] = v;
+    const pair = args[i + 1] ?? "";
+    const eq = pair.indexOf("=");
+    // Split at the first "=" only: values such as NODE_OPTIONS=--max-old-space-size=512 keep theirs.
+    if (eq > 0) env[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
 });
 /** CPU seconds (user + system, all threads) a live process used so far, from /proc. */
