@@ -1,10 +1,10 @@
 import { strict as assert } from "node:assert";
-import { mkdirSync, readdirSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { identifierText } from "@dicomtls/pdu-codec";
 import { createTestPki, writeCert, writePem, type TestPki } from "@dicomtls/test-pki";
-import { dcmtkEnv, freePort, readDatasetBytes, readPart10Dataset, requireTool, startProcess, stopAll, tempDir, waitListening, type StartedOrthanc } from "@dicomtls/test-peers";
+import { dcmtkEnv, freePort, readDatasetBytes, readPart10Dataset, requireTool, runProcess, startProcess, stopAll, tempDir, waitListening, type StartedOrthanc } from "@dicomtls/test-peers";
 import { MoveFailedError, QueryError, QueryStatus, find, move, type FindMatch, type FindOptions, type MoveProgress } from "../src/index.js";
 import { loadQrFixture, startQrOrthanc, type QrFixture } from "./qr-fixture.js";
 
@@ -169,4 +169,26 @@ test("move over DICOM TLS: Orthanc sends study A to storescp +tls, byte-identica
     move({ ...base(), destination: "NOWHERE", level: "STUDY", keys: { StudyInstanceUID: fixture.a[0]?.spec.studyInstanceUid ?? "" } }).result(),
     (e: unknown) => e instanceof MoveFailedError && e.code === "ERR_DICOM_QUERY_STATUS" && e.status === QueryStatus.UnableToProcess && e.result.completed === 0,
   );
+});
+
+test("the README's Query/Retrieve example is examples/query.ts, and it runs against this Orthanc", async () => {
+  const example = new URL("../examples/query.ts", import.meta.url);
+  const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+  assert.ok(readme.includes(readFileSync(example, "utf8").trim()), "README.md quotes examples/query.ts verbatim");
+  const r = await runProcess(process.execPath, ["--conditions=dicomtls-source", "--import", "tsx", example.pathname], {
+    env: {
+      ...process.env,
+      PACS_PORT: String(orthanc.dicomPort),
+      TLS_CA: writePem(tmp.path, "example-ca.pem", pki.trustedBundle),
+      TLS_CERT: writePem(tmp.path, "example-cert.pem", pki.client.chain),
+      TLS_KEY: writePem(tmp.path, "example-key.pem", pki.client.key),
+    },
+    timeoutMs: 60_000,
+  });
+  assert.equal(r.code, 0, r.output);
+  // Studies A (20200115) and B (20210620) of Doe^John match DOE* from 2020 on; Orthanc's PN matching ignores case.
+  assert.match(r.stdout, /^20200115 Doe\^John$/m);
+  assert.match(r.stdout, /^20210620 Doe\^John$/m);
+  assert.match(r.stdout, /^Success: 2 studies$/m);
+  assert.match(r.stdout, /^Success: [12] completed, 0 failed \[\]$/m);
 });
