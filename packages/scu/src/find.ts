@@ -114,7 +114,7 @@ async function* runFind(options: FindOptions, level: QueryLevelName, sopClassUid
         transferSyntax: context.transferSyntax,
       });
     }
-    if (run === undefined) await association.abort().catch(() => undefined);
+    if (run === undefined) await association.release().catch(() => association.abort().catch(() => undefined)); // nothing was sent
     else await run.close();
   }
 }

@@ -114,7 +114,7 @@ async function* runMove(options: MoveOptions, level: QueryLevelName, sopClassUid
   } finally {
     // Also reached when the consumer leaves the loop early: cancel, read up to the final response, then release.
     if (run !== undefined && run.finalStatus === undefined && association.isEstablished) await run.drain().catch(() => undefined);
-    if (run === undefined) await association.abort().catch(() => undefined);
+    if (run === undefined) await association.release().catch(() => association.abort().catch(() => undefined)); // nothing was sent
     else await run.close();
     if (run?.finalCommand !== undefined) {
       outcome = resultOf(run.finalCommand, failedUids, run.cancelled, level, sopClassUid);

@@ -179,6 +179,7 @@ export class RequestRun {
   readonly #signal: AbortSignal | undefined;
   readonly #onAbort = (): void => this.cancel();
   #cancelSent = false;
+  #requested = false;
   /** The final response's status once it arrived. */
   finalStatus: number | undefined;
   finalCommand: DimseMessage["command"] | undefined;
@@ -200,15 +201,19 @@ export class RequestRun {
 
   /** PS3.7 §9.3.2.3: C-CANCEL-RQ for the outstanding request, at most once; the final response still comes. */
   cancel(): void {
-    if (this.#cancelSent || this.finalStatus !== undefined || !this.#association.isEstablished) return;
+    // Before the request is queued a C-CANCEL would overtake it; next() sends it right after the request instead.
+    if (!this.#requested || this.#cancelSent || this.finalStatus !== undefined || !this.#association.isEstablished) return;
     this.#cancelSent = true;
     this.#association.send({ presentationContextId: this.#context.id, command: cCancelRq(this.#messageId) }).catch(() => undefined);
   }
 
   /** The next response, or undefined after the final one. */
   async next(): Promise<DimseMessage | undefined> {
+    // The first next() queues the request on the association's writer before its first await.
+    const pending = this.#responses.next();
+    this.#requested = true;
     if (this.#signal?.aborted === true) this.cancel();
-    const r = await this.#responses.next();
+    const r = await pending;
     if (r.done === true) return undefined;
     const status = r.value.command.status ?? -1;
     if (status === QueryStatus.Pending || status === QueryStatus.PendingWarning) this.pendingCount += 1;
