@@ -171,6 +171,23 @@ test("move over DICOM TLS: Orthanc sends study A to storescp +tls, byte-identica
   );
 });
 
+test("move: aborting after the first progress sends C-CANCEL; the final status is Cancel with fewer sub-operations than the study has (or Success)", async (t) => {
+  const controller = new AbortController();
+  const op = move({ ...base(), destination: "STORESCP", level: "SERIES", keys: { StudyInstanceUID: fixture.f[0]?.spec.studyInstanceUid ?? "", SeriesInstanceUID: fixture.f[0]?.spec.seriesInstanceUid ?? "" }, signal: controller.signal });
+  let updates = 0;
+  for await (const p of op) {
+    updates += 1;
+    assert.ok(p.completed + p.failed + p.warning + (p.remaining ?? 0) === BULK, JSON.stringify(p));
+    controller.abort();
+  }
+  const result = await op.result();
+  t.diagnostic(`move cancelled after the first progress: final ${result.statusName}, ${result.completed} of ${BULK} sent`);
+  assert.ok(updates >= 1);
+  assert.ok(result.cancelled);
+  if (result.status === QueryStatus.Cancel) assert.ok(result.completed < BULK && !result.ok, JSON.stringify(result));
+  else assert.equal(result.completed, BULK);
+});
+
 test("the README's Query/Retrieve example is examples/query.ts, and it runs against this Orthanc", async () => {
   const example = new URL("../examples/query.ts", import.meta.url);
   const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
