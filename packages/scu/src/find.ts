@@ -6,6 +6,7 @@ import {
   QueryStatus,
   QueryStream,
   RequestRun,
+  checkKeys,
   checkLevel,
   describeQueryStatus,
   hex4,
@@ -64,8 +65,9 @@ export function findSopClass(model: FindOptions["model"]): string {
 export function find(options: FindOptions): QueryStream<FindMatch, FindResult> {
   const model = options.model ?? "study";
   const level = checkLevel(options.level, model);
+  const keys = checkKeys(options.keys);
   const sopClassUid = findSopClass(model);
-  return new QueryStream<FindMatch, FindResult>((settle) => runFind(options, level, sopClassUid, settle));
+  return new QueryStream<FindMatch, FindResult>((settle) => runFind({ ...options, keys }, level, sopClassUid, settle));
 }
 
 async function* runFind(options: FindOptions, level: QueryLevelName, sopClassUid: string, settle: (r: FindResult) => void): AsyncGenerator<FindMatch, void, undefined> {

@@ -6,6 +6,7 @@ import {
   QueryStatus,
   QueryStream,
   RequestRun,
+  checkKeys,
   checkLevel,
   describeQueryStatus,
   hex4,
@@ -81,13 +82,14 @@ function progressOf(command: DimseCommand): MoveProgress {
 export function move(options: MoveOptions): QueryStream<MoveProgress, MoveResult> {
   const model = options.model ?? "study";
   const level = checkLevel(options.level, model);
+  const keys = checkKeys(options.keys);
   const destination = options.destination.trim();
   // PS3.8 §9.3.2 / PS3.5: an AE title is 1-16 printable ASCII characters without a backslash.
   if (!/^[\x20-\x5b\x5d-\x7e]{1,16}$/.test(destination)) {
     throw new QueryError(QueryErrorCode.InvalidArgument, `destination ${JSON.stringify(options.destination)} is not an AE title (1-16 printable ASCII characters, no backslash)`);
   }
   const sopClassUid = moveSopClass(model);
-  return new QueryStream<MoveProgress, MoveResult>((settle) => runMove(options, level, sopClassUid, settle));
+  return new QueryStream<MoveProgress, MoveResult>((settle) => runMove({ ...options, keys }, level, sopClassUid, settle));
 }
 
 async function* runMove(options: MoveOptions, level: QueryLevelName, sopClassUid: string, settle: (r: MoveResult) => void): AsyncGenerator<MoveProgress, void, undefined> {

@@ -1,6 +1,6 @@
 import type { ConnectionOptions } from "node:tls";
 import { requestAssociation, type Association, type AcceptedPresentationContext, type DimseMessage, type RequestTimeouts, type VerifyTransport } from "@dicomtls/association";
-import { DatasetTransferSyntax, cCancelRq, decodeIdentifier, type DecodedIdentifier, type IdentifierKeyValue } from "@dicomtls/pdu-codec";
+import { DatasetTransferSyntax, cCancelRq, decodeIdentifier, resolveKey, type DecodedIdentifier, type IdentifierKeyValue } from "@dicomtls/pdu-codec";
 
 /** PS3.4 C.6.1.3, C.6.2.3: the SOP classes of the Patient Root and Study Root Query/Retrieve information models. */
 export const QueryRetrieveSopClass = {
@@ -140,6 +140,13 @@ export function checkLevel(level: string, model: QueryModel): QueryLevelName {
     throw new QueryError(QueryErrorCode.InvalidArgument, "level PATIENT exists only in the Patient Root model (PS3.4 C.6.2.1): use model \"patient\"");
   }
   return upper as QueryLevelName;
+}
+
+/** The keys as pairs, each resolved once so that a typo fails (ERR_DICOM_DATASET_UNKNOWN_KEY) before anything connects. */
+export function checkKeys(keys: QueryKeys): Array<readonly [string, IdentifierKeyValue]> {
+  const entries = Symbol.iterator in keys ? [...keys] : Object.entries(keys);
+  for (const [key] of entries) resolveKey(key);
+  return entries;
 }
 
 /** PS3.5 Annex A: Q/R contexts in Explicit VR LE first, Implicit VR LE as the fallback every node accepts. */

@@ -119,10 +119,9 @@ class StreamingTable {
 export async function runFind(args: readonly string[], flags: QueryFlags & { json: boolean }, io: CliIo): Promise<number> {
   const target = await resolveTarget(args, { ...flags, repeat: 1 });
   const controller = new AbortController();
-  const stop = cancelOnInterrupt(controller);
-  const keyNames = flags.queryKey.map(([k]) => k);
-  const table = flags.json ? undefined : new StreamingTable(io.out, keyNames);
   const query = find({ ...connection(target), model: flags.model, level: flags.level, keys: flags.queryKey, signal: controller.signal });
+  const table = flags.json ? undefined : new StreamingTable(io.out, flags.queryKey.map(([k]) => k));
+  const stop = cancelOnInterrupt(controller);
   let count = 0;
   try {
     for await (const m of query as AsyncIterable<FindMatch>) {

@@ -30,8 +30,8 @@ export async function runMove(args: readonly string[], flags: QueryFlags & { des
   const target = await resolveTarget(args, { ...flags, repeat: 1 });
   const transport = target.tls === undefined ? "plain TCP" : "DICOM TLS";
   const controller = new AbortController();
-  const stop = cancelOnInterrupt(controller);
   const op = move({ ...connection(target), destination: flags.dest, model: flags.model, level: flags.level, keys: flags.queryKey, signal: controller.signal });
+  const stop = cancelOnInterrupt(controller);
   let drawn = false;
   try {
     for await (const p of op) {
