@@ -222,7 +222,7 @@ export class DicomTlsServer {
           ...(r.error && { tlsError: (r.error as Error & { code?: string }).code }),
           ...(offer !== undefined && { offered: offer.offered, acceptedBy: offer.acceptedBy }),
         },
-        `connection from ${displayAddress(r.remoteAddress)}:${r.remotePort ?? "?"} refused (${reason}): ${r.detail}${offer === undefined ? "" : `; ${offer.text}`}`,
+        `connection from ${displayAddress(r.remoteAddress)}:${r.remotePort ?? "?"} refused (${reason}): ${r.detail.trimEnd()}${offer === undefined ? "" : `; ${offer.text}`}`,
       );
     };
     const main = new DicomListener({
