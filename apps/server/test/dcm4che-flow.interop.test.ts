@@ -40,6 +40,7 @@ interface Book {
   orthancCrt: string;
   orthancKey: string;
   dcmtkCrt: string;
+  dcmtkKey: string;
   /** The book's `openssl pkcs12 -export -out dcm4che.p12 -in dcmtk.crt -inkey dcmtk.key`, empty export password. */
   dcm4cheP12: string;
   /** `dicomtls cert trust-store orthanc.crt --out orthanc-trust.p12`: Orthanc's certificate alone. */
@@ -59,7 +60,7 @@ before(async () => {
   const ts = await runCli(["cert", "trust-store", o.cert, "--out", trustP12], { built: true, timeoutMs: 60_000 });
   assert.equal(ts.code, 0, ts.output);
   const classPath = await compileDcmTlsProxy(join(tmp.path, "classes"));
-  book = { orthancCrt: o.cert, orthancKey: o.key, dcmtkCrt: d.cert, dcm4cheP12, trustP12, classPath };
+  book = { orthancCrt: o.cert, orthancKey: o.key, dcmtkCrt: d.cert, dcmtkKey: d.key, dcm4cheP12, trustP12, classPath };
 });
 
 /** The book's minimal Orthanc configuration, plus an optional profile. */
@@ -155,6 +156,22 @@ describe("the default profile (PS3.15 B.12)", () => {
     assert.match(sent.proxyOutput, /HANDSHAKE TLSv1\.2 TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256/, sent.proxyOutput);
     assert.equal(sent.r.code, 0, sent.r.output);
     await assertStored(node.storage, sent);
+  });
+
+  test("a TLS 1.1-only client: UNSUPPORTED_PROTOCOL, and the record names TLSv1.1 and the one profile that speaks it", async () => {
+    const r = await runProcess(
+      "openssl",
+      ["s_client", "-connect", `127.0.0.1:${node.server.port}`, "-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0", "-cert", book.dcmtkCrt, "-key", book.dcmtkKey],
+      { timeoutMs: 30_000 },
+    );
+    assert.notEqual(r.code, 0, r.output);
+    const rec = await node.server.waitForRecord((x) => x["event"] === "connection-refused" && x["reason"] === "UNSUPPORTED_PROTOCOL");
+    const offered = rec["offered"] as { legacyVersion: string; supportedVersions: string[]; cipherSuites: string[] };
+    assert.equal(offered.legacyVersion, "TLSv1.1");
+    assert.deepEqual(offered.supportedVersions, []);
+    assert.ok(offered.cipherSuites.includes("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"), offered.cipherSuites.join());
+    assert.deepEqual(rec["acceptedBy"], ["bcp195"]);
+    assert.match(String(rec["msg"]), /offered TLSv1\.1 with .*; the "bcp195" profile would accept it/);
   });
 
   test("the trust store is what Java checks: one without Orthanc's certificate refuses the server", async () => {
