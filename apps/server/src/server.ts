@@ -12,14 +12,15 @@ import { accessCommandOf, accessPolicyOf } from "./mapping.js";
 import { displayAddress, peerFields, subscribeDiagnostics } from "./diagnostics-log.js";
 
 /** What a refused client offered (read from its ClientHello) and which PS3.15 profiles would have accepted it. */
-function clientOffer(clientHello: Buffer | undefined): { offered: Record<string, unknown>; acceptedBy: string[]; text: string } | undefined {
+function clientOffer(clientHello: Buffer | undefined, keyType: string | undefined): { offered: Record<string, unknown>; acceptedBy: string[]; text: string } | undefined {
   const hello = clientHello === undefined ? undefined : parseClientHello(clientHello);
   if (hello === undefined) return undefined;
-  const acceptedBy = profilesAccepting(hello);
+  // Judged with the node's own key type: an ECDSA-only client cannot be served by an RSA certificate whatever the profile.
+  const acceptedBy = profilesAccepting(hello, { keyType });
   return {
     offered: { legacyVersion: hello.legacyVersion, supportedVersions: hello.supportedVersions, cipherSuites: hello.cipherSuites, ...(hello.truncated && { truncated: true }) },
     acceptedBy,
-    text: `${describeClientHello(hello, acceptedBy)}${acceptedBy.length > 0 ? ' ("DicomTlsProfile")' : ""}`,
+    text: `${describeClientHello(hello, acceptedBy, keyType)}${acceptedBy.length > 0 ? ' ("DicomTlsProfile")' : ""}`,
   };
 }
 
@@ -211,7 +212,7 @@ export class DicomTlsServer {
     const onRefusal = (r: ListenerRefusal): void => {
       // OpenSSL's refusal says why (protocol version, cipher, ALPN): that is the reason code operators need.
       const reason = r.reason === ListenerRefusalReasons.HandshakeFailed && r.error !== undefined ? classifyHandshakeError(r.error) : r.reason;
-      const offer = reason === HandshakeFailureReasons.NoSharedCipher || reason === HandshakeFailureReasons.UnsupportedProtocol ? clientOffer(r.clientHello) : undefined;
+      const offer = reason === HandshakeFailureReasons.NoSharedCipher || reason === HandshakeFailureReasons.UnsupportedProtocol ? clientOffer(r.clientHello, this.#tls?.current.privateKey.asymmetricKeyType) : undefined;
       this.#logger.warn(
         {
           event: "connection-refused",

@@ -143,9 +143,26 @@ function usableBelowTls12(openssl: string): boolean {
   return !/GCM|CHACHA|CCM|SHA256|SHA384/.test(openssl);
 }
 
+/**
+ * Whether a TLS 1.2 suite can be served with the node's key (Node's `asymmetricKeyType`): ECDSA suites need an EC
+ * (or EdDSA, RFC 8422 §5.1) key, the others RSA; static-RSA key exchange cannot use an RSA-PSS key (RFC 8446 §4.2.3).
+ */
+function servableWith(openssl: string, keyType: string | undefined): boolean {
+  if (keyType === undefined) return true;
+  if (/ECDSA/.test(openssl)) return keyType === "ec" || keyType === "ed25519" || keyType === "ed448";
+  if (keyType === "rsa-pss") return /^(ECDHE|DHE)-RSA/.test(openssl);
+  return keyType === "rsa";
+}
+
+export interface AcceptingOptions {
+  /** The node's private key type (`KeyObject.asymmetricKeyType`): leaves out TLS 1.2 suites it cannot serve. */
+  readonly keyType?: string | undefined;
+}
+
 /** The PS3.15 profiles (our definitions, default settings) under which this hello finds a version and a suite. */
-export function profilesAccepting(hello: ClientHelloSummary): DicomTlsProfile[] {
+export function profilesAccepting(hello: ClientHelloSummary, opts: AcceptingOptions = {}): DicomTlsProfile[] {
   const offered = hello.cipherSuiteIds.map((id) => CIPHER_SUITES.get(id)?.openssl).filter((n): n is string => n !== undefined && n !== "");
+  const offered12 = offered.filter((n) => servableWith(n, opts.keyType));
   return PROFILE_NAMES.filter((profile) => {
     const policy = resolveProtocolPolicy({ profile });
     const min = VERSION_ORDER.indexOf(policy.minVersion);
@@ -153,14 +170,15 @@ export function profilesAccepting(hello: ClientHelloSummary): DicomTlsProfile[] 
       const i = VERSION_ORDER.indexOf(v as SecureVersion);
       if (i < min) return false;
       if (v === "TLSv1.3") return offered.some((n) => policy.tls13Ciphersuites.includes(n));
-      return offered.some((n) => policy.tls12Ciphers.includes(n) && (v === "TLSv1.2" || usableBelowTls12(n)));
+      return offered12.some((n) => policy.tls12Ciphers.includes(n) && (v === "TLSv1.2" || usableBelowTls12(n)));
     });
   });
 }
 
 /** One sentence for the refusal record: what the client offered and which profile would accept it. */
-export function describeClientHello(hello: ClientHelloSummary, accepting: readonly DicomTlsProfile[] = profilesAccepting(hello)): string {
+export function describeClientHello(hello: ClientHelloSummary, accepting: readonly DicomTlsProfile[] = profilesAccepting(hello), keyType?: string): string {
   const suites = hello.cipherSuites.length > 0 ? hello.cipherSuites.join(", ") : "no cipher suite";
-  const verdict = accepting.length > 0 ? `the ${accepting.map((p) => `"${p}"`).join(", ")} profile${accepting.length > 1 ? "s" : ""} would accept it` : "no PS3.15 profile accepts it";
+  const none = keyType === undefined ? "no PS3.15 profile accepts it" : `no PS3.15 profile accepts it with this node's ${keyType} key`;
+  const verdict = accepting.length > 0 ? `the ${accepting.map((p) => `"${p}"`).join(", ")} profile${accepting.length > 1 ? "s" : ""} would accept it` : none;
   return `the client offered ${hello.offeredVersions.join("/")} with ${suites}${hello.truncated ? " (hello cut short)" : ""}; ${verdict}`;
 }

@@ -45,5 +45,5 @@ export { TlsContextManager, type TlsContextManagerOptions, type ReloadResult, ty
 export { checkCertificates, checkFiles, type DoctorRow, type DoctorVerdict, type DoctorOptions, type CheckFilesOptions } from "./doctor.js";
 export { createDevPki, type DevPki } from "./dev-pki.js";
 export { writeTrustStore, readCertificateFiles, TrustStoreError, type TrustedCertificate } from "./trust-store.js";
-export { parseClientHello, profilesAccepting, describeClientHello, MAX_TLS_RECORD, type ClientHelloSummary } from "./client-hello.js";
+export { parseClientHello, profilesAccepting, describeClientHello, MAX_TLS_RECORD, type ClientHelloSummary, type AcceptingOptions } from "./client-hello.js";
 export { CIPHER_SUITES, cipherSuiteName } from "./cipher-suites.js";

@@ -33,6 +33,21 @@ describe("parseClientHello: captured hellos", () => {
     assert.equal(text, 'the client offered TLSv1.2 with TLS_RSA_WITH_AES_128_CBC_SHA; the "bcp195" profile would accept it');
   });
 
+  test("with the node's key type: ECDSA suites need an EC key, static RSA an RSA (not RSA-PSS) key; TLS 1.3 needs neither", () => {
+    const byName = (prefix: string): ReturnType<typeof parseClientHello> => parseClientHello(Buffer.from(vectors.find((v) => v.name.startsWith(prefix))!.hex, "hex"));
+    const ecdsa = byName("openssl s_client, TLS 1.2 with ECDHE-ECDSA")!;
+    assert.deepEqual(profilesAccepting(ecdsa, { keyType: "rsa" }), []);
+    assert.deepEqual(profilesAccepting(ecdsa, { keyType: "ec" }), ["bcp195-rfc8996", "bcp195-rfc8996-modified", "bcp195-nd", "bcp195"]);
+    const staticRsa = byName("openssl s_client, TLS 1.2 with AES128-SHA")!;
+    assert.deepEqual(profilesAccepting(staticRsa, { keyType: "rsa" }), ["bcp195"]);
+    assert.deepEqual(profilesAccepting(staticRsa, { keyType: "rsa-pss" }), []);
+    assert.deepEqual(profilesAccepting(staticRsa, { keyType: "ec" }), []);
+    assert.match(describeClientHello(staticRsa, []), /no PS3\.15 profile accepts it$/);
+    assert.match(describeClientHello(ecdsa, profilesAccepting(ecdsa, { keyType: "rsa" }), "rsa"), /no PS3\.15 profile accepts it with this node's rsa key$/);
+    const tls13 = byName("Java 17 JSSE as dcm4che 5 storescu --tls13")!;
+    assert.equal(profilesAccepting(tls13, { keyType: "ec" }).length, 4);
+  });
+
   test("a hello cut anywhere still parses what is there, flagged truncated, never throws", () => {
     for (const v of vectors) {
       const bytes = Buffer.from(v.hex, "hex");
