@@ -113,10 +113,13 @@ export class TlsContextManager {
       set.add(basename(abs));
       byDir.set(dirname(abs), set);
     }
+    // A folder of revocation lists: a list added, replaced or removed there matters whatever its name.
+    const anyName = new Set(this.#current.folders.map((f) => resolve(f)));
+    for (const dir of anyName) if (!byDir.has(dir)) byDir.set(dir, new Set());
     for (const [dir, names] of byDir) {
       try {
         const w = watch(dir, { persistent: false }, (_event, filename) => {
-          if (filename === null || names.has(filename.toString())) this.#schedule();
+          if (filename === null || anyName.has(dir) || names.has(filename.toString())) this.#schedule();
         });
         w.on("error", () => undefined);
         this.#watchers.push(w);
