@@ -4,7 +4,8 @@ import type { SecureContextOptions } from "node:tls";
 import { certificateFacts } from "./certificate-info.js";
 import { DicomTlsConfigError } from "./errors.js";
 import { loadTlsContext, ownExpiryWarning, secureContextOptionsOf, type TlsContext } from "./load.js";
-import type { DicomTlsSettings, TlsWarning } from "./settings.js";
+import { staleLists } from "./revocation.js";
+import { SettingKeys, TlsWarningCodes, type DicomTlsSettings, type TlsWarning } from "./settings.js";
 
 export type ReloadResult = { readonly ok: true; readonly context: TlsContext } | { readonly ok: false; readonly error: DicomTlsConfigError };
 
@@ -91,6 +92,20 @@ export class TlsContextManager {
   /** The own-certificate expiry warning at `now` (within 30 days), or undefined. The server calls this daily. */
   checkExpiry(now: Date = new Date()): TlsWarning | undefined {
     return ownExpiryWarning(certificateFacts(this.#current.certificates[0]!), this.#current.settings.certificateFile, now);
+  }
+
+  /**
+   * Revocation lists of the active context past their nextUpdate at `now` (the server calls this daily): a list
+   * nobody refreshes turns from a warning into refusals (CRL_HAS_EXPIRED) once DicomTlsRevocationListGraceDays pass.
+   */
+  checkRevocationLists(now: Date = new Date()): TlsWarning[] {
+    const policy = this.#current.revocation;
+    if (policy === undefined) return [];
+    return staleLists(policy, now).map((l) => ({
+      code: TlsWarningCodes.RevocationListStale,
+      key: SettingKeys.revocationLists,
+      message: `the revocation list of ${l.issuer} (${l.file}) was due for renewal on ${l.nextUpdate?.toISOString() ?? "?"}; peers are refused (CRL_HAS_EXPIRED) ${policy.graceDays} days after that: fetch a current list`,
+    }));
   }
 
   /** Stop watching files. */
