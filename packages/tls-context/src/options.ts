@@ -59,7 +59,7 @@ export class ServerCertificateRevokedError extends Error {
   readonly code: string;
   readonly revocation: RevocationFinding;
   constructor(finding: RevocationFinding) {
-    super(`server certificate refused (${finding.reason}): ${finding.detail}`);
+    super(finding.detail);
     this.name = "ServerCertificateRevokedError";
     this.code = finding.reason;
     this.revocation = finding;
