@@ -2,7 +2,8 @@
  * Certificate revocation on the SCU (issue 9): our `echo` and `store` with a configuration that holds
  * DicomTlsCertificateRevocationLists refuse a `storescp +tls` whose server certificate the CA revoked
  * (`openssl ca -revoke`, `-gencrl`), in both DicomTlsRevocationCheck modes, and say which certificate and which list;
- * the same configuration reaches a storescp with a certificate that is not revoked.
+ * the same configuration reaches a storescp with a certificate that is not revoked. `cert check --config` reports
+ * each list and whether the node's own certificate is revoked.
  */
 import { strict as assert } from "node:assert";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
@@ -107,3 +108,47 @@ for (const mode of ["leaf", "chain"] as const) {
     });
   });
 }
+
+describe("dicomtls cert check --config", () => {
+  function checkConfig(name: string, cert: IssuedCert, lists: string[]): string {
+    const path = join(tmp.path, `${name}.json`);
+    writeFileSync(
+      path,
+      JSON.stringify({
+        DicomTlsEnabled: true,
+        DicomTlsCertificate: cert.certFile,
+        DicomTlsPrivateKey: cert.keyFile,
+        DicomTlsTrustedCertificates: ca.cert,
+        DicomTlsCertificateRevocationLists: lists,
+      }),
+    );
+    return path;
+  }
+  const rowOf = (stdout: string, check: string): string => stdout.split("\n").find((l) => new RegExp(`^\\S+\\s+${check}\\s`).test(l)) ?? "";
+
+  test("a node whose certificate is not revoked: the list (fresh, signed by the CA) and the revocation line are ok", async () => {
+    const r = await runCli(["cert", "check", "--config", checkConfig("check-good", node, ["hospital.crl.der"])]);
+    assert.equal(r.code, 0, r.output);
+    assert.match(rowOf(r.stdout, "crl"), /^ok\s.*hospital\.crl\.der\s+1 revoked, signed by the trusted O=dicomtls test, CN=Hospital Root CA, next update .*\(in \d+ days\)/);
+    assert.match(rowOf(r.stdout, "revocation"), /^ok\s.*not revoked \(2 certificate\(s\) checked, DicomTlsRevocationCheck "chain"\)/);
+  });
+
+  test("a node whose own certificate is revoked: exit 1, the revocation line names the serial and the list", async () => {
+    const r = await runCli(["cert", "check", "--config", checkConfig("check-revoked", pacsStolen, ["hospital.crl.der"])]);
+    assert.equal(r.code, 1, r.output);
+    assert.match(rowOf(r.stdout, "revocation"), /^ERROR\s.*CN=pacs-stolen \(serial [0-9A-F]+\) was revoked on .*hospital\.crl\.der/);
+  });
+
+  test("an unreadable list and a list signed by an unknown CA: an error line each, naming the file", async () => {
+    const junk = join(tmp.path, "junk.crl");
+    writeFileSync(junk, "not a list\n");
+    const other = await createOpensslCa(join(tmp.path, "other-ca"), "Unknown CA");
+    const foreign = await other.gencrl(join(tmp.path, "foreign.crl"));
+    const r = await runCli(["cert", "check", "--config", checkConfig("check-bad", node, [junk, foreign])]);
+    assert.equal(r.code, 1, r.output);
+    const crlRows = r.stdout.split("\n").filter((l) => /^\S+\s+crl\s/.test(l));
+    assert.equal(crlRows.length, 2, r.stdout);
+    assert.match(crlRows[0] ?? "", /^ERROR\s.*junk\.crl.*not a valid X\.509 revocation list/);
+    assert.match(crlRows[1] ?? "", /^ERROR\s.*foreign\.crl.*not signed by a trusted CA/);
+  });
+});
