@@ -18,6 +18,7 @@ import {
   DicomTlsConfigError,
   loadTlsContext,
   RevocationCheckModes,
+  TlsContextManager,
   TlsWarningCodes,
   type DicomTlsSettings,
   type RevocationPolicy,
@@ -254,5 +255,40 @@ describe("on the wire", () => {
       assert.ok(outcome.evaluation !== undefined || outcome.serverError !== undefined);
     }
     assert.ok(buildServerOptions(scp).requestCert);
+  });
+});
+
+describe("hot reload", () => {
+  test("a list added to a watched folder is picked up by the manager; a broken one keeps the previous lists", async () => {
+    const dir = join(tmp.path, "watched.d");
+    mkdirSync(dir);
+    copyFileSync(subCrl, join(dir, "sub.der"));
+    let onReload: ((c: TlsContext) => void) | undefined;
+    let onError: ((e: DicomTlsConfigError) => void) | undefined;
+    const manager = await TlsContextManager.create(settings({ revocationLists: [dir] }), {
+      watch: true,
+      debounceMs: 50,
+      onReload: (c) => onReload?.(c),
+      onReloadError: (e) => onError?.(e),
+    });
+    // The watchers and the debounce timer do not hold the process open (a server does): this test has to.
+    const keepAlive = setInterval(() => undefined, 1_000);
+    try {
+      assert.equal(checkChainRevocation(manager.current.revocation!, chainOf(revoked.certFile)).ok, false, "no list from the root yet: UNABLE_TO_GET_CRL");
+      const reloaded = new Promise<TlsContext>((resolve) => (onReload = resolve));
+      copyFileSync(rootCrl, join(dir, "root.crl"));
+      const ctx = await reloaded;
+      assert.equal(ctx.revocation?.lists.length, 2);
+      const v = checkChainRevocation(ctx.revocation, chainOf(revoked.certFile));
+      assert.equal(v.ok ? "ok" : v.reason, "CERT_REVOKED");
+      const failed = new Promise<DicomTlsConfigError>((resolve) => (onError = resolve));
+      writeFileSync(join(dir, "zz-broken.crl"), "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n");
+      const err = await failed;
+      assert.equal(err.file, join(dir, "zz-broken.crl"));
+      assert.equal(manager.current, ctx, "the previous lists stay in force");
+    } finally {
+      clearInterval(keepAlive);
+      manager.close();
+    }
   });
 });
