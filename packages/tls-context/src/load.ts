@@ -297,6 +297,13 @@ export function secureContextOptionsOf(ctx: TlsContext): SecureContextOptions {
     // PS3.15 §B.12: the server prefers TLS 1.3 and its own (strongest-first) suite order.
     honorCipherOrder: true,
     // Sessions resumed across a reload must not skip the new trust decision: the id context follows the trust set.
-    sessionIdContext: createHash("sha256").update(ctx.trustedPem.join("")).update(ctx.policy.ciphers).digest("hex").slice(0, 32),
+    sessionIdContext: createHash("sha256")
+      .update(ctx.trustedPem.join(""))
+      .update(ctx.policy.ciphers)
+      // A regenerated revocation list is a new trust decision too: sessions from before it are not resumed.
+      .update((ctx.revocation?.lists ?? []).map((l) => `${l.file}:${l.thisUpdate.toISOString()}:${l.revoked.size}`).join("|"))
+      .update(ctx.revocation?.mode ?? "")
+      .digest("hex")
+      .slice(0, 32),
   };
 }
