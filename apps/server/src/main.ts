@@ -97,6 +97,7 @@ export async function runServer(argv: readonly string[], options: RunOptions = {
   const expiryTimer = setInterval(() => {
     const w = server.checkCertificateExpiry();
     if (w !== undefined) logger.warn({ event: "tls-warning", code: w.code, key: w.key }, w.message);
+    for (const stale of server.checkRevocationLists()) logger.warn({ event: "tls-warning", code: stale.code, key: stale.key }, stale.message);
   }, DAY_MS);
   expiryTimer.unref();
 

@@ -146,6 +146,11 @@ export class DicomTlsServer {
     return this.#tls?.checkExpiry(now);
   }
 
+  /** Revocation lists past their nextUpdate (DicomTlsCertificateRevocationLists), for the daily check. */
+  checkRevocationLists(now: Date = new Date()): TlsWarning[] {
+    return this.#tls?.checkRevocationLists(now) ?? [];
+  }
+
   /**
    * Reload the certificate, key and trusted certificates for new associations; open ones are untouched.
    * When the new files are invalid the current context stays and the error says why.
@@ -161,7 +166,7 @@ export class DicomTlsServer {
     this.#listeners[0]?.setSecureContext(secureContextOptionsOf(next));
     for (const w of next.warnings) this.#logger.warn({ event: "tls-warning", code: w.code, key: w.key }, w.message);
     this.#logger.info(
-      { event: "tls-reloaded", trigger, subject: next.certificate.subject, fingerprint256: next.certificate.fingerprint256 },
+      { event: "tls-reloaded", trigger, subject: next.certificate.subject, fingerprint256: next.certificate.fingerprint256, revocationLists: next.revocation?.lists.length ?? 0 },
       `DICOM TLS context reloaded (${trigger}): new associations see ${next.certificate.subject}`,
     );
   }
@@ -251,8 +256,21 @@ export class DicomTlsServer {
       for (const w of verdict.warnings) this.#logger.warn({ event: "peer-warning", ...peerFields(verdict.peer) }, w);
       return;
     }
+    const revoked = verdict.revocation;
     this.#logger.warn(
-      { event: "tls-peer-refused", reason: verdict.reason, ...peerFields(verdict.peer) },
+      {
+        event: "tls-peer-refused",
+        reason: verdict.reason,
+        ...peerFields(verdict.peer),
+        // The certificate the lists speak about (the peer's or a CA of its chain) and the list that decided.
+        ...(revoked !== undefined && {
+          refusedSubject: revoked.certificate.subject,
+          refusedSerial: revoked.certificate.serialNumber,
+          ...(revoked.list !== undefined && { revocationList: revoked.list.file, revocationListIssuer: revoked.list.issuer }),
+          ...(revoked.revocationDate !== undefined && { revocationDate: revoked.revocationDate }),
+          ...(revoked.revocationReason !== undefined && { revocationReason: revoked.revocationReason }),
+        }),
+      },
       `DICOM TLS peer ${displayAddress(verdict.peer.remoteAddress)}:${verdict.peer.remotePort ?? "?"} refused (${verdict.reason}): ${verdict.detail}`,
     );
     throw Object.assign(new Error(`${verdict.reason}: ${verdict.detail}`), { code: verdict.reason });

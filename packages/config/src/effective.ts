@@ -57,6 +57,9 @@ export function effectiveConfig(c: NodeConfig): Record<string, unknown> {
     DicomTlsProfile: c.dicomTlsProfile,
     DicomTlsCheckModalityCertificate: c.dicomTlsCheckModalityCertificate,
     DicomTlsHandshakeTimeout: c.dicomTlsHandshakeTimeout,
+    DicomTlsCertificateRevocationLists: [...c.dicomTlsCertificateRevocationLists],
+    DicomTlsRevocationCheck: c.dicomTlsRevocationCheck,
+    DicomTlsRevocationListGraceDays: c.dicomTlsRevocationListGraceDays,
     DicomModalities: Object.fromEntries(
       c.dicomModalities.map((m) => [
         m.name,

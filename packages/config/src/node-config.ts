@@ -103,6 +103,12 @@ export interface NodeConfig {
   readonly dicomTlsCheckModalityCertificate: boolean;
   /** Seconds. */
   readonly dicomTlsHandshakeTimeout: number;
+  /** `DicomTlsCertificateRevocationLists` (extension): absolute paths of CRL files (PEM or DER) or folders; [] = no check. */
+  readonly dicomTlsCertificateRevocationLists: readonly string[];
+  /** `DicomTlsRevocationCheck` (extension): "leaf" (DCMTK +crv) or "chain" (DCMTK +cra). */
+  readonly dicomTlsRevocationCheck: "leaf" | "chain";
+  /** `DicomTlsRevocationListGraceDays` (extension): days a list stays usable past its nextUpdate. */
+  readonly dicomTlsRevocationListGraceDays: number;
 
   /** Sorted by symbolic name (Orthanc keeps them in a std::map, and lookups take the first match). */
   readonly dicomModalities: readonly ModalityConfig[];

@@ -58,6 +58,9 @@ export const DEFAULTS = {
   DicomTlsProfile: DicomTlsProfile.Bcp195Rfc8996,
   DicomTlsCheckModalityCertificate: false,
   DicomTlsHandshakeTimeout: 10,
+  DicomTlsCertificateRevocationLists: [] as string[],
+  DicomTlsRevocationCheck: "chain",
+  DicomTlsRevocationListGraceDays: 7,
 } as const;
 
 /** Keys whose string value is a path, resolved against the folder of the file that holds them. */
@@ -100,6 +103,9 @@ const TS_TEXT = "expected a transfer syntax UID pattern (wildcards * and ?) or a
 const tsPattern = () => z.string(expected(TS_TEXT)).regex(/^[0-9.*?]+$/, expected(TS_TEXT));
 
 const PROFILE_VALUES = Object.values(DicomTlsProfile);
+
+const CRL_TEXT = "expected a revocation list file or folder path, or an array of them";
+const REVOCATION_CHECK_VALUES = ["leaf", "chain"] as const;
 
 const TopLevel = z.object({
   DicomServerEnabled: bool().optional(),
@@ -158,6 +164,9 @@ const TopLevel = z.object({
     .positive(expected("expected a number of seconds > 0 and <= 3600"))
     .max(3600, expected("expected a number of seconds > 0 and <= 3600"))
     .optional(),
+  DicomTlsCertificateRevocationLists: z.union([pathString(), z.array(pathString(), expected(CRL_TEXT))], expected(CRL_TEXT)).optional(),
+  DicomTlsRevocationCheck: z.enum(REVOCATION_CHECK_VALUES, expected('expected "leaf" (the peer\'s own certificate) or "chain" (every CA-issued certificate)')).optional(),
+  DicomTlsRevocationListGraceDays: int(0).optional(),
 });
 
 /** Every key dicomtls reads, including DicomModalities (validated separately, entry by entry). */
@@ -346,6 +355,9 @@ export function validateConfig(root: JsonObject, options: ValidateOptions): Vali
     return v === undefined ? null : absolute(options.baseDir(key), v);
   };
 
+  const crlSetting = o.DicomTlsCertificateRevocationLists ?? DEFAULTS.DicomTlsCertificateRevocationLists;
+  const revocationLists = (typeof crlSetting === "string" ? [crlSetting] : crlSetting).map((p) => absolute(options.baseDir("DicomTlsCertificateRevocationLists"), p));
+
   const groups = Object.fromEntries(Object.values(TransferSyntaxGroup).map((k) => [k, o[k] ?? null])) as Record<TransferSyntaxGroup, boolean | null>;
   const accepted = o.AcceptedTransferSyntaxes ?? DEFAULTS.AcceptedTransferSyntaxes;
 
@@ -391,6 +403,9 @@ export function validateConfig(root: JsonObject, options: ValidateOptions): Vali
     dicomTlsProfile: o.DicomTlsProfile ?? DEFAULTS.DicomTlsProfile,
     dicomTlsCheckModalityCertificate: o.DicomTlsCheckModalityCertificate ?? DEFAULTS.DicomTlsCheckModalityCertificate,
     dicomTlsHandshakeTimeout: o.DicomTlsHandshakeTimeout ?? DEFAULTS.DicomTlsHandshakeTimeout,
+    dicomTlsCertificateRevocationLists: revocationLists,
+    dicomTlsRevocationCheck: o.DicomTlsRevocationCheck ?? DEFAULTS.DicomTlsRevocationCheck,
+    dicomTlsRevocationListGraceDays: o.DicomTlsRevocationListGraceDays ?? DEFAULTS.DicomTlsRevocationListGraceDays,
     dicomModalities: modalities,
   };
 

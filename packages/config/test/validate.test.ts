@@ -45,6 +45,9 @@ describe("defaults", () => {
     assert.equal(config.dicomTlsProfile, "bcp195-rfc8996");
     assert.equal(config.dicomTlsCheckModalityCertificate, false);
     assert.equal(config.dicomTlsHandshakeTimeout, 10);
+    assert.deepEqual(config.dicomTlsCertificateRevocationLists, []);
+    assert.equal(config.dicomTlsRevocationCheck, "chain");
+    assert.equal(config.dicomTlsRevocationListGraceDays, 7);
     assert.equal(config.storageDirectory, "/srv/node/OrthancStorage");
     assert.equal(config.overwriteInstances, false);
     assert.equal(config.deidentifyLogs, true);
@@ -69,6 +72,9 @@ describe("invalid values name the key, what was expected and what was found", ()
     { name: "unknown TLS profile", text: '{ "DicomTlsProfile": "modern" }', path: "DicomTlsProfile", message: /expected one of "bcp195-rfc8996", "bcp195-rfc8996-modified", "bcp195-nd", "bcp195", got "modern"/ },
     { name: "ciphers not an array", text: '{ "DicomTlsMinimumProtocolVersion": 4, "DicomTlsCiphersAccepted": "AES128-GCM-SHA256" }', path: "DicomTlsCiphersAccepted", message: /expected an array of OpenSSL cipher names/ },
     { name: "handshake timeout zero", text: '{ "DicomTlsHandshakeTimeout": 0 }', path: "DicomTlsHandshakeTimeout", message: /seconds > 0/ },
+    { name: "revocation check mode unknown", text: '{ "DicomTlsRevocationCheck": "all" }', path: "DicomTlsRevocationCheck", message: /expected "leaf" .* or "chain" .*, got "all"/ },
+    { name: "revocation lists not paths", text: '{ "DicomTlsCertificateRevocationLists": 5 }', path: "DicomTlsCertificateRevocationLists", message: /expected a revocation list file or folder path, or an array of them/ },
+    { name: "revocation grace negative", text: '{ "DicomTlsRevocationListGraceDays": -1 }', path: "DicomTlsRevocationListGraceDays", message: /expected an integer >= 0, got -1/ },
     { name: "plain port as string", text: '{ "DicomPlainPort": "104" }', path: "DicomPlainPort", message: /expected an integer 1-65535, or false/ },
     { name: "bad transfer syntax pattern", text: '{ "AcceptedTransferSyntaxes": ["JPEG"] }', path: "AcceptedTransferSyntaxes[0]", message: /transfer syntax UID pattern.*got "JPEG"/ },
     { name: "bad preferred transfer syntax", text: '{ "DicomScuPreferredTransferSyntax": "explicit" }', path: "DicomScuPreferredTransferSyntax", message: /expected a DICOM UID/ },
@@ -159,6 +165,16 @@ describe("TLS files", () => {
   it("are not checked while TLS is not used", () => {
     const { config } = parseConfigText('{ "DicomTlsCertificate": "nowhere.crt" }', { env: {}, isFile: () => false, file: "/n/o.json" });
     assert.equal(config.dicomTlsCertificate, "/n/nowhere.crt");
+  });
+
+  it("revocation lists: one path or several, resolved against the file's folder, with the mode and the grace", () => {
+    const one = parseConfigText('{ "DicomTlsCertificateRevocationLists": "crl/hospital.crl", "DicomTlsRevocationCheck": "leaf", "DicomTlsRevocationListGraceDays": 0 }', { env: {}, isFile: always, file: "/n/o.json" });
+    assert.deepEqual(one.config.dicomTlsCertificateRevocationLists, ["/n/crl/hospital.crl"]);
+    assert.equal(one.config.dicomTlsRevocationCheck, "leaf");
+    assert.equal(one.config.dicomTlsRevocationListGraceDays, 0);
+    const many = parseConfigText('{ "DicomTlsCertificateRevocationLists": ["root.crl", "/var/lib/crl.d"] }', { env: {}, isFile: always, file: "/n/o.json" });
+    assert.deepEqual(many.config.dicomTlsCertificateRevocationLists, ["/n/root.crl", "/var/lib/crl.d"]);
+    assert.deepEqual(effectiveConfig(many.config).DicomTlsCertificateRevocationLists, ["/n/root.crl", "/var/lib/crl.d"]);
   });
 
   it("a modality's TlsCertificate must exist", () => {

@@ -5,6 +5,7 @@ import { certificateFacts, EkuOids, splitPemCertificates, weakness, type Certifi
 import { DicomTlsConfigError } from "./errors.js";
 import { EXPIRY_WARNING_DAYS, loadOwnCredentials, parseCertificates, readConfigFile } from "./load.js";
 import { resolveProtocolPolicy, type KeyRules, type ResolvedProtocolPolicy } from "./profiles.js";
+import { revocationRows } from "./revocation-doctor.js";
 import { modalityKey, SettingKeys, type DicomTlsProfile, type DicomTlsSettings } from "./settings.js";
 
 const DAY_MS = 86_400_000;
@@ -16,7 +17,10 @@ export interface DoctorRow {
   /** Subject of the certificate concerned ("" when the file could not be read). */
   readonly subject: string;
   readonly file: string;
-  /** What was checked: "load", "key-match", "validity", "chain", "usage-server", "usage-client", "key-size", "signature", "trusted". */
+  /**
+   * What was checked: "load", "key-match", "validity", "chain", "usage-server", "usage-client", "key-size", "signature",
+   * "trusted", "crl" (one revocation list), "revocation" (the node's own certificate against the lists).
+   */
   readonly check: string;
   readonly verdict: DoctorVerdict;
   readonly detail: string;
@@ -155,8 +159,10 @@ export async function checkCertificates(settings: DicomTlsSettings, opts: Doctor
   }
   const trustAnchors = [...trusted, ...modalities.map((m) => m.certs[0]!)];
 
+  let ownChain: X509Certificate[] | undefined;
   try {
     const own = await loadOwnCredentials(settings);
+    ownChain = own.certificates;
     const file = settings.certificateFile;
     const subject = certificateFacts(own.certificates[0]!).subject;
     rows.push({ subject, file: settings.privateKeyFile ?? file, check: "key-match", verdict: "ok", detail: "the private key matches the certificate" });
@@ -171,6 +177,7 @@ export async function checkCertificates(settings: DicomTlsSettings, opts: Doctor
     // A modality connects to us (client role) and we connect to it (server role): both matter, neither is ours to fix.
     rows.push(...(await certificateRows(m.certs, m.file, trustAnchors, policy, { server: "warn", client: "warn" }, now)));
   }
+  rows.push(...(await revocationRows(settings, [...trustAnchors, ...(ownChain ?? []).slice(1)], ownChain, now)));
   return rows;
 }
 

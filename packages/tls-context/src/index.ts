@@ -41,6 +41,27 @@ export {
   type BindingResult,
   type HandshakeFailureReason,
 } from "./peer-policy.js";
+export {
+  checkChainRevocation,
+  checkCertificate as checkCertificateRevocation,
+  chainOfPeerCertificate,
+  listFor as revocationListFor,
+  loadRevocationLists,
+  parseRevocationFile,
+  revocationListFiles,
+  staleLists,
+  DEFAULT_REVOCATION_GRACE_DAYS,
+  RevocationCheckModes,
+  RevocationReasons,
+  type RevocationCheckMode,
+  type RevocationFinding,
+  type RevocationList,
+  type RevocationPolicy,
+  type RevocationReason,
+  type RevocationVerdict,
+  type RevokedEntry,
+} from "./revocation.js";
+export { ServerCertificateRevokedError } from "./options.js";
 export { TlsContextManager, type TlsContextManagerOptions, type ReloadResult, type ReloadTrigger } from "./manager.js";
 export { checkCertificates, checkFiles, type DoctorRow, type DoctorVerdict, type DoctorOptions, type CheckFilesOptions } from "./doctor.js";
 export { createDevPki, type DevPki } from "./dev-pki.js";

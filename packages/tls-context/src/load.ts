@@ -6,6 +6,8 @@ import { certificateFacts, splitPemCertificates, weakness, type CertificateFacts
 import { DicomTlsConfigError } from "./errors.js";
 import { keyToPem, looksLikeDer, Pkcs12Error, readPkcs12 } from "./pkcs12.js";
 import { resolveProtocolPolicy, type KeyRules, type ResolvedProtocolPolicy } from "./profiles.js";
+import type { RevocationPolicy } from "./revocation.js";
+import { loadRevocationSettings } from "./revocation-settings.js";
 import { modalityKey, SettingKeys, TlsWarningCodes, type DicomTlsSettings, type TlsWarning } from "./settings.js";
 
 const DAY_MS = 86_400_000;
@@ -19,6 +21,8 @@ export interface PeerPolicy {
   /** `DicomTlsRemoteCertificateRequired`. */
   readonly remoteCertificateRequired: boolean;
   readonly keyRules: KeyRules;
+  /** `DicomTlsCertificateRevocationLists` and `DicomTlsRevocationCheck`; undefined = no revocation check. */
+  readonly revocation?: RevocationPolicy | undefined;
 }
 
 /** A modality certificate, loaded. */
@@ -54,6 +58,10 @@ export interface TlsContext {
   readonly warnings: readonly TlsWarning[];
   /** Every file the context was built from (what a watcher should watch). */
   readonly files: readonly string[];
+  /** Folders whose every change matters (a folder of revocation lists). */
+  readonly folders: readonly string[];
+  /** The revocation lists and mode, when lists are configured. */
+  readonly revocation: RevocationPolicy | undefined;
   readonly loadedAt: Date;
 }
 
@@ -236,11 +244,15 @@ export async function loadTlsContext(settings: DicomTlsSettings, opts: LoadOptio
     });
   }
 
+  const anchors = [...trustedBundle, ...modalities.map((m) => m.certificate), ...own.certificates.slice(1)];
+  const revocation = await loadRevocationSettings(settings, anchors, now, warnings);
+  files.push(...revocation.files);
+
   const certificatePem = own.certificates.map((c) => c.toString()).join("");
   const ctx: TlsContext = {
     settings,
     policy,
-    peerPolicy: { remoteCertificateRequired, keyRules: policy.keyRules },
+    peerPolicy: { remoteCertificateRequired, keyRules: policy.keyRules, revocation: revocation.policy },
     handshakeTimeoutMs,
     certificates: own.certificates,
     certificate: facts,
@@ -252,6 +264,8 @@ export async function loadTlsContext(settings: DicomTlsSettings, opts: LoadOptio
     modalities,
     warnings,
     files: [...new Set(files)],
+    folders: revocation.folders,
+    revocation: revocation.policy,
     loadedAt: now,
   };
   // Let OpenSSL itself judge the result (e.g. "ca md too weak" for an own SHA-1 certificate at security level 2).
@@ -283,6 +297,13 @@ export function secureContextOptionsOf(ctx: TlsContext): SecureContextOptions {
     // PS3.15 §B.12: the server prefers TLS 1.3 and its own (strongest-first) suite order.
     honorCipherOrder: true,
     // Sessions resumed across a reload must not skip the new trust decision: the id context follows the trust set.
-    sessionIdContext: createHash("sha256").update(ctx.trustedPem.join("")).update(ctx.policy.ciphers).digest("hex").slice(0, 32),
+    sessionIdContext: createHash("sha256")
+      .update(ctx.trustedPem.join(""))
+      .update(ctx.policy.ciphers)
+      // A regenerated revocation list is a new trust decision too: sessions from before it are not resumed.
+      .update((ctx.revocation?.lists ?? []).map((l) => `${l.file}:${l.thisUpdate.toISOString()}:${l.revoked.size}`).join("|"))
+      .update(ctx.revocation?.mode ?? "")
+      .digest("hex")
+      .slice(0, 32),
   };
 }

@@ -4,7 +4,8 @@ import type { SecureContextOptions } from "node:tls";
 import { certificateFacts } from "./certificate-info.js";
 import { DicomTlsConfigError } from "./errors.js";
 import { loadTlsContext, ownExpiryWarning, secureContextOptionsOf, type TlsContext } from "./load.js";
-import type { DicomTlsSettings, TlsWarning } from "./settings.js";
+import { staleLists } from "./revocation.js";
+import { SettingKeys, TlsWarningCodes, type DicomTlsSettings, type TlsWarning } from "./settings.js";
 
 export type ReloadResult = { readonly ok: true; readonly context: TlsContext } | { readonly ok: false; readonly error: DicomTlsConfigError };
 
@@ -93,6 +94,20 @@ export class TlsContextManager {
     return ownExpiryWarning(certificateFacts(this.#current.certificates[0]!), this.#current.settings.certificateFile, now);
   }
 
+  /**
+   * Revocation lists of the active context past their nextUpdate at `now` (the server calls this daily): a list
+   * nobody refreshes turns from a warning into refusals (CRL_HAS_EXPIRED) once DicomTlsRevocationListGraceDays pass.
+   */
+  checkRevocationLists(now: Date = new Date()): TlsWarning[] {
+    const policy = this.#current.revocation;
+    if (policy === undefined) return [];
+    return staleLists(policy, now).map((l) => ({
+      code: TlsWarningCodes.RevocationListStale,
+      key: SettingKeys.revocationLists,
+      message: `the revocation list of ${l.issuer} (${l.file}) was due for renewal on ${l.nextUpdate?.toISOString() ?? "?"}; peers are refused (CRL_HAS_EXPIRED) ${policy.graceDays} days after that: fetch a current list`,
+    }));
+  }
+
   /** Stop watching files. */
   close(): void {
     this.#closed = true;
@@ -113,10 +128,13 @@ export class TlsContextManager {
       set.add(basename(abs));
       byDir.set(dirname(abs), set);
     }
+    // A folder of revocation lists: a list added, replaced or removed there matters whatever its name.
+    const anyName = new Set(this.#current.folders.map((f) => resolve(f)));
+    for (const dir of anyName) if (!byDir.has(dir)) byDir.set(dir, new Set());
     for (const [dir, names] of byDir) {
       try {
         const w = watch(dir, { persistent: false }, (_event, filename) => {
-          if (filename === null || names.has(filename.toString())) this.#schedule();
+          if (filename === null || anyName.has(dir) || names.has(filename.toString())) this.#schedule();
         });
         w.on("error", () => undefined);
         this.#watchers.push(w);

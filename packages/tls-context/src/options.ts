@@ -3,6 +3,7 @@ import { X509Certificate } from "node:crypto";
 import { checkServerIdentity, type ConnectionOptions, type PeerCertificate, type TlsOptions } from "node:tls";
 import { splitPemCertificates } from "./certificate-info.js";
 import { secureContextOptionsOf, type TlsContext } from "./load.js";
+import { chainOfPeerCertificate, checkChainRevocation, type RevocationFinding, type RevocationPolicy } from "./revocation.js";
 
 /** The ALPN protocol id DICOM TLS peers announce (PS3.15 §B.12; DCMTK >= 3.6.8 sends it). */
 export const DICOM_ALPN = "dicom";
@@ -52,16 +53,43 @@ export interface ClientOptionsInput {
   presentCertificate?: boolean;
 }
 
+/** The error an SCU connection fails with when the server's chain is revoked (or cannot be checked). */
+export class ServerCertificateRevokedError extends Error {
+  /** "CERT_REVOKED", "UNABLE_TO_GET_CRL" or "CRL_HAS_EXPIRED" (OpenSSL's names for the same cases). */
+  readonly code: string;
+  readonly revocation: RevocationFinding;
+  constructor(finding: RevocationFinding) {
+    super(finding.detail);
+    this.name = "ServerCertificateRevokedError";
+    this.code = finding.reason;
+    this.revocation = finding;
+  }
+}
+
 /**
  * The certificate-identity rule for an SCU connection, as a Node `checkServerIdentity` function. It only runs
- * after OpenSSL verified the chain, so returning undefined never skips chain verification.
+ * after OpenSSL verified the chain, so returning undefined never skips chain verification. With a revocation
+ * policy, the verified chain (Node passes the detailed peer certificate) is checked against the lists too.
  */
-export function serverIdentityCheck(checkServerName: boolean | string | undefined, pinnedFingerprints: ReadonlySet<string>): (host: string, cert: PeerCertificate) => Error | undefined {
-  return (host, cert) => {
+export function serverIdentityCheck(
+  checkServerName: boolean | string | undefined,
+  pinnedFingerprints: ReadonlySet<string>,
+  revocation?: RevocationPolicy,
+): (host: string, cert: PeerCertificate) => Error | undefined {
+  const nameCheck = (host: string, cert: PeerCertificate): Error | undefined => {
     if (checkServerName === false) return undefined;
     if (typeof checkServerName === "string") return checkServerIdentity(checkServerName, cert);
     if (checkServerName === undefined && pinnedFingerprints.has(cert.fingerprint256)) return undefined;
     return checkServerIdentity(host, cert);
+  };
+  if (revocation === undefined) return nameCheck;
+  return (host, cert) => {
+    const named = nameCheck(host, cert);
+    if (named !== undefined) return named;
+    const verdict = checkChainRevocation(revocation, chainOfPeerCertificate(cert));
+    if (verdict.ok) return undefined;
+    const { ok: _refused, ...finding } = verdict;
+    return new ServerCertificateRevokedError(finding);
   };
 }
 
@@ -84,7 +112,7 @@ export function buildClientOptions(ctx: TlsContext, input: ClientOptionsInput = 
     ca,
     rejectUnauthorized: true,
     ALPNProtocols: [DICOM_ALPN],
-    checkServerIdentity: serverIdentityCheck(input.checkServerName, pinned),
+    checkServerIdentity: serverIdentityCheck(input.checkServerName, pinned, ctx.revocation),
   };
   if (input.presentCertificate === false) {
     delete opts.cert;

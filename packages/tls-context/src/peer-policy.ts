@@ -2,6 +2,7 @@ import type { DetailedPeerCertificate, TLSSocket } from "node:tls";
 import { certificateFacts, weakness, type CertificateFacts } from "./certificate-info.js";
 import type { LoadedModalityCertificate, PeerPolicy } from "./load.js";
 import { DICOM_ALPN } from "./options.js";
+import { chainOfPeerCertificate, checkChainRevocation, RevocationReasons, type RevocationFinding } from "./revocation.js";
 
 /** Refusal reasons of our own; OpenSSL's verify codes (CERT_HAS_EXPIRED, INVALID_PURPOSE, ...) are passed through as they are. */
 export const PeerRefusalReasons = {
@@ -15,6 +16,12 @@ export const PeerRefusalReasons = {
   AlpnMismatch: "ALPN_MISMATCH",
   /** The socket is not (or no longer) an established TLS connection. */
   NotEncrypted: "NOT_ENCRYPTED",
+  /** A certificate of the peer's chain is listed in its issuer's revocation list (DicomTlsCertificateRevocationLists). */
+  CertRevoked: RevocationReasons.Revoked,
+  /** A certificate to check has no revocation list from its issuer (DicomTlsRevocationCheck; DCMTK +crv/+cra fail alike). */
+  UnableToGetCrl: RevocationReasons.NoList,
+  /** The issuer's list is past its nextUpdate and DicomTlsRevocationListGraceDays. */
+  CrlHasExpired: RevocationReasons.ListExpired,
 } as const;
 /** A stable refusal code: one of PeerRefusalReasons or an OpenSSL verify code such as "CERT_HAS_EXPIRED". */
 export type PeerRefusalReason = (typeof PeerRefusalReasons)[keyof typeof PeerRefusalReasons] | (string & {});
@@ -56,7 +63,7 @@ export interface PeerInfo {
 
 export type PeerEvaluation =
   | { readonly ok: true; readonly peer: PeerInfo; readonly warnings: readonly string[] }
-  | { readonly ok: false; readonly reason: PeerRefusalReason; readonly detail: string; readonly peer: PeerInfo };
+  | { readonly ok: false; readonly reason: PeerRefusalReason; readonly detail: string; readonly peer: PeerInfo; readonly revocation?: RevocationFinding };
 
 /** OpenSSL codes behind which a security-level refusal hides: Node 20 reports RSA-1024 and SHA-1 as "UNSPECIFIED". */
 const SECURITY_LEVEL_CODES = new Set(["UNSPECIFIED", "EE_KEY_TOO_SMALL", "CA_KEY_TOO_SMALL", "CA_MD_TOO_WEAK"]);
@@ -149,12 +156,18 @@ export function evaluatePeer(socket: TLSSocket, policy: PeerPolicy): PeerEvaluat
     }
     return { ok: false, reason: code, detail: `certificate ${peer.certificate?.subject ?? "?"} refused by verification: ${code}`, peer };
   }
-  if (firstWeak?.weak !== undefined) {
-    const detail = `${firstWeak.cert.subject}: ${firstWeak.weak.detail}`;
-    if (policy.keyRules.weakPeer === "refuse") return { ok: false, reason: firstWeak.weak.reason, detail, peer };
-    return { ok: true, peer, warnings: findings.map((f) => `${f.weak!.reason}: ${f.cert.subject}: ${f.weak!.detail}`) };
+  if (firstWeak?.weak !== undefined && policy.keyRules.weakPeer === "refuse") {
+    return { ok: false, reason: firstWeak.weak.reason, detail: `${firstWeak.cert.subject}: ${firstWeak.weak.detail}`, peer };
   }
-  return { ok: true, peer, warnings: [] };
+  if (policy.revocation !== undefined) {
+    // The chain OpenSSL verified (leaf first, up to the trust anchor) is what the lists are checked against.
+    const verdict = checkChainRevocation(policy.revocation, chainOfPeerCertificate(socket.getPeerCertificate(true)));
+    if (!verdict.ok) {
+      const { ok: _refused, ...finding } = verdict;
+      return { ok: false, reason: verdict.reason, detail: verdict.detail, peer, revocation: finding };
+    }
+  }
+  return { ok: true, peer, warnings: findings.map((f) => `${f.weak!.reason}: ${f.cert.subject}: ${f.weak!.detail}`) };
 }
 
 export interface BindingOptions {

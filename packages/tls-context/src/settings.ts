@@ -1,3 +1,5 @@
+import type { RevocationCheckMode } from "./revocation.js";
+
 /**
  * PS3.15 Annex B secure transport connection profiles this node can apply.
  * The default is B.12; B.9 exists only for parity with Orthanc's default (`DicomTlsMinimumProtocolVersion` 0).
@@ -53,6 +55,12 @@ export interface DicomTlsSettings {
   readonly handshakeTimeoutMs?: number | undefined;
   /** `DicomModalities.*.TlsCertificate` (extension). */
   readonly modalityCertificates?: readonly ModalityCertificate[] | undefined;
+  /** `DicomTlsCertificateRevocationLists` (extension): CRL files (PEM or DER) or folders of them; empty = no revocation check. */
+  readonly revocationLists?: readonly string[] | undefined;
+  /** `DicomTlsRevocationCheck` (extension, default "chain"): "leaf" (DCMTK +crv) or "chain" (DCMTK +cra). */
+  readonly revocationCheck?: RevocationCheckMode | undefined;
+  /** `DicomTlsRevocationListGraceDays` (extension, default 7): days a list stays usable past its nextUpdate. */
+  readonly revocationGraceDays?: number | undefined;
 }
 
 /** The configuration keys named in error messages and warnings. */
@@ -66,6 +74,9 @@ export const SettingKeys = {
   minimumProtocolVersion: "DicomTlsMinimumProtocolVersion",
   ciphersAccepted: "DicomTlsCiphersAccepted",
   handshakeTimeoutMs: "DicomTlsHandshakeTimeout",
+  revocationLists: "DicomTlsCertificateRevocationLists",
+  revocationCheck: "DicomTlsRevocationCheck",
+  revocationGraceDays: "DicomTlsRevocationListGraceDays",
 } as const;
 
 /** The key naming one modality's certificate file in messages. */
@@ -89,6 +100,8 @@ export const TlsWarningCodes = {
   Sslv3Unsupported: "SSLV3_UNSUPPORTED",
   NoTrustedCertificates: "NO_TRUSTED_CERTIFICATES",
   ModalityCertificateExpired: "MODALITY_CERTIFICATE_EXPIRED",
+  /** A revocation list is past its nextUpdate, still within DicomTlsRevocationListGraceDays. */
+  RevocationListStale: "REVOCATION_LIST_STALE",
 } as const;
 export type TlsWarningCode = (typeof TlsWarningCodes)[keyof typeof TlsWarningCodes];
 
@@ -108,6 +121,10 @@ export interface OrthancTlsConfig {
   /** Seconds. */
   readonly dicomTlsHandshakeTimeout: number;
   readonly dicomModalities: ReadonlyArray<{ readonly name: string; readonly aet: string; readonly tlsCertificate: string | null }>;
+  /** Absolute paths (files or folders); optional so that older callers still type-check. */
+  readonly dicomTlsCertificateRevocationLists?: readonly string[];
+  readonly dicomTlsRevocationCheck?: RevocationCheckMode;
+  readonly dicomTlsRevocationListGraceDays?: number;
 }
 
 /** The settings for a node configured by an Orthanc configuration (the server's listener and the CLI's SCU alike). */
@@ -123,5 +140,8 @@ export function tlsSettingsFromConfig(config: OrthancTlsConfig): DicomTlsSetting
     ciphersAccepted: config.dicomTlsCiphersAccepted.length > 0 ? config.dicomTlsCiphersAccepted : undefined,
     handshakeTimeoutMs: config.dicomTlsHandshakeTimeout * 1000,
     modalityCertificates: config.dicomModalities.flatMap((m) => (m.tlsCertificate === null ? [] : [{ name: m.name, aet: m.aet, file: m.tlsCertificate }])),
+    revocationLists: config.dicomTlsCertificateRevocationLists,
+    revocationCheck: config.dicomTlsRevocationCheck,
+    revocationGraceDays: config.dicomTlsRevocationListGraceDays,
   };
 }

@@ -37,3 +37,16 @@ test("explicit ciphers and a password pass through", () => {
   assert.equal(s.minimumProtocolVersion, 5);
   assert.equal(s.privateKeyPassword, "s3cret");
 });
+
+test("the revocation keys pass through; without them no list is configured", () => {
+  assert.equal(tlsSettingsFromConfig(base).revocationLists, undefined);
+  const s = tlsSettingsFromConfig({
+    ...base,
+    dicomTlsCertificateRevocationLists: ["/etc/dicomtls/crl.d", "/etc/dicomtls/root.crl"],
+    dicomTlsRevocationCheck: "leaf",
+    dicomTlsRevocationListGraceDays: 3,
+  });
+  assert.deepEqual(s.revocationLists, ["/etc/dicomtls/crl.d", "/etc/dicomtls/root.crl"]);
+  assert.equal(s.revocationCheck, "leaf");
+  assert.equal(s.revocationGraceDays, 3);
+});

@@ -35,6 +35,9 @@ export function describeTlsFailure(err: unknown, where: string): TlsError {
     text = `the server certificate of ${where} is not trusted (${code}): add the CA that issued it to the trusted certificates, or check that you reached the right server`;
   } else if (code === "CERT_HAS_EXPIRED" || code === "CERT_NOT_YET_VALID") {
     text = `the server certificate of ${where} is outside its validity period (${code}); renew it or check the clocks`;
+  } else if (code === "CERT_REVOKED" || code === "UNABLE_TO_GET_CRL" || code === "CRL_HAS_EXPIRED") {
+    // Raised by the revocation check of @dicomtls/tls-context (DicomTlsCertificateRevocationLists) or by OpenSSL.
+    text = `the server certificate of ${where} is refused by the revocation lists (${code}): ${detail}`;
   } else if (code === "ERR_TLS_CERT_ALTNAME_INVALID") {
     text = `the server certificate of ${where} does not name the host we connected to (${detail}); connect by a name in its subjectAltName`;
   } else if (code?.startsWith("ERR_SSL_") === true && /ALERT/.test(code)) {
