@@ -55,7 +55,19 @@ interface Row {
   peer_certificate_fingerprint: string | null;
 }
 
-const SCHEMA_VERSION = 1;
+/** 2: an index on `path`, so start-up recovery reads the rows of one instance folder at a time. */
+const SCHEMA_VERSION = 2;
+
+export interface SqliteIndexOptions {
+  /** Open an existing index for reading only (storage check): no migration, no WAL switch, nothing written. */
+  readonly readonly?: boolean;
+}
+
+/** The SOP Instance UID and file of a row: what recovery compares with a folder listing. */
+export interface IndexedPath {
+  sopInstanceUid: string;
+  relativePath: string;
+}
 
 const COLUMNS: ReadonlyArray<readonly [keyof Row, keyof IndexedInstance]> = [
   ["sop_instance_uid", "sopInstanceUid"],
@@ -103,13 +115,24 @@ export class SqliteIndex {
   private readonly countStmt: Database.Statement<[], { n: number }>;
   private readonly removeStmt: Database.Statement<[string]>;
 
-  constructor(readonly file: string) {
+  private readonly inFolderStmt: Database.Statement<[string, string], Row>;
+  private readonly pathsInFolderStmt: Database.Statement<[string, string], { uid: string; path: string }>;
+
+  constructor(
+    readonly file: string,
+    options: SqliteIndexOptions = {},
+  ) {
     try {
-      this.db = new Database(file);
-      this.db.pragma("journal_mode = WAL");
-      this.db.pragma("synchronous = NORMAL");
-      this.db.pragma("busy_timeout = 5000");
-      this.migrate();
+      if (options.readonly === true) {
+        this.db = new Database(file, { readonly: true, fileMustExist: true });
+        this.db.pragma("busy_timeout = 5000");
+      } else {
+        this.db = new Database(file);
+        this.db.pragma("journal_mode = WAL");
+        this.db.pragma("synchronous = NORMAL");
+        this.db.pragma("busy_timeout = 5000");
+        this.migrate();
+      }
     } catch (err) {
       throw storageErrorFrom(err, "open the SQLite index", file);
     }
@@ -121,6 +144,9 @@ export class SqliteIndex {
     this.hasStmt = this.db.prepare("SELECT 1 AS one FROM instances WHERE sop_instance_uid = ?");
     this.countStmt = this.db.prepare("SELECT COUNT(*) AS n FROM instances");
     this.removeStmt = this.db.prepare("DELETE FROM instances WHERE sop_instance_uid = ?");
+    // `ab/` <= path < `ab0`: every path in folder `ab` ('0' follows '/'), a range the path index answers.
+    this.inFolderStmt = this.db.prepare("SELECT * FROM instances WHERE path >= ? AND path < ?");
+    this.pathsInFolderStmt = this.db.prepare("SELECT sop_instance_uid AS uid, path FROM instances WHERE path >= ? AND path < ?");
   }
 
   private migrate(): void {
@@ -148,6 +174,7 @@ export class SqliteIndex {
       CREATE INDEX IF NOT EXISTS instances_study ON instances (study_instance_uid);
       CREATE INDEX IF NOT EXISTS instances_series ON instances (series_instance_uid);
       CREATE INDEX IF NOT EXISTS instances_patient ON instances (patient_id);
+      CREATE INDEX IF NOT EXISTS instances_path ON instances (path);
       PRAGMA user_version = ${SCHEMA_VERSION};
     `);
   }
@@ -193,6 +220,28 @@ export class SqliteIndex {
       `SELECT * FROM instances ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ` +
       "ORDER BY received_at, sop_instance_uid LIMIT @limit OFFSET @offset";
     return (this.db.prepare(sql).all(params) as Row[]).map(fromRow);
+  }
+  /** The rows whose file is in the instance folder `folder` (`ab`). */
+  rowsInFolder(folder: string): IndexedInstance[] {
+    return this.inFolderStmt.all(`${folder}/`, `${folder}0`).map(fromRow);
+  }
+  /** Only UID and path of the rows in `folder`: start-up recovery reads every row of the store this way. */
+  pathsInFolder(folder: string): IndexedPath[] {
+    return this.pathsInFolderStmt.all(`${folder}/`, `${folder}0`).map((r) => ({ sopInstanceUid: r.uid, relativePath: r.path }));
+  }
+  /** Rows whose path is in no instance folder `00`..`ff` (only a hand-edited index has them). */
+  rowsOutsideFolders(): IndexedInstance[] {
+    return (this.db.prepare("SELECT * FROM instances WHERE path NOT GLOB '[0-9a-f][0-9a-f]/*'").all() as Row[]).map(fromRow);
+  }
+  /** Adds rows in one transaction (reindex: a batch at a time). */
+  upsertMany(rows: readonly IndexedInstance[]): void {
+    this.db.transaction(() => {
+      for (const r of rows) this.upsertStmt.run(toParams(r));
+    })();
+  }
+  /** Moves the WAL's content into the database file and truncates the WAL (before the file is swapped). */
+  checkpoint(): void {
+    this.db.pragma("wal_checkpoint(TRUNCATE)");
   }
   /** Replaces every row with `rows`, in one transaction. */
   replaceAll(rows: readonly IndexedInstance[]): void {

@@ -30,8 +30,9 @@ function newFolder(): string {
   return join(d.path, "store");
 }
 
-async function openStore(folder: string, overwriteInstances = false): Promise<FileSystemInstanceStore> {
+async function openStore(folder: string, overwriteInstances = false, extra: { recover?: boolean } = {}): Promise<FileSystemInstanceStore> {
   return FileSystemInstanceStore.open({
+    ...extra,
     folder,
     implementationClassUid: IMPLEMENTATION_CLASS_UID,
     implementationVersionName: "DICOMTLS_0_1",
@@ -249,18 +250,19 @@ describe("FileSystemInstanceStore", () => {
     const before = await s.list();
     await s.close();
     for (const f of readdirSync(folder).filter((f) => f.startsWith(INDEX_FILE_NAME))) rmSync(join(folder, f));
-    mkdirSync(join(folder, "00", "00"), { recursive: true });
-    writeFileSync(join(folder, "00", "00", "1.2.3.abc.partial"), "half a dataset");
-    writeFileSync(join(folder, "00", "00", "1.2.3.dcm"), "not DICOM");
+    writeFileSync(join(folder, "00", "1.2.3.abc.partial"), "half a dataset");
+    writeFileSync(join(folder, "00", "1.2.3.dcm"), "not DICOM");
 
-    s = await openStore(folder);
+    // Without start-up recovery (which would do the same), to see reindex() alone at work.
+    s = await openStore(folder, false, { recover: false });
     assert.equal(await s.count(), 0);
     const result = await s.reindex();
     assert.equal(result.indexed, 3);
     assert.equal(result.removedTemporaries, 1);
     assert.equal(result.skipped.length, 1);
     assert.match(result.skipped[0]!.reason, /not a DICOM Part 10 file/);
-    assert.equal(existsSync(join(folder, "00", "00", "1.2.3.abc.partial")), false);
+    assert.equal(existsSync(join(folder, "00", "1.2.3.abc.partial")), false);
+    assert.equal(existsSync(join(folder, "00", "1.2.3.dcm")), true, "a file reindex() cannot read is left where it is");
     for (const spec of specs) {
       const r = resolveSpec(spec);
       const row = await s.get(r.sopInstanceUid);
