@@ -13,3 +13,12 @@ export {
 } from "./instance-store.js";
 export { QUARANTINE_FOLDER, type IdentifierReader } from "./scan.js";
 export { recoveryWasClean, type RecoveryReport } from "./recovery.js";
+export {
+  checkStorage,
+  DisagreementKind,
+  type Disagreement,
+  type DisagreementKindValue,
+  type StorageCheckOptions,
+  type StorageCheckReport,
+} from "./check.js";
+export { rebuildIndex, type RebuildIndexOptions, type RebuildIndexResult } from "./rebuild-index.js";

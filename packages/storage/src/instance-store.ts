@@ -6,7 +6,7 @@ import { StorageError, StorageErrorCode, storageErrorFrom } from "./errors.js";
 import { encodeFileMeta, readFileMeta, type ReadFileMeta } from "./file-meta.js";
 import { closeQuietly, exists, removeQuietly } from "./fs-util.js";
 import { FileInstanceWriter, type BeginStore, type Claim, type InstanceWriter, type WriterHost } from "./instance-writer.js";
-import { checkUid, instanceRelativePath, INSTANCE_FOLDERS, TEMP_SUFFIX } from "./layout.js";
+import { checkUid, INDEX_FILE_NAME, instanceRelativePath, INSTANCE_FOLDERS, TEMP_SUFFIX } from "./layout.js";
 import { recoverStore, type RecoveryReport } from "./recovery.js";
 import { describeFile, listAllInstanceFolders, type IdentifierReader } from "./scan.js";
 import { SqliteIndex, type IndexedInstance, type ListFilter } from "./sqlite-index.js";
@@ -56,7 +56,7 @@ export interface FileSystemStoreOptions {
   recover?: boolean;
 }
 
-export const INDEX_FILE_NAME = "index.sqlite";
+export { INDEX_FILE_NAME };
 
 /** Part 10 files under a folder, indexed in SQLite. */
 export class FileSystemInstanceStore implements InstanceStore, WriterHost {
