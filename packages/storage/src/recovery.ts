@@ -29,14 +29,21 @@ export async function recoverStore(root: string, index: SqliteIndex, readIdentif
   const started = process.hrtime.bigint();
   const report: RecoveryReport = { files: 0, removedTemporaries: [], reindexed: [], quarantined: [], removedRows: [], durationMs: 0 };
   const run = quarantineRunName();
-  for (const folder of INSTANCE_FOLDERS) {
-    const listing = await listInstanceFolder(root, folder);
+  // The next folder is listed (thread pool) while this one is compared with the index (this thread).
+  let next = listInstanceFolder(root, INSTANCE_FOLDERS[0]!);
+  for (let i = 0; i < INSTANCE_FOLDERS.length; i++) {
+    const folder = INSTANCE_FOLDERS[i]!;
+    const listing = await next;
+    if (i + 1 < INSTANCE_FOLDERS.length) {
+      next = listInstanceFolder(root, INSTANCE_FOLDERS[i + 1]!);
+      next.catch(() => undefined); // awaited on the next turn; a failure must not count as unhandled meanwhile
+    }
     report.files += listing.instances.length;
     for (const name of listing.temporaries) {
       await removeQuietly(join(root, folder, name));
       report.removedTemporaries.push(`${folder}/${name}`);
     }
-    const rows = new Map(index.pathsInFolder(folder).map((r) => [r.relativePath, r.sopInstanceUid]));
+    const rows = new Set(index.pathsInFolder(folder));
     for (const name of listing.instances) {
       const path = `${folder}/${name}`;
       if (rows.delete(path)) continue;
@@ -48,10 +55,7 @@ export async function recoverStore(root: string, index: SqliteIndex, readIdentif
         report.quarantined.push({ path, movedTo: await quarantine(root, path, run), reason: found.reason });
       }
     }
-    for (const [path, sopInstanceUid] of rows) {
-      index.remove(sopInstanceUid);
-      report.removedRows.push({ sopInstanceUid, path });
-    }
+    for (const path of rows) for (const sopInstanceUid of index.removeAt(path)) report.removedRows.push({ sopInstanceUid, path });
   }
   report.durationMs = Number(process.hrtime.bigint() - started) / 1e6;
   return report;

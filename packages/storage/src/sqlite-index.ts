@@ -63,11 +63,6 @@ export interface SqliteIndexOptions {
   readonly readonly?: boolean;
 }
 
-/** The SOP Instance UID and file of a row: what recovery compares with a folder listing. */
-export interface IndexedPath {
-  sopInstanceUid: string;
-  relativePath: string;
-}
 
 const COLUMNS: ReadonlyArray<readonly [keyof Row, keyof IndexedInstance]> = [
   ["sop_instance_uid", "sopInstanceUid"],
@@ -116,7 +111,8 @@ export class SqliteIndex {
   private readonly removeStmt: Database.Statement<[string]>;
 
   private readonly inFolderStmt: Database.Statement<[string, string], Row>;
-  private readonly pathsInFolderStmt: Database.Statement<[string, string], { uid: string; path: string }>;
+  private readonly pathsInFolderStmt: Database.Statement<[string, string], string>;
+  private readonly uidAtStmt: Database.Statement<[string], { uid: string }>;
 
   constructor(
     readonly file: string,
@@ -146,7 +142,9 @@ export class SqliteIndex {
     this.removeStmt = this.db.prepare("DELETE FROM instances WHERE sop_instance_uid = ?");
     // `ab/` <= path < `ab0`: every path in folder `ab` ('0' follows '/'), a range the path index answers.
     this.inFolderStmt = this.db.prepare("SELECT * FROM instances WHERE path >= ? AND path < ?");
-    this.pathsInFolderStmt = this.db.prepare("SELECT sop_instance_uid AS uid, path FROM instances WHERE path >= ? AND path < ?");
+    // Only the path: the path index covers the query, no table look-up per row.
+    this.pathsInFolderStmt = this.db.prepare<[string, string], string>("SELECT path FROM instances WHERE path >= ? AND path < ?").pluck();
+    this.uidAtStmt = this.db.prepare("SELECT sop_instance_uid AS uid FROM instances WHERE path = ?");
   }
 
   private migrate(): void {
@@ -225,9 +223,15 @@ export class SqliteIndex {
   rowsInFolder(folder: string): IndexedInstance[] {
     return this.inFolderStmt.all(`${folder}/`, `${folder}0`).map(fromRow);
   }
-  /** Only UID and path of the rows in `folder`: start-up recovery reads every row of the store this way. */
-  pathsInFolder(folder: string): IndexedPath[] {
-    return this.pathsInFolderStmt.all(`${folder}/`, `${folder}0`).map((r) => ({ sopInstanceUid: r.uid, relativePath: r.path }));
+  /** Only the paths of the rows in `folder`: start-up recovery reads every row of the store this way (index only). */
+  pathsInFolder(folder: string): string[] {
+    return this.pathsInFolderStmt.all(`${folder}/`, `${folder}0`);
+  }
+  /** Removes the rows of a path; returns their SOP Instance UIDs. */
+  removeAt(relativePath: string): string[] {
+    const uids = this.uidAtStmt.all(relativePath).map((r) => r.uid);
+    for (const uid of uids) this.removeStmt.run(uid);
+    return uids;
   }
   /** Rows whose path is in no instance folder `00`..`ff` (only a hand-edited index has them). */
   rowsOutsideFolders(): IndexedInstance[] {
