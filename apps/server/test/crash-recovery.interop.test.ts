@@ -4,12 +4,25 @@
  * instance a storescu was told Success for is in the store with the dataset bytes it sent.
  */
 import { strict as assert } from "node:assert";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { after, describe, test } from "node:test";
-import { instanceRelativePath } from "@dicomtls/storage";
-import { datasetSha256, runCli, SyntheticPreset, startServer, stopAll, tempDir, writePart10File, type WrittenPart10File } from "@dicomtls/test-peers";
-import { requirePeers } from "./helpers.js";
+import { parseDatasetHeader } from "@dicomtls/pdu-codec";
+import { FileSystemInstanceStore, instanceRelativePath } from "@dicomtls/storage";
+import {
+  datasetSha256,
+  freePort,
+  makeDataset,
+  resolveSpec,
+  runCli,
+  SyntheticPreset,
+  startServer,
+  stopAll,
+  tempDir,
+  writePart10File,
+  type WrittenPart10File,
+} from "@dicomtls/test-peers";
+import { requirePeers, writeConfig } from "./helpers.js";
 import { instanceLeftovers, storescuTls, writeNodeConfig, writePki } from "./store-support.js";
 
 requirePeers("storescu");
@@ -92,5 +105,44 @@ describe("kill -9 while four storescu +tls send, then restart", () => {
       const stored = join(storage, ...instanceRelativePath(source.spec.sopInstanceUid).split("/"));
       assert.equal(await datasetSha256(stored), await datasetSha256(source.path), `${name} (${source.spec.sopInstanceUid}): stored dataset differs from what was sent`);
     }
+  });
+
+  test("leftovers made by hand: one storage-recovered record (warn) with each count and what was touched", async () => {
+    const storage = join(tmp.path, "by-hand");
+    const store = await FileSystemInstanceStore.open({ folder: storage, implementationClassUid: "1.2.826.0.1.3680043.9.7433.1.1" });
+    const put = async (seed: number): Promise<string> => {
+      const r = resolveSpec({ seed });
+      const w = await store.begin({ sopClassUid: r.sopClassUid, sopInstanceUid: r.sopInstanceUid, transferSyntaxUid: r.transferSyntax });
+      await w.write(makeDataset({ seed }));
+      return (await w.commit(parseDatasetHeader(makeDataset({ seed }), r.transferSyntax))).relativePath;
+    };
+    const gone = await put(9501);
+    await put(9502);
+    await store.close();
+    rmSync(join(storage, gone)); // a row without a file
+    const stale = `${gone.split("/")[0]}/1.2.3.abc123.partial`;
+    writeFileSync(join(storage, stale), "half");
+    const noRow = instanceRelativePath(resolveSpec({ seed: 9503 }).sopInstanceUid);
+    await writePart10File(join(storage, noRow), { seed: 9503 }); // a complete file without a row
+    writeFileSync(join(storage, "00", "1.2.4.dcm"), "not DICOM");
+
+    const config = writeConfig(tmp.path, "by-hand.json", { DicomAet: "NODE", DicomPort: await freePort(), StorageDirectory: storage });
+    const server = await startServer(config);
+    const rec = server.records().find((r) => r["event"] === "storage-recovered");
+    await server.stop();
+    assert.ok(rec, server.process.output());
+    assert.equal(rec["level"], "warn");
+    assert.deepEqual(
+      { files: rec["files"], removedTemporaries: rec["removedTemporaries"], reindexed: rec["reindexed"], quarantined: rec["quarantined"], removedRows: rec["removedRows"] },
+      { files: 3, removedTemporaries: 1, reindexed: 1, quarantined: 1, removedRows: 1 },
+    );
+    const details = rec["details"] as { reindexed: string[]; quarantined: Array<{ path: string }>; removedRows: Array<{ path: string }> };
+    assert.deepEqual(details.reindexed, [noRow]);
+    assert.deepEqual(details.quarantined.map((q) => q.path), ["00/1.2.4.dcm"]);
+    assert.deepEqual(details.removedRows.map((r) => r.path), [gone]);
+    const order = server.records().map((r) => r["event"]);
+    assert.ok(order.indexOf("storage-recovered") < order.indexOf("listening"), "logged before the port opens");
+    const check = await runCli(["storage", "check", config]);
+    assert.equal(check.code, 0, check.output);
   });
 });
