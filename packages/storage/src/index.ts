@@ -2,7 +2,7 @@ export { StorageError, StorageErrorCode, type StorageErrorCodeValue } from "./er
 export { encodeFileMeta, type FileMetaInformation, type ReadFileMeta } from "./file-meta.js";
 export { INSTANCE_FOLDERS, instanceRelativePath, TEMP_SUFFIX } from "./layout.js";
 export type { IndexedInstance, InstanceIdentifiers, ListFilter } from "./sqlite-index.js";
-export type { BeginStore, InstanceWriter, StoreResult } from "./instance-writer.js";
+export type { BeginStore, InstanceWriter, StoreResult } from "./writer-types.js";
 export {
   FileSystemInstanceStore,
   INDEX_FILE_NAME,
