@@ -246,6 +246,10 @@ describe("rebuildIndex", () => {
       return true;
     });
     assert.equal(await running.count(), 4, "the running store's index is untouched");
+    // check reads beside a running store (its last row is still in the WAL): the hand-made row and the wrong IDs.
+    const seen = await checkStorage({ folder, readIdentifiers });
+    assert.equal(seen.rows, 4);
+    assert.deepEqual(seen.disagreements.map((d) => d.kind).sort(), [DisagreementKind.IdentifiersDiffer, DisagreementKind.IdentifiersDiffer, DisagreementKind.RowWithoutFile]);
     await running.close();
     const result = await rebuildIndex({ folder, readIdentifiers });
     assert.equal(result.indexed, 3);
