@@ -277,6 +277,23 @@ describe("FileSystemInstanceStore", () => {
     await s.close();
   });
 
+  it("a failure moving the file into place names that step and the path, and leaves neither file nor row", async () => {
+    const folder = newFolder();
+    const s = await openStore(folder, true);
+    const spec = { seed: 150 };
+    const r = resolveSpec(spec);
+    const finalPath = join(folder, expectedPath(r.sopInstanceUid));
+    mkdirSync(finalPath); // rename() of a file over a folder fails (EISDIR)
+    const w = await s.begin({ sopClassUid: r.sopClassUid, sopInstanceUid: r.sopInstanceUid, transferSyntaxUid: r.transferSyntax });
+    await w.write(makeDataset(spec));
+    const err = await expectStorageError(w.commit(), "ERR_DICOM_STORAGE_IO");
+    assert.equal(err.message.startsWith(`cannot move the file into place at ${finalPath}: EISDIR`), true, err.message);
+    assert.equal(err.path, finalPath);
+    assert.deepEqual(filesIn(folder), [], "no temporary left");
+    assert.equal(await s.has(r.sopInstanceUid), false);
+    await s.close();
+  });
+
   it("refuses a SOP Instance UID that is not a UID (it becomes a file name)", async () => {
     const s = await openStore(newFolder());
     const bad = ["../../etc/passwd", "1.2.3/4", "1.02.3", "", "1".repeat(65)];
