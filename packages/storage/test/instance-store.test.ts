@@ -294,6 +294,24 @@ describe("FileSystemInstanceStore", () => {
     await s.close();
   });
 
+  it("an index that fails the row write (after the file is in place): the file is taken back, the error names the index", async () => {
+    const folder = newFolder();
+    const s = await openStore(folder);
+    // The index failing as SQLite reports a broken disk; the file system itself works.
+    s.index.upsert = () => {
+      throw Object.assign(new Error("disk I/O error"), { code: "SQLITE_IOERR" });
+    };
+    const spec = { seed: 151 };
+    const r = resolveSpec(spec);
+    const w = await s.begin({ sopClassUid: r.sopClassUid, sopInstanceUid: r.sopInstanceUid, transferSyntaxUid: r.transferSyntax });
+    await w.write(makeDataset(spec));
+    const err = await expectStorageError(w.commit(), "ERR_DICOM_STORAGE_IO");
+    assert.equal(err.message, `cannot write the index row of ${r.sopInstanceUid} to ${join(folder, INDEX_FILE_NAME)}: SQLITE_IOERR disk I/O error`);
+    assert.deepEqual(filesIn(folder), [], "neither the instance nor its temporary stays");
+    assert.equal(await s.has(r.sopInstanceUid), false);
+    await s.close();
+  });
+
   it("refuses a SOP Instance UID that is not a UID (it becomes a file name)", async () => {
     const s = await openStore(newFolder());
     const bad = ["../../etc/passwd", "1.2.3/4", "1.02.3", "", "1".repeat(65)];
