@@ -8,6 +8,8 @@ export const StorageErrorCode = {
   InvalidValue: "ERR_DICOM_STORAGE_INVALID_VALUE",
   /** A writer used after commit/abort, or the store used after close. */
   Closed: "ERR_DICOM_STORAGE_CLOSED",
+  /** The index is open in another process (a running server) while a maintenance command needs it alone. */
+  InUse: "ERR_DICOM_STORAGE_IN_USE",
 } as const;
 export type StorageErrorCodeValue = (typeof StorageErrorCode)[keyof typeof StorageErrorCode];
 
@@ -23,11 +25,14 @@ export class StorageError extends Error {
   }
 }
 
-/** Maps a Node file-system error to a StorageError naming the operation and the file. */
+/** Out of space: the file system's (ENOSPC, EDQUOT) and SQLite's own word for it when a write of the index failed so. */
+const FULL_CODES: ReadonlySet<string> = new Set(["ENOSPC", "EDQUOT", "SQLITE_FULL"]);
+
+/** Maps a Node file-system or SQLite error to a StorageError naming the operation and the file. */
 export function storageErrorFrom(err: unknown, operation: string, path: string): StorageError {
   if (err instanceof StorageError) return err;
   const sys = err as NodeJS.ErrnoException;
-  if (sys.code === "ENOSPC" || sys.code === "EDQUOT") {
+  if (sys.code !== undefined && FULL_CODES.has(sys.code)) {
     return new StorageError(
       StorageErrorCode.Full,
       `storage is full (${sys.code}) while trying to ${operation} ${path}: free space or raise the quota of the storage folder`,

@@ -2,15 +2,23 @@ export { StorageError, StorageErrorCode, type StorageErrorCodeValue } from "./er
 export { encodeFileMeta, type FileMetaInformation, type ReadFileMeta } from "./file-meta.js";
 export { INSTANCE_FOLDERS, instanceRelativePath, TEMP_SUFFIX } from "./layout.js";
 export type { IndexedInstance, InstanceIdentifiers, ListFilter } from "./sqlite-index.js";
+export type { BeginStore, InstanceWriter, StoreResult } from "./writer-types.js";
 export {
   FileSystemInstanceStore,
   INDEX_FILE_NAME,
-  type BeginStore,
   type FileSystemStoreOptions,
-  type IdentifierReader,
   type InstanceStore,
-  type InstanceWriter,
   type ReindexResult,
   type StoredInstance,
-  type StoreResult,
 } from "./instance-store.js";
+export { QUARANTINE_FOLDER, type IdentifierReader } from "./scan.js";
+export { recoveryWasClean, type RecoveryReport } from "./recovery.js";
+export {
+  checkStorage,
+  DisagreementKind,
+  type Disagreement,
+  type DisagreementKindValue,
+  type StorageCheckOptions,
+  type StorageCheckReport,
+} from "./check.js";
+export { rebuildIndex, type RebuildIndexOptions, type RebuildIndexResult } from "./rebuild-index.js";

@@ -1,58 +1,16 @@
 import { randomBytes } from "node:crypto";
 import { createReadStream, type ReadStream } from "node:fs";
-import { link, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from "node:fs/promises";
-import { dirname, join, sep } from "node:path";
+import { mkdir, open, readdir, stat, type FileHandle } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { StorageError, StorageErrorCode, storageErrorFrom } from "./errors.js";
 import { encodeFileMeta, readFileMeta, type ReadFileMeta } from "./file-meta.js";
-import { checkUid, instanceRelativePath, INSTANCE_FOLDERS, TEMP_SUFFIX } from "./layout.js";
-import { SqliteIndex, type IndexedInstance, type InstanceIdentifiers, type ListFilter } from "./sqlite-index.js";
-
-/** What the C-STORE SCP knows when the dataset starts to arrive. */
-export interface BeginStore {
-  /** Affected SOP Class UID of the C-STORE-RQ: (0002,0002). */
-  sopClassUid: string;
-  /** Affected SOP Instance UID of the C-STORE-RQ: (0002,0003) and the file name. */
-  sopInstanceUid: string;
-  /** Transfer syntax of the presentation context: (0002,0010). The dataset bytes are stored in it unchanged. */
-  transferSyntaxUid: string;
-  /** Calling AE title: (0002,0016). */
-  sourceAeTitle?: string;
-  peerAddress?: string;
-  peerCertificateFingerprint?: string;
-}
-
-export interface StoreResult {
-  sopInstanceUid: string;
-  /** Relative to the storage folder. */
-  relativePath: string;
-  /** Bytes in the file (File Meta + dataset). For a duplicate: the size of the file kept. */
-  size: number;
-  /** The instance was already stored and overwriting is off: what arrived was discarded. */
-  duplicate: boolean;
-  /** The instance was already stored and overwriting is on: the new file replaced it. */
-  replaced: boolean;
-}
-
-/**
- * Receives one dataset. `write` resolves once the chunk is accepted (at once while few bytes wait for the file
- * system): await it before asking the socket for more (backpressure). Chunks are not copied: none may be modified
- * until `commit` or `abort` settles.
- */
-export interface InstanceWriter {
-  readonly sopInstanceUid: string;
-  /** Dataset bytes accepted so far. */
-  readonly datasetBytes: number;
-  write(chunk: Uint8Array): Promise<void>;
-  /**
-   * Optional early half of commit: writes and fsyncs what arrived, without putting the instance in place (so the
-   * caller can validate the dataset meanwhile, and still abort). commit() then only renames and syncs the folder.
-   */
-  sync(): Promise<void>;
-  /** Makes the instance durable (fsync, rename, folder fsync), then indexes it. */
-  commit(identifiers?: InstanceIdentifiers): Promise<StoreResult>;
-  /** Removes everything written; safe to call more than once and after a failure. */
-  abort(): Promise<void>;
-}
+import { closeQuietly, exists, removeQuietly } from "./fs-util.js";
+import { FileInstanceWriter } from "./instance-writer.js";
+import type { BeginStore, Claim, InstanceWriter, WriterHost } from "./writer-types.js";
+import { checkUid, INDEX_FILE_NAME, instanceRelativePath, INSTANCE_FOLDERS, TEMP_SUFFIX } from "./layout.js";
+import { recoverStore, type RecoveryReport } from "./recovery.js";
+import { describeFile, listAllInstanceFolders, type IdentifierReader } from "./scan.js";
+import { SqliteIndex, type IndexedInstance, type ListFilter } from "./sqlite-index.js";
 
 export interface StoredInstance extends IndexedInstance {
   /** Absolute path of the file. */
@@ -61,7 +19,7 @@ export interface StoredInstance extends IndexedInstance {
 
 export interface ReindexResult {
   indexed: number;
-  /** Files that are not readable Part 10 files, with the reason. */
+  /** Files that are not readable Part 10 files (or misplaced), with the reason; left where they are. */
   skipped: Array<{ path: string; reason: string }>;
   /** Temporary files of interrupted writes that were removed. */
   removedTemporaries: number;
@@ -81,9 +39,6 @@ export interface InstanceStore {
   close(): Promise<void>;
 }
 
-/** Reads identifiers from the start of a dataset, for reindex(); the server passes pdu-codec's parseDatasetHeader. */
-export type IdentifierReader = (datasetPrefix: Uint8Array, transferSyntaxUid: string) => InstanceIdentifiers;
-
 export interface FileSystemStoreOptions {
   /** The storage folder (created if missing). Holds the instance tree and `index.sqlite`. */
   folder: string;
@@ -93,382 +48,19 @@ export interface FileSystemStoreOptions {
   implementationVersionName?: string;
   /** Orthanc's `OverwriteInstances`: replace an instance received again (default false: keep the first). */
   overwriteInstances?: boolean;
-  /** For reindex(): without it, rebuilt rows carry only what the File Meta holds. */
+  /** For recovery and reindex(): without it, rows rebuilt from files carry only what the File Meta holds. */
   readIdentifiers?: IdentifierReader;
-}
-
-export const INDEX_FILE_NAME = "index.sqlite";
-/** How much of each dataset reindex() hands to the identifier reader (it copes with a prefix). */
-const REINDEX_PREFIX_BYTES = 64 * 1024;
-
-/**
- * Received chunks are gathered into one positioned writev of about this size. Every thread-pool round trip costs the
- * event loop ~0.2 ms of CPU on this 2-core VM (waking the pool thread preempts it: openFileHandle, writev, fsync, stat
- * and mkdir were the top self-time entries of a profile while receiving 512 KB files), so fewer, larger writes: up
- * to 1 MiB writes went at the page cache's 2-3 GB/s here (measured, 200 MB in 256 KiB-2 MiB writes; noisy).
- */
-const WRITE_BYTES = 1024 * 1024;
-/** writev takes at most IOV_MAX (1024) buffers. */
-const WRITE_MAX_PARTS = 256;
-/**
- * While no write is in flight, chunks go out as soon as this much waits, instead of gathering up to WRITE_BYTES: a
- * 512 KB instance is then mostly written while it arrives, and the fsync after its last byte finds little left
- * (writing all of it after the last byte held each answer up ~0.4 ms, measured on the 512 KB set).
- */
-const EAGER_WRITE_BYTES = 64 * 1024;
-/**
- * Bytes handed to the thread pool and not yet written, per writer. Below this `write()` resolves at once, so the
- * socket keeps being read while earlier chunks are written (awaiting each write held the receive to one write's
- * latency, ~1.4 ms per 256 KiB under load: 130 MB/s); above it `write()` waits: the backpressure bound.
- */
-const MAX_IN_FLIGHT_BYTES = 4 * 1024 * 1024;
-/**
- * A large instance starts its writeback while it still arrives (one datasync in flight at a time, every this many
- * bytes), so the fsync before the answer flushes only the tail. Measured with probe-store.ts, storescu -> dicomtls,
- * 4 runs each: one 200 MB instance received in 0.89-0.93 s with 32 MiB, 0.71-0.78 s with 4 MiB (2 and 8 MiB alike);
- * 20 x 10 MB: 1.13-1.30 s -> 1.03-1.24 s, the fsync after the last byte 8-10 ms -> 2.5-4 ms per file. Fewer dirty
- * pages wait at any time, and the receive no longer stalls behind a 32 MiB flush.
- */
-const EARLY_SYNC_BYTES = 4 * 1024 * 1024;
-
-/** Writes `parts` at `position`, continuing after short writes. */
-async function writevAll(fh: FileHandle, parts: Uint8Array[], position: number): Promise<void> {
-  let todo = parts;
-  let pos = position;
-  for (;;) {
-    const { bytesWritten } = await fh.writev(todo, pos);
-    pos += bytesWritten;
-    let skip = bytesWritten;
-    let i = 0;
-    while (i < todo.length && skip >= todo[i]!.byteLength) skip -= todo[i++]!.byteLength;
-    if (i === todo.length) return;
-    todo = [todo[i]!.subarray(skip), ...todo.slice(i + 1)];
-  }
-}
-
-async function removeQuietly(path: string): Promise<void> {
-  try {
-    await unlink(path);
-  } catch {
-    // Already gone, or the file system is failing: nothing more can be done for a temporary file.
-  }
-}
-
-async function closeQuietly(fh: FileHandle | undefined): Promise<void> {
-  try {
-    await fh?.close();
-  } catch {
-    // Closed already, or failing after everything that mattered (fsync) succeeded.
-  }
-}
-
-const State = { Open: 0, Committing: 1, Done: 2, Failed: 3 } as const;
-type StateValue = (typeof State)[keyof typeof State];
-
-/** The writers of one SOP Instance UID in this store. */
-interface Claim {
-  writers: number;
-  contended: boolean;
-}
-
-/** What begin() found out for a writer that keeps the bytes. */
-interface WriterFiles {
-  readonly finalPath: string;
-  readonly tempPath: string;
-  readonly fh: FileHandle;
-  /** The final folder's handle, shared by the store's writers (the store closes it): commit fsyncs it. */
-  readonly folder: Promise<FileHandle>;
-  /** A file is at the final path (for overwriting: it is replaced; otherwise a file the index lost after a crash). */
-  readonly finalExists: Promise<boolean>;
-  /** While no other writer of this store took the same UID and nothing is at the final path, rename() replaces nothing. */
-  readonly claim: Claim;
-  readonly meta: Buffer;
-}
-
-/** Writes one instance to a temporary file next to its final place. */
-class FileInstanceWriter implements InstanceWriter {
-  private state: StateValue = State.Open;
-  private failure: StorageError | undefined;
-  /** The first write error; reported by the next write() or commit(). */
-  private ioError: StorageError | undefined;
-  private written = 0;
-  private pending: Uint8Array[] = [];
-  private pendingBytes = 0;
-  private position = 0;
-  private inFlightBytes = 0;
-  private readonly jobs: Array<Promise<void>> = [];
-  private earlySync: Promise<void> | undefined;
-  private syncedTo = 0;
-  private committing: Promise<StoreResult> | undefined;
-  private syncing: Promise<void> | undefined;
-  /** File position the last successful fsync covered (-1: none yet). */
-  private fsyncedTo = -1;
-  private released = false;
-  private readonly receivedAt = new Date().toISOString();
-
-  constructor(
-    private readonly store: FileSystemInstanceStore,
-    private readonly options: BeginStore,
-    private readonly relativePath: string,
-    private readonly finalPath: string,
-    private readonly files: WriterFiles | undefined,
-    private readonly metaLength: number,
-  ) {
-    if (files !== undefined) this.enqueue(files.meta);
-  }
-
-  get sopInstanceUid(): string {
-    return this.options.sopInstanceUid;
-  }
-  get datasetBytes(): number {
-    return this.written;
-  }
-
   /**
-   * Chunks are kept as they are (views, not copied) until written: up to MAX_IN_FLIGHT_BYTES of them are on their way
-   * to the file while write() has already resolved, so the caller must not modify a chunk before commit or abort.
+   * Reconcile files and index when the store opens (default true): temporaries of interrupted writes removed, files
+   * without a row indexed (or moved aside to `quarantine/`), rows without a file removed. See `recovery`.
    */
-  write(chunk: Uint8Array): Promise<void> {
-    if (this.state !== State.Open) return Promise.reject(this.failure ?? this.closedError("write to"));
-    this.written += chunk.byteLength;
-    if (this.files === undefined) return Promise.resolve(); // a known duplicate: drained, not kept
-    if (this.ioError !== undefined) return this.failWith(this.ioError);
-    this.enqueue(chunk);
-    if (this.inFlightBytes <= MAX_IN_FLIGHT_BYTES) return Promise.resolve();
-    return this.room();
-  }
-
-  private enqueue(chunk: Uint8Array): void {
-    for (let off = 0; off < chunk.byteLength; off += WRITE_BYTES) {
-      const part = off === 0 && chunk.byteLength <= WRITE_BYTES ? chunk : chunk.subarray(off, off + WRITE_BYTES);
-      this.pending.push(part);
-      this.pendingBytes += part.byteLength;
-      if (this.pendingBytes >= WRITE_BYTES || this.pending.length >= WRITE_MAX_PARTS) this.issue();
-    }
-    if (this.jobs.length === 0 && this.pendingBytes >= EAGER_WRITE_BYTES) this.issue();
-  }
-
-  /** Hands the pending chunks to the thread pool as one positioned writev (several may run at once, each at its offset). */
-  private issue(): void {
-    const files = this.files;
-    if (files === undefined || this.pendingBytes === 0) return;
-    const parts = this.pending;
-    const bytes = this.pendingBytes;
-    const position = this.position;
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.position += bytes;
-    this.inFlightBytes += bytes;
-    const job: Promise<void> = writevAll(files.fh, parts, position).then(
-      () => this.settle(job, bytes),
-      (err: unknown) => {
-        this.ioError ??= storageErrorFrom(err, "write", files.tempPath);
-        this.settle(job, bytes);
-      },
-    );
-    this.jobs.push(job);
-    if (this.earlySync === undefined && this.position - this.syncedTo >= EARLY_SYNC_BYTES) {
-      const upTo = this.position;
-      this.earlySync = files.fh.datasync().then(
-        () => {
-          this.syncedTo = upTo;
-          this.earlySync = undefined;
-        },
-        (err: unknown) => {
-          this.ioError ??= storageErrorFrom(err, "fsync", files.tempPath);
-          this.earlySync = undefined;
-        },
-      );
-    }
-  }
-
-  private settle(job: Promise<void>, bytes: number): void {
-    this.inFlightBytes -= bytes;
-    const i = this.jobs.indexOf(job);
-    if (i >= 0) void this.jobs.splice(i, 1);
-    // What arrived during that write goes out now (not once WRITE_BYTES gathered), unless the writer is finished.
-    if (this.jobs.length === 0 && this.pendingBytes >= EAGER_WRITE_BYTES && this.state === State.Open && this.ioError === undefined) this.issue();
-  }
-
-  private async room(): Promise<void> {
-    while (this.inFlightBytes > MAX_IN_FLIGHT_BYTES && this.jobs.length > 0) await this.jobs[0];
-    if (this.ioError !== undefined) await this.failWith(this.ioError);
-  }
-
-  /** Waits until every write handed out so far settled (and the early sync). */
-  private async drain(): Promise<void> {
-    while (this.jobs.length > 0) await this.jobs[0];
-    await this.earlySync;
-  }
-
-  private async failWith(err: StorageError): Promise<never> {
-    await this.fail(err);
-    throw this.error();
-  }
-
-  sync(): Promise<void> {
-    if (this.state !== State.Open) return Promise.reject(this.failure ?? this.closedError("sync"));
-    if (this.files === undefined) return Promise.resolve();
-    this.syncing ??= this.syncFile(this.files);
-    return this.syncing;
-  }
-
-  /** Hands out the pending chunks, waits for every write, fsyncs the file. Failures go through fail(). */
-  private async syncFile(files: WriterFiles): Promise<void> {
-    this.issue();
-    await this.drain();
-    if (this.ioError !== undefined) return this.failWith(this.ioError);
-    const upTo = this.position;
-    try {
-      await files.fh.sync();
-    } catch (err) {
-      return this.failWith(storageErrorFrom(err, "fsync", files.tempPath));
-    }
-    this.fsyncedTo = upTo;
-  }
-
-  commit(identifiers: InstanceIdentifiers = {}): Promise<StoreResult> {
-    if (this.state !== State.Open) return Promise.reject(this.failure ?? this.closedError("commit"));
-    this.state = State.Committing;
-    this.committing = this.finish(identifiers);
-    return this.committing;
-  }
-
-  private async finish(identifiers: InstanceIdentifiers): Promise<StoreResult> {
-    const uid = this.options.sopInstanceUid;
-    const size = this.metaLength + this.written;
-    const row = (fileSize: number): IndexedInstance => ({
-      ...pickIdentifiers(identifiers),
-      sopInstanceUid: uid,
-      sopClassUid: this.options.sopClassUid,
-      transferSyntaxUid: this.options.transferSyntaxUid,
-      relativePath: this.relativePath,
-      size: fileSize,
-      receivedAt: this.receivedAt,
-      ...(this.options.sourceAeTitle === undefined ? {} : { sourceAeTitle: this.options.sourceAeTitle.trim() }),
-      ...(this.options.peerAddress === undefined ? {} : { peerAddress: this.options.peerAddress }),
-      ...(this.options.peerCertificateFingerprint === undefined ? {} : { peerCertificateFingerprint: this.options.peerCertificateFingerprint }),
-    });
-    const files = this.files;
-    if (files === undefined) {
-      this.state = State.Done;
-      return { sopInstanceUid: uid, relativePath: this.relativePath, size: await this.store.sizeOf(this.finalPath), duplicate: true, replaced: false };
-    }
-    const { fh, tempPath, finalPath } = files;
-    let step = "write";
-    let at = tempPath;
-    try {
-      // A sync() still running (or done) covers the bytes it saw; anything written after it needs its own fsync.
-      await this.syncing?.catch(() => undefined);
-      if (this.failure !== undefined) throw this.failure;
-      this.issue();
-      await this.drain();
-      if (this.ioError !== undefined) throw this.ioError;
-      step = "fsync";
-      if (this.fsyncedTo !== this.position) await fh.sync();
-      let duplicate = false;
-      // The file is durable: closing it and moving it into place do not depend on each other.
-      const closing = fh.close().then(
-        () => undefined,
-        (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
-      );
-      step = "create the folder";
-      at = dirname(finalPath);
-      const [folder, finalExists] = await Promise.all([files.folder, files.finalExists]);
-      at = tempPath;
-      const replaced = this.store.overwriteInstances && finalExists;
-      if (this.store.overwriteInstances || (!files.claim.contended && !finalExists)) {
-        // Nothing of ours to keep at the final path (or overwriting is on): one rename, atomic.
-        step = "rename into place";
-        await rename(tempPath, finalPath);
-      } else {
-        // link() fails with EEXIST instead of replacing: two associations racing on one UID keep the first file.
-        step = "link into place";
-        try {
-          await link(tempPath, finalPath);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-          duplicate = true;
-        }
-        step = "remove the temporary file";
-        await unlink(tempPath);
-      }
-      step = "close";
-      const closeError = await closing;
-      if (closeError !== undefined) throw closeError;
-      step = "fsync the folder of";
-      at = dirname(finalPath);
-      const folderSynced = folder.sync();
-      if (duplicate) {
-        await folderSynced;
-        this.state = State.Done;
-        this.releaseClaim();
-        const kept = await this.store.sizeOf(finalPath);
-        // The file may predate the index (a crash before indexing): index what is on disk, keep any row there.
-        this.store.index.insertIfAbsent(row(kept));
-        return { sopInstanceUid: uid, relativePath: this.relativePath, size: kept, duplicate: true, replaced: false };
-      }
-      // The row is written while the folder's fsync runs (it is itself made durable only later: WAL with
-      // synchronous=NORMAL, see SqliteIndex), and taken back if that fsync fails: nobody is told Success before both.
-      const previous = replaced ? this.store.index.get(uid) : undefined;
-      this.store.index.upsert(row(size));
-      try {
-        await folderSynced;
-      } catch (err) {
-        if (previous === undefined) this.store.index.remove(uid);
-        else this.store.index.upsert(previous);
-        throw err;
-      }
-      this.state = State.Done;
-      this.releaseClaim();
-      return { sopInstanceUid: uid, relativePath: this.relativePath, size, duplicate: false, replaced };
-    } catch (err) {
-      await this.fail(storageErrorFrom(err, step, at));
-      throw this.error();
-    }
-  }
-
-  async abort(): Promise<void> {
-    if (this.state === State.Committing) {
-      // Too late to abort: the outcome is the commit's (which cleans up itself if it fails).
-      await this.committing?.catch(() => undefined);
-      return;
-    }
-    if (this.state === State.Done) return;
-    if (this.state === State.Failed) return;
-    await this.fail(this.closedError("use"));
-  }
-
-  private async fail(err: StorageError): Promise<void> {
-    if (this.state === State.Failed) return;
-    this.state = State.Failed;
-    this.failure = err;
-    const files = this.files;
-    if (files === undefined) return;
-    // Writes still running use the file handle: closing under them could hand their fd to another file.
-    await this.drain().catch(() => undefined);
-    await closeQuietly(files.fh);
-    await removeQuietly(files.tempPath);
-    this.releaseClaim();
-  }
-
-  private releaseClaim(): void {
-    if (this.files === undefined || this.released) return;
-    this.released = true;
-    this.store.release(this.options.sopInstanceUid, this.files.claim);
-  }
-
-  private error(): StorageError {
-    return this.failure ?? this.closedError("use");
-  }
-
-  private closedError(what: string): StorageError {
-    return new StorageError(StorageErrorCode.Closed, `cannot ${what} the writer of ${this.options.sopInstanceUid}: it was already committed or aborted`);
-  }
+  recover?: boolean;
 }
+
+export { INDEX_FILE_NAME };
 
 /** Part 10 files under a folder, indexed in SQLite. */
-export class FileSystemInstanceStore implements InstanceStore {
+export class FileSystemInstanceStore implements InstanceStore, WriterHost {
   readonly folder: string;
   readonly overwriteInstances: boolean;
   /** @internal */
@@ -478,20 +70,32 @@ export class FileSystemInstanceStore implements InstanceStore {
   /** SOP Instance UIDs with writers open in this store: only an uncontended writer may rename() into place. */
   private readonly claimed = new Map<string, Claim>();
   private closed = false;
+  /** What start-up recovery found and did (all empty when `recover: false`). */
+  readonly recovery: RecoveryReport;
 
   private constructor(
     private readonly options: FileSystemStoreOptions,
     index: SqliteIndex,
+    recovery: RecoveryReport,
   ) {
     this.folder = options.folder;
     this.overwriteInstances = options.overwriteInstances ?? false;
     this.index = index;
+    this.recovery = recovery;
   }
 
   static async open(options: FileSystemStoreOptions): Promise<FileSystemInstanceStore> {
     checkUid(options.implementationClassUid, "Implementation Class UID");
     await createFolders(options.folder);
-    return new FileSystemInstanceStore(options, new SqliteIndex(join(options.folder, INDEX_FILE_NAME)));
+    const index = new SqliteIndex(join(options.folder, INDEX_FILE_NAME));
+    let recovery: RecoveryReport = { files: 0, removedTemporaries: [], reindexed: [], quarantined: [], removedRows: [], durationMs: 0 };
+    try {
+      if (options.recover !== false) recovery = await recoverStore(options.folder, index, options.readIdentifiers);
+    } catch (err) {
+      index.close();
+      throw err;
+    }
+    return new FileSystemInstanceStore(options, index, recovery);
   }
 
   async begin(o: BeginStore): Promise<InstanceWriter> {
@@ -582,29 +186,21 @@ export class FileSystemInstanceStore implements InstanceStore {
     }
   }
 
+  /** Rebuilds the index from the files in one transaction (interrupted, the old index stays); see also rebuildIndex(). */
   async reindex(): Promise<ReindexResult> {
     this.checkOpen();
     const rows: IndexedInstance[] = [];
     const skipped: ReindexResult["skipped"] = [];
     let removedTemporaries = 0;
-    let entries: string[];
-    try {
-      entries = await readdir(this.folder, { recursive: true });
-    } catch (err) {
-      throw storageErrorFrom(err, "list", this.folder);
-    }
-    for (const entry of entries) {
-      const path = join(this.folder, entry);
-      if (entry.endsWith(TEMP_SUFFIX)) {
-        await removeQuietly(path);
+    for (const listing of await listAllInstanceFolders(this.folder)) {
+      for (const name of listing.temporaries) {
+        await removeQuietly(join(this.folder, listing.folder, name));
         removedTemporaries++;
-        continue;
       }
-      if (!entry.endsWith(".dcm")) continue;
-      try {
-        rows.push(await this.describeFile(path, entry.split(sep).join("/")));
-      } catch (err) {
-        skipped.push({ path, reason: (err as Error).message });
+      for (const name of listing.instances) {
+        const found = await describeFile(this.folder, `${listing.folder}/${name}`, this.options.readIdentifiers);
+        if (found.kind === "instance") rows.push(found.row);
+        else skipped.push({ path: join(this.folder, listing.folder, name), reason: found.reason });
       }
     }
     this.index.replaceAll(rows);
@@ -639,13 +235,8 @@ export class FileSystemInstanceStore implements InstanceStore {
   }
 
   /** @internal */
-  async exists(path: string): Promise<boolean> {
-    try {
-      await stat(path);
-      return true;
-    } catch {
-      return false;
-    }
+  exists(path: string): Promise<boolean> {
+    return exists(path);
   }
 
   /** @internal */
@@ -654,37 +245,6 @@ export class FileSystemInstanceStore implements InstanceStore {
       return (await stat(path)).size;
     } catch (err) {
       throw storageErrorFrom(err, "stat", path);
-    }
-  }
-
-  private async describeFile(path: string, relativePath: string): Promise<IndexedInstance> {
-    const fh = await open(path, "r");
-    try {
-      const meta = await readFileMeta(fh, path);
-      const info = await fh.stat();
-      if (instanceRelativePath(meta.mediaStorageSopInstanceUid) !== relativePath) {
-        throw new StorageError(StorageErrorCode.Io, `${path} holds ${meta.mediaStorageSopInstanceUid}, which belongs at ${instanceRelativePath(meta.mediaStorageSopInstanceUid)}`, path);
-      }
-      let identifiers: InstanceIdentifiers = {};
-      const reader = this.options.readIdentifiers;
-      if (reader !== undefined) {
-        const prefix = Buffer.alloc(Math.min(REINDEX_PREFIX_BYTES, info.size - meta.datasetOffset));
-        await fh.read(prefix, 0, prefix.length, meta.datasetOffset);
-        identifiers = reader(prefix, meta.transferSyntaxUid);
-      }
-      return {
-        ...pickIdentifiers(identifiers),
-        sopInstanceUid: meta.mediaStorageSopInstanceUid,
-        sopClassUid: meta.mediaStorageSopClassUid,
-        transferSyntaxUid: meta.transferSyntaxUid,
-        relativePath,
-        size: info.size,
-        // The reception time is not in the file; the modification time is when it was written.
-        receivedAt: info.mtime.toISOString(),
-        ...(meta.sourceAeTitle === undefined ? {} : { sourceAeTitle: meta.sourceAeTitle }),
-      };
-    } finally {
-      await fh.close();
     }
   }
 
@@ -729,15 +289,4 @@ async function createFolders(root: string): Promise<void> {
   } catch (err) {
     throw storageErrorFrom(err, step, at);
   }
-}
-
-/** Only the identifier fields (a header parser returns more). */
-function pickIdentifiers(i: InstanceIdentifiers): InstanceIdentifiers {
-  const out: InstanceIdentifiers = {};
-  const keys = ["patientId", "patientName", "studyInstanceUid", "seriesInstanceUid", "studyDate", "modality", "accessionNumber"] as const;
-  for (const k of keys) {
-    const v = i[k];
-    if (v !== undefined) out[k] = v;
-  }
-  return out;
 }

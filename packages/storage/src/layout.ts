@@ -32,3 +32,6 @@ export function instanceRelativePath(sopInstanceUid: string): string {
 
 /** Temporary files never end in `.dcm`, so a crash leaves nothing that looks like a stored instance. */
 export const TEMP_SUFFIX = ".partial";
+
+/** The index database, in the storage folder (with its `-wal` and `-shm` while open). */
+export const INDEX_FILE_NAME = "index.sqlite";

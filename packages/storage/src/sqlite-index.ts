@@ -55,7 +55,14 @@ interface Row {
   peer_certificate_fingerprint: string | null;
 }
 
-const SCHEMA_VERSION = 1;
+/** 2: an index on `path`, so start-up recovery reads the rows of one instance folder at a time. */
+const SCHEMA_VERSION = 2;
+
+export interface SqliteIndexOptions {
+  /** Open an existing index for reading only (storage check): no migration, no WAL switch, nothing written. */
+  readonly readonly?: boolean;
+}
+
 
 const COLUMNS: ReadonlyArray<readonly [keyof Row, keyof IndexedInstance]> = [
   ["sop_instance_uid", "sopInstanceUid"],
@@ -103,13 +110,25 @@ export class SqliteIndex {
   private readonly countStmt: Database.Statement<[], { n: number }>;
   private readonly removeStmt: Database.Statement<[string]>;
 
-  constructor(readonly file: string) {
+  private readonly inFolderStmt: Database.Statement<[string, string], Row>;
+  private readonly pathsInFolderStmt: Database.Statement<[string, string], string>;
+  private readonly uidAtStmt: Database.Statement<[string], { uid: string }>;
+
+  constructor(
+    readonly file: string,
+    options: SqliteIndexOptions = {},
+  ) {
     try {
-      this.db = new Database(file);
-      this.db.pragma("journal_mode = WAL");
-      this.db.pragma("synchronous = NORMAL");
-      this.db.pragma("busy_timeout = 5000");
-      this.migrate();
+      if (options.readonly === true) {
+        this.db = new Database(file, { readonly: true, fileMustExist: true });
+        this.db.pragma("busy_timeout = 5000");
+      } else {
+        this.db = new Database(file);
+        this.db.pragma("journal_mode = WAL");
+        this.db.pragma("synchronous = NORMAL");
+        this.db.pragma("busy_timeout = 5000");
+        this.migrate();
+      }
     } catch (err) {
       throw storageErrorFrom(err, "open the SQLite index", file);
     }
@@ -121,6 +140,11 @@ export class SqliteIndex {
     this.hasStmt = this.db.prepare("SELECT 1 AS one FROM instances WHERE sop_instance_uid = ?");
     this.countStmt = this.db.prepare("SELECT COUNT(*) AS n FROM instances");
     this.removeStmt = this.db.prepare("DELETE FROM instances WHERE sop_instance_uid = ?");
+    // `ab/` <= path < `ab0`: every path in folder `ab` ('0' follows '/'), a range the path index answers.
+    this.inFolderStmt = this.db.prepare("SELECT * FROM instances WHERE path >= ? AND path < ?");
+    // Only the path: the path index covers the query, no table look-up per row.
+    this.pathsInFolderStmt = this.db.prepare<[string, string], string>("SELECT path FROM instances WHERE path >= ? AND path < ?").pluck();
+    this.uidAtStmt = this.db.prepare("SELECT sop_instance_uid AS uid FROM instances WHERE path = ?");
   }
 
   private migrate(): void {
@@ -148,6 +172,7 @@ export class SqliteIndex {
       CREATE INDEX IF NOT EXISTS instances_study ON instances (study_instance_uid);
       CREATE INDEX IF NOT EXISTS instances_series ON instances (series_instance_uid);
       CREATE INDEX IF NOT EXISTS instances_patient ON instances (patient_id);
+      CREATE INDEX IF NOT EXISTS instances_path ON instances (path);
       PRAGMA user_version = ${SCHEMA_VERSION};
     `);
   }
@@ -193,6 +218,34 @@ export class SqliteIndex {
       `SELECT * FROM instances ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ` +
       "ORDER BY received_at, sop_instance_uid LIMIT @limit OFFSET @offset";
     return (this.db.prepare(sql).all(params) as Row[]).map(fromRow);
+  }
+  /** The rows whose file is in the instance folder `folder` (`ab`). */
+  rowsInFolder(folder: string): IndexedInstance[] {
+    return this.inFolderStmt.all(`${folder}/`, `${folder}0`).map(fromRow);
+  }
+  /** Only the paths of the rows in `folder`: start-up recovery reads every row of the store this way (index only). */
+  pathsInFolder(folder: string): string[] {
+    return this.pathsInFolderStmt.all(`${folder}/`, `${folder}0`);
+  }
+  /** Removes the rows of a path; returns their SOP Instance UIDs. */
+  removeAt(relativePath: string): string[] {
+    const uids = this.uidAtStmt.all(relativePath).map((r) => r.uid);
+    for (const uid of uids) this.removeStmt.run(uid);
+    return uids;
+  }
+  /** Rows whose path is in no instance folder `00`..`ff` (only a hand-edited index has them). */
+  rowsOutsideFolders(): IndexedInstance[] {
+    return (this.db.prepare("SELECT * FROM instances WHERE path NOT GLOB '[0-9a-f][0-9a-f]/*'").all() as Row[]).map(fromRow);
+  }
+  /** Adds rows in one transaction (reindex: a batch at a time). */
+  upsertMany(rows: readonly IndexedInstance[]): void {
+    this.db.transaction(() => {
+      for (const r of rows) this.upsertStmt.run(toParams(r));
+    })();
+  }
+  /** Moves the WAL's content into the database file and truncates the WAL (before the file is swapped). */
+  checkpoint(): void {
+    this.db.pragma("wal_checkpoint(TRUNCATE)");
   }
   /** Replaces every row with `rows`, in one transaction. */
   replaceAll(rows: readonly IndexedInstance[]): void {

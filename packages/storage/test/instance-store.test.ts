@@ -30,8 +30,9 @@ function newFolder(): string {
   return join(d.path, "store");
 }
 
-async function openStore(folder: string, overwriteInstances = false): Promise<FileSystemInstanceStore> {
+async function openStore(folder: string, overwriteInstances = false, extra: { recover?: boolean } = {}): Promise<FileSystemInstanceStore> {
   return FileSystemInstanceStore.open({
+    ...extra,
     folder,
     implementationClassUid: IMPLEMENTATION_CLASS_UID,
     implementationVersionName: "DICOMTLS_0_1",
@@ -249,18 +250,19 @@ describe("FileSystemInstanceStore", () => {
     const before = await s.list();
     await s.close();
     for (const f of readdirSync(folder).filter((f) => f.startsWith(INDEX_FILE_NAME))) rmSync(join(folder, f));
-    mkdirSync(join(folder, "00", "00"), { recursive: true });
-    writeFileSync(join(folder, "00", "00", "1.2.3.abc.partial"), "half a dataset");
-    writeFileSync(join(folder, "00", "00", "1.2.3.dcm"), "not DICOM");
+    writeFileSync(join(folder, "00", "1.2.3.abc.partial"), "half a dataset");
+    writeFileSync(join(folder, "00", "1.2.3.dcm"), "not DICOM");
 
-    s = await openStore(folder);
+    // Without start-up recovery (which would do the same), to see reindex() alone at work.
+    s = await openStore(folder, false, { recover: false });
     assert.equal(await s.count(), 0);
     const result = await s.reindex();
     assert.equal(result.indexed, 3);
     assert.equal(result.removedTemporaries, 1);
     assert.equal(result.skipped.length, 1);
     assert.match(result.skipped[0]!.reason, /not a DICOM Part 10 file/);
-    assert.equal(existsSync(join(folder, "00", "00", "1.2.3.abc.partial")), false);
+    assert.equal(existsSync(join(folder, "00", "1.2.3.abc.partial")), false);
+    assert.equal(existsSync(join(folder, "00", "1.2.3.dcm")), true, "a file reindex() cannot read is left where it is");
     for (const spec of specs) {
       const r = resolveSpec(spec);
       const row = await s.get(r.sopInstanceUid);
@@ -272,6 +274,41 @@ describe("FileSystemInstanceStore", () => {
     }
     assert.equal((await s.list({ patientId: "BE" })).length, 1);
     assert.equal((await s.list({ studyInstanceUid: resolveSpec(specs[0]).studyInstanceUid })).length, 1);
+    await s.close();
+  });
+
+  it("a failure moving the file into place names that step and the path, and leaves neither file nor row", async () => {
+    const folder = newFolder();
+    const s = await openStore(folder, true);
+    const spec = { seed: 150 };
+    const r = resolveSpec(spec);
+    const finalPath = join(folder, expectedPath(r.sopInstanceUid));
+    mkdirSync(finalPath); // rename() of a file over a folder fails (EISDIR)
+    const w = await s.begin({ sopClassUid: r.sopClassUid, sopInstanceUid: r.sopInstanceUid, transferSyntaxUid: r.transferSyntax });
+    await w.write(makeDataset(spec));
+    const err = await expectStorageError(w.commit(), "ERR_DICOM_STORAGE_IO");
+    assert.equal(err.message.startsWith(`cannot move the file into place at ${finalPath}: EISDIR`), true, err.message);
+    assert.equal(err.path, finalPath);
+    assert.deepEqual(filesIn(folder), [], "no temporary left");
+    assert.equal(await s.has(r.sopInstanceUid), false);
+    await s.close();
+  });
+
+  it("an index that fails the row write (after the file is in place): the file is taken back, the error names the index", async () => {
+    const folder = newFolder();
+    const s = await openStore(folder);
+    // The index failing as SQLite reports a broken disk; the file system itself works.
+    s.index.upsert = () => {
+      throw Object.assign(new Error("disk I/O error"), { code: "SQLITE_IOERR" });
+    };
+    const spec = { seed: 151 };
+    const r = resolveSpec(spec);
+    const w = await s.begin({ sopClassUid: r.sopClassUid, sopInstanceUid: r.sopInstanceUid, transferSyntaxUid: r.transferSyntax });
+    await w.write(makeDataset(spec));
+    const err = await expectStorageError(w.commit(), "ERR_DICOM_STORAGE_IO");
+    assert.equal(err.message, `cannot write the index row of ${r.sopInstanceUid} to ${join(folder, INDEX_FILE_NAME)}: SQLITE_IOERR disk I/O error`);
+    assert.deepEqual(filesIn(folder), [], "neither the instance nor its temporary stays");
+    assert.equal(await s.has(r.sopInstanceUid), false);
     await s.close();
   });
 

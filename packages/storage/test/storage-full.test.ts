@@ -1,9 +1,30 @@
 import assert from "node:assert/strict";
-import { mkdirSync, readdirSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeDataset, resolveSpec, runProcess, SyntheticPreset, tempDir } from "@dicomtls/test-peers";
-import { FileSystemInstanceStore, INDEX_FILE_NAME, StorageError } from "../src/index.js";
+import { parseDatasetHeader } from "@dicomtls/pdu-codec";
+import { FileSystemInstanceStore, INDEX_FILE_NAME, instanceRelativePath, StorageError, TEMP_SUFFIX } from "../src/index.js";
+
+/** Writes zeros to `path` until the file system says ENOSPC: what is left after is less than a page. */
+function fillUp(path: string): void {
+  const fd = openSync(path, "w");
+  try {
+    for (const size of [65536, 4096, 512, 1]) {
+      const block = Buffer.alloc(size);
+      for (;;) {
+        try {
+          writeSync(fd, block);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== "ENOSPC") throw err;
+          break;
+        }
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** A 1 MiB tmpfs: the second 512 KB instance cannot fit. Needs root (the test machines run as root). */
 describe("storage full", () => {
@@ -58,5 +79,51 @@ describe("storage full", () => {
     assert.deepEqual(files, stored, "only the committed instance; no partial file");
     assert.equal(await s.count(), 1);
     await s.close();
+  });
+
+  it("full exactly at the index write: ERR_DICOM_STORAGE_FULL naming the index row, and neither file nor row stays", async () => {
+    for (const entry of readdirSync(mountPoint)) rmSync(join(mountPoint, entry), { recursive: true });
+    const folder = join(mountPoint, "store");
+    const open = () => FileSystemInstanceStore.open({ folder, implementationClassUid: "1.2.826.0.1.3680043.9.7433.1.1", readIdentifiers: parseDatasetHeader });
+    const s = await open();
+    const put = async (seed: number, beforeCommit?: () => void) => {
+      const r = resolveSpec({ seed });
+      const w = await s.begin({ sopClassUid: r.sopClassUid, sopInstanceUid: r.sopInstanceUid, transferSyntaxUid: r.transferSyntax });
+      await w.write(makeDataset({ seed }));
+      await w.sync(); // the file is written and durable: only the index write needs space now
+      beforeCommit?.();
+      try {
+        return await w.commit(parseDatasetHeader(makeDataset({ seed }), r.transferSyntax));
+      } finally {
+        await w.abort();
+      }
+    };
+    await put(11); // the index's WAL has frames: the next row needs pages the disk no longer has
+    const filler = join(mountPoint, "filler");
+    const victim = resolveSpec({ seed: 12 }).sopInstanceUid;
+    await assert.rejects(
+      put(12, () => fillUp(filler)),
+      (err: unknown) => {
+        assert.ok(err instanceof StorageError, String(err));
+        assert.equal(err.code, "ERR_DICOM_STORAGE_FULL", err.message);
+        assert.match(err.message, /storage is full \(SQLITE_FULL\) while trying to write the index row of /);
+        assert.ok(err.message.includes(victim), err.message);
+        assert.ok(err.message.includes(join(folder, INDEX_FILE_NAME)), err.message);
+        assert.doesNotMatch(err.message, /fsync the folder/);
+        return true;
+      },
+    );
+    assert.equal(existsSync(join(folder, instanceRelativePath(victim))), false, "the refused instance's file was taken back");
+    assert.deepEqual(readdirSync(join(folder, instanceRelativePath(victim).split("/")[0]!)).filter((n) => n.endsWith(TEMP_SUFFIX)), []);
+    assert.equal(await s.has(victim), false, "and it has no row");
+
+    rmSync(filler);
+    const after = await put(13);
+    assert.equal(after.duplicate, false, "space again: the store carries on");
+    assert.equal(await s.count(), 2);
+    await s.close();
+    const again = await open();
+    assert.deepEqual({ ...again.recovery, durationMs: 0 }, { files: 2, removedTemporaries: [], reindexed: [], quarantined: [], removedRows: [], durationMs: 0 }, "files and index agree");
+    await again.close();
   });
 });

@@ -10,7 +10,15 @@ import {
   type StoredInstanceHook,
   type StoreFailure,
 } from "@dicomtls/scp";
-import { FileSystemInstanceStore, StorageError, StorageErrorCode, type InstanceIdentifiers, type InstanceStore } from "@dicomtls/storage";
+import {
+  FileSystemInstanceStore,
+  recoveryWasClean,
+  StorageError,
+  StorageErrorCode,
+  type InstanceIdentifiers,
+  type InstanceStore,
+  type RecoveryReport,
+} from "@dicomtls/storage";
 import { displayAddress } from "../diagnostics-log.js";
 import type { ServerApp, ServerPlugin } from "../server.js";
 
@@ -85,6 +93,38 @@ export function instanceStoreSink(store: InstanceStore): InstanceSink {
   };
 }
 
+/** Paths listed in the start-up record at most, per kind (the counts are always complete). */
+const RECOVERY_LIST_MAX = 100;
+
+/** The one start-up record of storage recovery: the counts, and (up to a limit) what was touched. */
+function logRecovery(logger: ServerApp["logger"], folder: string, r: RecoveryReport): void {
+  const clean = recoveryWasClean(r);
+  const record = {
+    event: "storage-recovered",
+    folder,
+    files: r.files,
+    removedTemporaries: r.removedTemporaries.length,
+    reindexed: r.reindexed.length,
+    quarantined: r.quarantined.length,
+    removedRows: r.removedRows.length,
+    durationMs: Math.round(r.durationMs * 10) / 10,
+    ...(!clean && {
+      details: {
+        reindexed: r.reindexed.slice(0, RECOVERY_LIST_MAX),
+        quarantined: r.quarantined.slice(0, RECOVERY_LIST_MAX),
+        removedRows: r.removedRows.slice(0, RECOVERY_LIST_MAX),
+      },
+    }),
+  };
+  const text =
+    `storage ${folder}: ${r.files} files; ${r.removedTemporaries.length} temporaries of interrupted writes removed, ` +
+    `${r.reindexed.length} files without an index row indexed, ${r.quarantined.length} unreadable files moved to quarantine/, ` +
+    `${r.removedRows.length} rows without a file removed`;
+  // Something other than a crash's temporaries means files or rows had gone astray: worth a look.
+  if (r.quarantined.length + r.removedRows.length > 0) logger.warn(record, text);
+  else logger.info(record, text);
+}
+
 /** The stable `code` of an error (`ERR_DICOM_*`, ENOSPC ...), for the log record. */
 function codeOf(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | undefined)?.code;
@@ -108,9 +148,10 @@ export const storagePlugin: ServerPlugin<StoragePluginOptions | undefined> = {
       implementationClassUid: IMPLEMENTATION_CLASS_UID,
       implementationVersionName: IMPLEMENTATION_VERSION_NAME,
       overwriteInstances: config.overwriteInstances,
-      // reindex() only: the parse runs on this thread, on a 64 KB prefix.
+      // Start-up recovery and reindex(): the parse runs on this thread, on a 64 KB prefix (growing as the SCP's does).
       readIdentifiers: (prefix, transferSyntaxUid) => identifiersOf(parseDatasetHeader(prefix, transferSyntaxUid)),
     });
+    logRecovery(logger, config.storageDirectory, store.recovery);
     const codec = createCodecRunner(options.codec);
     app.onClose(async () => {
       await codec.close();
