@@ -82,6 +82,13 @@ export function effectiveConfig(c: NodeConfig): Record<string, unknown> {
         }),
       ]),
     ),
+    AuditTrail: withoutNulls({
+      File: c.auditTrail.file,
+      Syslog:
+        c.auditTrail.syslog === null
+          ? null
+          : { Host: c.auditTrail.syslog.host, Port: c.auditTrail.syslog.port, Protocol: c.auditTrail.syslog.protocol, QueueSize: c.auditTrail.syslog.queueSize },
+    }),
   });
   return withoutNulls(out);
 }
