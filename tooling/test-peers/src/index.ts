@@ -5,3 +5,4 @@ export { tempDir } from "./temp.js";
 export * from "./dicom-files.js";
 export * from "./apps.js";
 export { startOrthanc, ORTHANC_BINARY, type OrthancOptions, type StartedOrthanc, type RestResponse } from "./orthanc.js";
+export { startRsyslogTls, type RsyslogTlsOptions, type StartedRsyslog } from "./rsyslog.js";

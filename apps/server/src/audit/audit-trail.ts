@@ -50,6 +50,7 @@ interface StudyGroup {
 /** One per node; `start` subscribes and sends Application Start, `stop` sends Application Stop and flushes. */
 export class AuditTrail {
   readonly node: AuditNode;
+  readonly #logger: Logger;
   readonly #file: AuditFileSink | undefined;
   readonly #syslog: SyslogSink | undefined;
   readonly #syslogHeader: { hostname: string; appName: string; procId: string };
@@ -62,6 +63,7 @@ export class AuditTrail {
 
   constructor(options: AuditTrailOptions) {
     const { config, logger } = options;
+    this.#logger = logger;
     const host = hostname();
     const pid = String(process.pid);
     let launcher: string | undefined;
@@ -125,6 +127,16 @@ export class AuditTrail {
       for (const association of [...this.#groups.keys()]) this.#ended(association);
       if (this.#started) this.#record(applicationActivity(this.node, { event: "stop", time: new Date() }), SyslogSeverity.Notice);
       await Promise.all([this.#syslog?.close(deadline), this.#file?.close(deadline)]);
+      const s = this.stats();
+      this.#logger.info(
+        {
+          event: "audit-stopped",
+          messages: s.messages,
+          ...(s.file !== undefined && { fileWritten: s.file.written, fileFailed: s.file.failed }),
+          ...(s.syslog !== undefined && { syslogSent: s.syslog.sent, syslogDropped: s.syslog.dropped }),
+        },
+        `audit trail closed: ${s.messages} messages${s.syslog !== undefined ? `, ${s.syslog.sent} sent to syslog, ${s.syslog.dropped} dropped` : ""}`,
+      );
     })();
     return this.#stopping;
   }
@@ -192,7 +204,7 @@ export class AuditTrail {
   /** The peer-certificate policy refused a TLS peer after the handshake: a node-authentication failure. */
   #transportRefused(m: { peer: PeerInfo; error: Error & { code?: string } }): void {
     const reason = m.error.code ?? "PEER_REFUSED";
-    this.#alert(AuditCodes.NodeAuthentication, peerOf(m.peer), reason, `DICOM TLS peer refused (${reason}): ${m.error.message}`);
+    this.#alert(AuditCodes.NodeAuthentication, peerOf(m.peer), reason, `DICOM TLS peer refused: ${m.error.message}`);
   }
 
   /** OpenSSL refused the handshake, or plain DICOM came to the TLS port: the node did not authenticate. */
