@@ -255,6 +255,7 @@ describe("AuditTrail (dicomtls: PS3.15 A.5 audit messages to a file and to syslo
   it("absent: no file, no syslog", () => {
     const { config } = parseConfigText("{}", { env: {}, file: "/srv/node/orthanc.json" });
     assert.deepEqual(config.auditTrail, { file: null, syslog: null });
+    assert.equal("AuditTrail" in effectiveConfig(config), false);
   });
 
   it("a relative File is relative to the configuration file; tls defaults to port 6514", () => {
