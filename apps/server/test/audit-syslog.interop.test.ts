@@ -1,7 +1,8 @@
 /**
  * The audit trail against a real RFC 5425 receiver: Debian's rsyslogd (imtcp + gtls, clients checked by
  * x509/certvalid) started by the test with its own configuration. The built server bin sends, over TLS with its own
- * certificate, Application Start, a Security Alert for an untrusted client, and one DICOM Instances Transferred per
+ * certificate, Application Start, a Security Alert for an untrusted client and one for an association refused by
+ * access control, and one DICOM Instances Transferred per
  * study of a `storescu +tls` association; each received XML validates against the PS3.15 A.5.1 schema, and the
  * AuditTrail.File holds the same messages one per line. With the receiver stopped, stores still succeed, the small
  * queue overflows (dropped, logged once), and a restarted receiver gets the queued messages.
@@ -68,6 +69,7 @@ describe("audit trail over RFC 5425 to rsyslog", () => {
     rsyslog = await startRsyslogTls({ dir: rsDir, certFile: files.serverCert, keyFile: files.serverKey, caFile: files.caFile });
     storage = join(tmp.path, "storage");
     const node = await writeNodeConfig(tmp.path, "node.json", files, storage, {
+      DicomCheckCalledAet: true,
       AuditTrail: { File: "audit.log", Syslog: { Host: "127.0.0.1", Port: rsyslog.port, Protocol: "tls", QueueSize: QUEUE_SIZE } },
     });
     auditFile = join(tmp.path, "audit.log");
@@ -95,6 +97,17 @@ describe("audit trail over RFC 5425 to rsyslog", () => {
     assert.match(d["CertificateSubject"] ?? "", /CN=localhost/);
     assert.match(d["Alert Description"] ?? "", /refused/);
     assert.match(d["PeerPort"] ?? "", /^\d+$/);
+    await assertValid(alert);
+  });
+
+  test("an association refused by access control (wrong called AE title): Security Alert naming the calling AE title", async () => {
+    assertEchoRefused(await echoscu(["-aet", "CURIOUS", "-aec", "NOTUS", "127.0.0.1", String(server.port), "+tls", files.clientKey, files.clientCert, "+cf", files.caFile]));
+    const isRefusal = (m: { msg: string }): boolean => isEvent("110113")(m) && m.msg.includes('AlternativeUserID="AETITLES=CURIOUS"');
+    await rsyslog.waitFor((ms) => ms.some(isRefusal));
+    const alert = rsyslog.messages().find(isRefusal)!.msg;
+    assert.equal(csdCode(alert, "EventTypeCode"), "110126");
+    assert.match(detailsOf(alert)["Alert Description"] ?? "", /called AE title "NOTUS"/);
+    assert.equal(detailsOf(alert)["CertificateFingerprintSHA256"], files.pki.client.fingerprint256);
     await assertValid(alert);
   });
 
