@@ -223,6 +223,8 @@ export class UdpSyslogSink implements SyslogSink {
   #sent = 0;
   #dropped = 0;
   #errorLogged = false;
+  /** Set by close: called when the last datagram in flight is handed over. */
+  #idle: (() => void) | undefined;
 
   constructor(options: { readonly host: string; readonly port: number; readonly logger: Logger }) {
     this.#host = options.host;
@@ -239,6 +241,7 @@ export class UdpSyslogSink implements SyslogSink {
       this.#inflight--;
       if (err) this.#fail(err);
       else this.#sent++;
+      if (this.#inflight === 0) this.#idle?.();
     });
   }
 
@@ -247,7 +250,15 @@ export class UdpSyslogSink implements SyslogSink {
   }
 
   async close(deadline: number): Promise<void> {
-    while (this.#inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    if (this.#inflight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+        this.#idle = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
     this.#dropped += this.#inflight;
     await new Promise<void>((resolve) => this.#socket.close(() => resolve()));
   }
