@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real interop peers the tests start: DCMTK (echoscu, storescu, storescp, dcmdump) and Orthanc,
-# both from Debian's packages, plus openssl. Idempotent; needs root (or sudo) on a fresh machine.
+# both from Debian's packages, plus openssl, and OpenJDK 17 (javac/java/keytool: the test-only client that stands
+# in for dcm4che in the seed's dcm4che flow). Idempotent; needs root (or sudo) on a fresh machine.
 # Debian's orthanc package may run a system service on 4242/8042; the tests start their own Orthanc
 # instances on free ports, so it is left alone.
 set -euo pipefail
@@ -9,6 +10,7 @@ command -v echoscu >/dev/null 2>&1 || need+=(dcmtk)
 command -v Orthanc >/dev/null 2>&1 || [ -x /usr/sbin/Orthanc ] || need+=(orthanc)
 [ -f /etc/orthanc/orthanc.json ] || need+=(orthanc)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+{ command -v javac >/dev/null 2>&1 && command -v keytool >/dev/null 2>&1; } || need+=(openjdk-17-jdk-headless)
 # The audit trail's RFC 5425 receiver (rsyslogd with its gtls driver) and the schema check (xmllint --relaxng).
 command -v rsyslogd >/dev/null 2>&1 || need+=(rsyslog)
 [ -f /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so ] || [ -f /usr/lib/rsyslog/lmnsd_gtls.so ] || need+=(rsyslog-gnutls)
@@ -19,4 +21,4 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-echo "setup-peers: $(echoscu --version 2>&1 | head -1 | tr -s ' '), $(/usr/sbin/Orthanc --version 2>&1 | head -1)"
+echo "setup-peers: $(echoscu --version 2>&1 | head -1 | tr -s ' '), $(/usr/sbin/Orthanc --version 2>&1 | head -1), $(javac -version 2>&1 | head -1)"

@@ -27,7 +27,7 @@ function explain(err: unknown, io: CliIo): number {
 export async function main(argv: readonly string[], io: CliIo = defaultIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let exitCode = 0;
   const program = new Command("dicomtls")
-    .description("DICOM over TLS: echo and store as an SCU, development certificates, configuration checks")
+    .description("DICOM over TLS: echo, store, find and move as an SCU, development certificates, configuration checks")
     .exitOverride()
     // A usage mistake is one line (issue 2); the help it would otherwise dump is one --help away.
     .configureOutput({

@@ -58,6 +58,24 @@ describe("--help", () => {
     assert.deepEqual(r.err, []);
   });
 
+  test("dicomtls find --help and move --help: -k query keys (not --key, the TLS key), --level, --model, --dest, --json", async () => {
+    const find = await cli("find", "--help");
+    assert.equal(find.code, 0);
+    for (const flag of ["-k, --query-key", "--level", "--model", "--json", "--key <file>", "--trusted", "--config"]) assert.ok(find.out.join("\n").includes(flag), flag);
+    const move = await cli("move", "--help");
+    assert.equal(move.code, 0);
+    for (const flag of ["--dest <aet>", "-k, --query-key", "--level"]) assert.ok(move.out.join("\n").includes(flag), flag);
+  });
+
+  test("find without -k and move without --dest are usage errors (exit 2)", async () => {
+    const find = await cli("find", "127.0.0.1", "4242");
+    assert.equal(find.code, 2);
+    assert.match(find.err.join("\n"), /at least one -k/);
+    const move = await cli("move", "127.0.0.1", "4242", "-k", "StudyInstanceUID=1.2.3");
+    assert.equal(move.code, 2);
+    assert.match(move.err.join("\n"), /--dest/);
+  });
+
   test("dicomtls echo --help: exit 0, names the DCMTK-style TLS flags", async () => {
     const r = await cli("echo", "--help");
     assert.equal(r.code, 0);

@@ -6,7 +6,7 @@ import type { NodeConfig } from "@dicomtls/config";
 import type { Association } from "@dicomtls/association";
 import type { AAssociateRq } from "@dicomtls/pdu-codec";
 import { createScp, decideAssociation, decideCommand, ScpChannels, type AccessPolicy, type Scp } from "@dicomtls/scp";
-import { buildClientOptions, buildServerOptions, classifyHandshakeError, evaluatePeer, secureContextOptionsOf, TlsContextManager, tlsSettingsFromConfig, type ReloadTrigger, type TlsContext, type TlsWarning } from "@dicomtls/tls-context";
+import { buildClientOptions, buildServerOptions, classifyHandshakeError, describeClientHello, evaluatePeer, HandshakeFailureReasons, parseClientHello, profilesAccepting, secureContextOptionsOf, TlsContextManager, tlsSettingsFromConfig, type ReloadTrigger, type TlsContext, type TlsWarning } from "@dicomtls/tls-context";
 import type { Logger } from "./log.js";
 import { accessCommandOf, accessPolicyOf } from "./mapping.js";
 import { displayAddress, peerFields, subscribeDiagnostics } from "./diagnostics-log.js";
@@ -14,6 +14,19 @@ import { AuditTrail } from "./audit/index.js";
 import { ServerChannels } from "./channels.js";
 
 const connectionRefusedChannel = channel(ServerChannels.connectionRefused);
+
+/** What a refused client offered (read from its ClientHello) and which PS3.15 profiles would have accepted it. */
+function clientOffer(clientHello: Buffer | undefined, keyType: string | undefined): { offered: Record<string, unknown>; acceptedBy: string[]; text: string } | undefined {
+  const hello = clientHello === undefined ? undefined : parseClientHello(clientHello);
+  if (hello === undefined) return undefined;
+  // Judged with the node's own key type: an ECDSA-only client cannot be served by an RSA certificate whatever the profile.
+  const acceptedBy = profilesAccepting(hello, { keyType });
+  return {
+    offered: { legacyVersion: hello.legacyVersion, supportedVersions: hello.supportedVersions, cipherSuites: hello.cipherSuites, ...(hello.truncated && { truncated: true }) },
+    acceptedBy,
+    text: `${describeClientHello(hello, acceptedBy, keyType)}${acceptedBy.length > 0 ? ' ("DicomTlsProfile")' : ""}`,
+  };
+}
 
 /** What a plugin is given: the configuration, the SCP to register services on, the logger, and hooks. */
 export interface ServerApp {
@@ -235,9 +248,18 @@ export class DicomTlsServer {
     const onRefusal = (r: ListenerRefusal): void => {
       // OpenSSL's refusal says why (protocol version, cipher, ALPN): that is the reason code operators need.
       const reason = r.reason === ListenerRefusalReasons.HandshakeFailed && r.error !== undefined ? classifyHandshakeError(r.error) : r.reason;
+      const offer = reason === HandshakeFailureReasons.NoSharedCipher || reason === HandshakeFailureReasons.UnsupportedProtocol ? clientOffer(r.clientHello, this.#tls?.current.privateKey.asymmetricKeyType) : undefined;
       this.#logger.warn(
-        { event: "connection-refused", reason, listenerReason: r.reason, peer: `${displayAddress(r.remoteAddress)}:${r.remotePort ?? "?"}`, port: r.localPort, ...(r.error && { tlsError: (r.error as Error & { code?: string }).code }) },
-        `connection from ${displayAddress(r.remoteAddress)}:${r.remotePort ?? "?"} refused (${reason}): ${r.detail}`,
+        {
+          event: "connection-refused",
+          reason,
+          listenerReason: r.reason,
+          peer: `${displayAddress(r.remoteAddress)}:${r.remotePort ?? "?"}`,
+          port: r.localPort,
+          ...(r.error && { tlsError: (r.error as Error & { code?: string }).code }),
+          ...(offer !== undefined && { offered: offer.offered, acceptedBy: offer.acceptedBy }),
+        },
+        `connection from ${displayAddress(r.remoteAddress)}:${r.remotePort ?? "?"} refused (${reason}): ${r.detail.trimEnd()}${offer === undefined ? "" : `; ${offer.text}`}`,
       );
       if (connectionRefusedChannel.hasSubscribers) connectionRefusedChannel.publish({ refusal: r, reason });
     };

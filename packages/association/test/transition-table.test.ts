@@ -18,8 +18,8 @@ import {
   type StateName,
 } from "../src/index.js";
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-const csvPath = resolve(repoRoot, "../shared/reference/ps3.8-table-9-10.csv");
+/** A copy of PS3.8 Table 9-10 kept beside the test (see test/reference/README.md for its source). */
+const csvPath = resolve(dirname(fileURLToPath(import.meta.url)), "reference/ps3.8-table-9-10.csv");
 
 /** The CSV is plain (no quoted commas in the cells we read: the description column is never split on). */
 function readTable(): { states: string[]; rows: Map<string, string[]> } {

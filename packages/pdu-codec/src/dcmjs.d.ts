@@ -55,6 +55,8 @@ declare module "dcmjs" {
       DicomMetaDictionary: {
         /** Look-up only (a Proxy): keys "(GGGG,EEEE)" or "GGGGEEEE"; not enumerable. */
         dictionary: Record<string, DictionaryEntry | undefined>;
+        /** Keyword (PS3.6 "PatientName") -> entry; `tag` is "(GGGG,EEEE)". */
+        nameMap: Record<string, DictionaryEntry | undefined>;
       };
     };
     log: Logger & { getLogger(name: string): Logger };

@@ -29,3 +29,5 @@ export {
   type StoredInstanceHook,
   type StoreFailureHook,
 } from "./storage/storage-service.js";
+export { parseConstraint, matchesAll, FindQueryError, MatchKind, WILDCARD_VRS, type KeyConstraint, type MatchOptions } from "./find/matching.js";
+export { dateKey, timeKey, dateTimeKey } from "./find/temporal.js";

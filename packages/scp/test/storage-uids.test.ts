@@ -12,8 +12,8 @@ import {
   isStorageSopClass,
 } from "@dicomtls/scp";
 
-/** The reference tables sit in shared/ beside the clone (in CI a copy of shared/ at `<repoRoot>/../shared`). */
-const REFERENCE = join(repoRoot, "..", "shared", "reference");
+/** Copies of the standard's tables kept beside the test (see test/reference/README.md for their source). */
+const REFERENCE = join(repoRoot, "packages", "scp", "test", "reference");
 
 /** RFC 4180 rows: quoted cells may hold commas; "" is a quote. */
 function readCsv(name: string): Array<Record<string, string>> {

@@ -2,3 +2,22 @@ export { echo, type EchoOptions, type EchoResponse, type EchoResult } from "./ec
 export { store, type StoreOptions, type StoreFileResult, type StoreOutcome, type StoreProgress, type StoreResult } from "./store.js";
 export { StoreError, StoreErrorCode, describeStoreStatus, isStoredStatus, type StoreErrorCodeValue } from "./store-errors.js";
 export { MAX_PRESENTATION_CONTEXTS, canConvert, chooseContext, contextsForSopClass, groupContexts, type ContextGroup } from "./store-contexts.js";
+// The identifier helpers answers are read with, so a user of find needs no second import.
+export { decodeIdentifier, encodeIdentifier, identifierText, type DecodedIdentifier, type IdentifierValue } from "@dicomtls/pdu-codec";
+export { find, findSopClass, type FindOptions, type FindMatch, type FindResult } from "./find.js";
+export { move, moveSopClass, MoveFailedError, type MoveOptions, type MoveProgress, type MoveResult } from "./move.js";
+export {
+  QueryError,
+  QueryErrorCode,
+  QueryLevel,
+  QueryRetrieveSopClass,
+  QueryStatus,
+  QueryStream,
+  describeQueryStatus,
+  type QueryErrorCodeValue,
+  type QueryKeys,
+  type QueryLevelName,
+  type QueryModel,
+  type QueryConnectionOptions,
+  type QueryRequestOptions,
+} from "./query-common.js";

@@ -44,3 +44,6 @@ export {
 export { TlsContextManager, type TlsContextManagerOptions, type ReloadResult, type ReloadTrigger } from "./manager.js";
 export { checkCertificates, checkFiles, type DoctorRow, type DoctorVerdict, type DoctorOptions, type CheckFilesOptions } from "./doctor.js";
 export { createDevPki, type DevPki } from "./dev-pki.js";
+export { writeTrustStore, readCertificateFiles, TrustStoreError, type TrustedCertificate } from "./trust-store.js";
+export { parseClientHello, profilesAccepting, describeClientHello, MAX_TLS_RECORD, type ClientHelloSummary, type AcceptingOptions } from "./client-hello.js";
+export { CIPHER_SUITES, cipherSuiteName } from "./cipher-suites.js";

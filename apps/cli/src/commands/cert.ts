@@ -2,11 +2,12 @@ import type { Command } from "commander";
 import type { RegisterCommand } from "../options.js";
 import { attachCertCheck } from "./cert-check.js";
 import { writeDevPki } from "./dev-pki.js";
+import { attachTrustStore } from "./trust-store.js";
 
 /** The `cert` group; other certificate subcommands attach to the returned command. */
 export const registerCert: RegisterCommand = (program, ctx) => {
   const { io } = ctx;
-  const cert: Command = program.command("cert").description("certificates: a development PKI, a certificate doctor");
+  const cert: Command = program.command("cert").description("certificates: a development PKI, a certificate doctor, a Java trust store");
   cert
     .command("dev-pki")
     .description("write a development PKI (CA, node certificate for localhost/127.0.0.1/::1, client certificate) into DIR")
@@ -21,4 +22,5 @@ export const registerCert: RegisterCommand = (program, ctx) => {
       io.out(`  trust:  ${files.caCert}  (DicomTlsTrustedCertificates, and +cf for DCMTK)`);
     });
   attachCertCheck(cert, ctx);
+  attachTrustStore(cert, ctx);
 };

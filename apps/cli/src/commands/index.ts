@@ -2,7 +2,9 @@ import type { RegisterCommand } from "../options.js";
 import { registerCert } from "./cert.js";
 import { registerConfig } from "./config-command.js";
 import { registerEcho } from "./echo-command.js";
+import { registerFind } from "./find-command.js";
+import { registerMove } from "./move-command.js";
 import { registerStore } from "./store-command.js";
 
 /** Every command of the CLI, in help order. Add one line per new command file. */
-export const COMMANDS: readonly RegisterCommand[] = [registerEcho, registerStore, registerCert, registerConfig];
+export const COMMANDS: readonly RegisterCommand[] = [registerEcho, registerStore, registerFind, registerMove, registerCert, registerConfig];

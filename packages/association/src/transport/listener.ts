@@ -1,5 +1,6 @@
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from "node:net";
 import { createServer as createTlsServer, type SecureContextOptions, type Server as TlsServer, type TLSSocket, type TlsOptions } from "node:tls";
+import { MAX_PEEKED_BYTES, peekFirstRecord } from "./first-record.js";
 
 /** PS3.8 §9.3: PDU types 01H-07H; anything else as the first byte is not DICOM. */
 const FIRST_PDU_TYPE = 0x01;
@@ -31,6 +32,8 @@ export interface ListenerRefusal {
   readonly detail: string;
   /** The TLS error behind HandshakeFailed / HandshakeTimeout, when there is one. */
   readonly error?: Error;
+  /** HandshakeFailed: the client's first TLS record (its ClientHello, at most 16 KiB), so the log can say what it offered. */
+  readonly clientHello?: Buffer;
 }
 
 export interface DicomListenerOptions {
@@ -64,6 +67,8 @@ export class DicomListener {
   readonly #refused = new WeakSet<Socket>();
   /** The peer as seen at accept time: after a reset Node no longer knows the remote address. */
   readonly #peers = new WeakMap<Socket, { address: string | undefined; port: number | undefined }>();
+  /** The first TLS record of each TLS connection, until its handshake ends. */
+  readonly #hellos = new WeakMap<Socket, Buffer>();
   readonly #handshakeTimeoutMs: number;
 
   constructor(options: DicomListenerOptions) {
@@ -117,7 +122,7 @@ export class DicomListener {
     return Promise.resolve();
   }
 
-  #refuse(socket: Socket, reason: ListenerRefusalReason, detail: string, error?: Error): void {
+  #refuse(socket: Socket, reason: ListenerRefusalReason, detail: string, error?: Error, clientHello?: Buffer): void {
     this.#pending.delete(socket);
     if (this.#refused.has(socket)) return;
     this.#refused.add(socket);
@@ -129,6 +134,7 @@ export class DicomListener {
       localPort: socket.localPort,
       detail,
       ...(error !== undefined && { error }),
+      ...(clientHello !== undefined && { clientHello }),
     });
     socket.destroy();
   }
@@ -148,13 +154,13 @@ export class DicomListener {
       this.#pending.delete(socket);
     });
     socket.on("error", () => undefined); // reported through 'close' / tlsClientError; never crash the listener
-    socket.once("readable", () => {
-      const first = socket.read(1) as Buffer | null;
-      if (first === null) return; // closed before sending anything: 'close' cleans up
-      const byte = first[0] ?? -1;
-      socket.unshift(first);
+    // A socket closed before its first bytes never calls back: 'close' cleans up.
+    peekFirstRecord(socket, this.#tlsServer !== undefined, (head) => {
+      const byte = head[0] ?? -1;
       if (this.#tlsServer !== undefined) {
         if (byte === TLS_HANDSHAKE_RECORD) {
+          // A copy: the chunk read may be a view into a much larger allocation.
+          this.#hellos.set(socket, Buffer.from(head.subarray(0, MAX_PEEKED_BYTES)));
           (socket as Socket & { dicomHandshakeTimer?: NodeJS.Timeout }).dicomHandshakeTimer = timer;
           this.#tlsServer.emit("connection", socket);
           return;
@@ -193,6 +199,8 @@ export class DicomListener {
 
   #onSecure(socket: TLSSocket): void {
     this.#clearTimer(socket);
+    const raw = this.#underlying(socket);
+    if (raw !== undefined) this.#hellos.delete(raw);
     socket.setNoDelay(true);
     this.#options.onConnection(socket);
   }
@@ -200,7 +208,7 @@ export class DicomListener {
   #onTlsError(error: Error, socket: TLSSocket): void {
     this.#clearTimer(socket);
     const raw = this.#underlying(socket) ?? socket;
-    this.#refuse(raw, ListenerRefusalReasons.HandshakeFailed, error.message, error);
+    this.#refuse(raw, ListenerRefusalReasons.HandshakeFailed, error.message, error, this.#hellos.get(raw));
     socket.destroy();
   }
 }

@@ -4,6 +4,10 @@ export const DatasetErrorCode = {
   Unparsable: "ERR_DICOM_DATASET_UNPARSABLE",
   /** The dataset cannot be represented in the requested transfer syntax (e.g. encapsulated pixel data in Implicit VR). */
   NotConvertible: "ERR_DICOM_DATASET_NOT_CONVERTIBLE",
+  /** A query key that is neither a dictionary keyword nor a tag with a known VR. */
+  UnknownKey: "ERR_DICOM_DATASET_UNKNOWN_KEY",
+  /** (0008,0005) names a character set this package cannot decode. */
+  CharacterSet: "ERR_DICOM_DATASET_CHARACTER_SET",
 } as const;
 export type DatasetErrorCodeValue = (typeof DatasetErrorCode)[keyof typeof DatasetErrorCode];
 

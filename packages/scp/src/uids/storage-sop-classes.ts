@@ -3,7 +3,7 @@
  * SOP Classes of PS3.6 Table A-1 in UID order. Left out on purpose, as B.5-1 does: Media Storage Directory Storage
  * (PS3.4 Table I.4-1), the Non-Patient Object classes (Table GG.3-1) and the DICOS / DICONDE classes.
  *
- * Checked UID for UID against /work/shared/reference/storage-sop-classes.csv by test/storage-uids.test.ts.
+ * Checked UID for UID against test/reference/storage-sop-classes.csv by test/storage-uids.test.ts.
  */
 export const STORAGE_SOP_CLASSES = [
   { uid: "1.2.840.10008.5.1.4.1.1.1", name: "Computed Radiography Image Storage", retired: false },

@@ -2,7 +2,7 @@
  * Every Transfer Syntax UID of PS3.6 Table A-1 (edition 2026b), in UID order. `encapsulated`: the syntax belongs
  * to PS3.5 Annex A.4 (encapsulated pixel data); the JPIP, SMPTE ST 2110, RFC 2557, XML and Papyrus rows do not.
  *
- * Checked UID for UID against /work/shared/reference/transfer-syntaxes.csv by test/storage-uids.test.ts.
+ * Checked UID for UID against test/reference/transfer-syntaxes.csv by test/storage-uids.test.ts.
  */
 export const TRANSFER_SYNTAXES = [
   { uid: "1.2.840.10008.1.2", name: "Implicit VR Little Endian: Default Transfer Syntax for DICOM", encapsulated: false, retired: false },

@@ -1,0 +1,62 @@
+/**
+ * TLS cipher suites a DICOM peer is likely to offer: IANA registry value, IANA name and OpenSSL's name (what our
+ * profiles list). Values from the IANA "TLS Cipher Suites" registry (RFC 5246 App. A.5, RFC 5289, RFC 7905,
+ * RFC 8446 §B.4); a suite missing here is still reported, by its hexadecimal value.
+ */
+export const CIPHER_SUITES: ReadonlyMap<number, { readonly iana: string; readonly openssl: string }> = new Map(
+  (
+    [
+      [0x0000, "TLS_NULL_WITH_NULL_NULL", ""],
+      [0x0002, "TLS_RSA_WITH_NULL_SHA", "NULL-SHA"],
+      [0x0004, "TLS_RSA_WITH_RC4_128_MD5", "RC4-MD5"],
+      [0x0005, "TLS_RSA_WITH_RC4_128_SHA", "RC4-SHA"],
+      [0x000a, "TLS_RSA_WITH_3DES_EDE_CBC_SHA", "DES-CBC3-SHA"],
+      [0x0016, "TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA", "DHE-RSA-DES-CBC3-SHA"],
+      [0x002f, "TLS_RSA_WITH_AES_128_CBC_SHA", "AES128-SHA"],
+      [0x0033, "TLS_DHE_RSA_WITH_AES_128_CBC_SHA", "DHE-RSA-AES128-SHA"],
+      [0x0035, "TLS_RSA_WITH_AES_256_CBC_SHA", "AES256-SHA"],
+      [0x0039, "TLS_DHE_RSA_WITH_AES_256_CBC_SHA", "DHE-RSA-AES256-SHA"],
+      [0x003c, "TLS_RSA_WITH_AES_128_CBC_SHA256", "AES128-SHA256"],
+      [0x003d, "TLS_RSA_WITH_AES_256_CBC_SHA256", "AES256-SHA256"],
+      [0x0067, "TLS_DHE_RSA_WITH_AES_128_CBC_SHA256", "DHE-RSA-AES128-SHA256"],
+      [0x006b, "TLS_DHE_RSA_WITH_AES_256_CBC_SHA256", "DHE-RSA-AES256-SHA256"],
+      [0x009c, "TLS_RSA_WITH_AES_128_GCM_SHA256", "AES128-GCM-SHA256"],
+      [0x009d, "TLS_RSA_WITH_AES_256_GCM_SHA384", "AES256-GCM-SHA384"],
+      [0x009e, "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", "DHE-RSA-AES128-GCM-SHA256"],
+      [0x009f, "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384", "DHE-RSA-AES256-GCM-SHA384"],
+      [0x00ff, "TLS_EMPTY_RENEGOTIATION_INFO_SCSV", ""],
+      [0x1301, "TLS_AES_128_GCM_SHA256", "TLS_AES_128_GCM_SHA256"],
+      [0x1302, "TLS_AES_256_GCM_SHA384", "TLS_AES_256_GCM_SHA384"],
+      [0x1303, "TLS_CHACHA20_POLY1305_SHA256", "TLS_CHACHA20_POLY1305_SHA256"],
+      [0x1304, "TLS_AES_128_CCM_SHA256", "TLS_AES_128_CCM_SHA256"],
+      [0x1305, "TLS_AES_128_CCM_8_SHA256", "TLS_AES_128_CCM_8_SHA256"],
+      [0x5600, "TLS_FALLBACK_SCSV", ""],
+      [0xc009, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", "ECDHE-ECDSA-AES128-SHA"],
+      [0xc00a, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA", "ECDHE-ECDSA-AES256-SHA"],
+      [0xc012, "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA", "ECDHE-RSA-DES-CBC3-SHA"],
+      [0xc013, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", "ECDHE-RSA-AES128-SHA"],
+      [0xc014, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA", "ECDHE-RSA-AES256-SHA"],
+      [0xc023, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256", "ECDHE-ECDSA-AES128-SHA256"],
+      [0xc024, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384", "ECDHE-ECDSA-AES256-SHA384"],
+      [0xc027, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256", "ECDHE-RSA-AES128-SHA256"],
+      [0xc028, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384", "ECDHE-RSA-AES256-SHA384"],
+      [0xc02b, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256"],
+      [0xc02c, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "ECDHE-ECDSA-AES256-GCM-SHA384"],
+      [0xc02f, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "ECDHE-RSA-AES128-GCM-SHA256"],
+      [0xc030, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "ECDHE-RSA-AES256-GCM-SHA384"],
+      [0xcca8, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-RSA-CHACHA20-POLY1305"],
+      [0xcca9, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305"],
+      [0xccaa, "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "DHE-RSA-CHACHA20-POLY1305"],
+    ] as const
+  ).map(([id, iana, openssl]) => [id, { iana, openssl }]),
+);
+
+/** RFC 8701: GREASE values (0x?A?A) are noise a client adds on purpose; they are not offers. */
+export function isGrease(value: number): boolean {
+  return (value & 0x0f0f) === 0x0a0a && value >> 8 === (value & 0xff);
+}
+
+/** The IANA name of a suite, or its value as "0xABCD". */
+export function cipherSuiteName(id: number): string {
+  return CIPHER_SUITES.get(id)?.iana ?? `0x${id.toString(16).padStart(4, "0")}`;
+}
