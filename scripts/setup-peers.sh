@@ -11,6 +11,10 @@ command -v Orthanc >/dev/null 2>&1 || [ -x /usr/sbin/Orthanc ] || need+=(orthanc
 [ -f /etc/orthanc/orthanc.json ] || need+=(orthanc)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 { command -v javac >/dev/null 2>&1 && command -v keytool >/dev/null 2>&1; } || need+=(openjdk-17-jdk-headless)
+# The audit trail's RFC 5425 receiver (rsyslogd with its gtls driver) and the schema check (xmllint --relaxng).
+command -v rsyslogd >/dev/null 2>&1 || need+=(rsyslog)
+[ -f /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so ] || [ -f /usr/lib/rsyslog/lmnsd_gtls.so ] || need+=(rsyslog-gnutls)
+command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   echo "setup-peers: installing ${need[*]} from Debian's packages"

@@ -3,3 +3,5 @@ export { accessPolicyOf, accessCommandOf } from "./mapping.js";
 export { createLogger, type Logger } from "./log.js";
 export { runServer, type RunOptions } from "./main.js";
 export { builtinPlugins } from "./plugins/index.js";
+export { AuditTrail, AuditStartError, type AuditTrailStats, type FileSinkStats, type SyslogSinkStats } from "./audit/index.js";
+export { ServerChannels } from "./channels.js";

@@ -1,15 +1,19 @@
-import { subscribe, unsubscribe } from "node:diagnostics_channel";
+import { channel, subscribe, unsubscribe } from "node:diagnostics_channel";
 import type { Socket } from "node:net";
-import type { TLSSocket } from "node:tls";
+import type { ConnectionOptions, TLSSocket } from "node:tls";
 import { DicomListener, ListenerRefusalReasons, reject, type AssociationDecision, type ListenerRefusal, type PeerInfo } from "@dicomtls/association";
 import type { NodeConfig } from "@dicomtls/config";
 import type { Association } from "@dicomtls/association";
 import type { AAssociateRq } from "@dicomtls/pdu-codec";
 import { createScp, decideAssociation, decideCommand, ScpChannels, type AccessPolicy, type Scp } from "@dicomtls/scp";
-import { buildServerOptions, classifyHandshakeError, describeClientHello, evaluatePeer, HandshakeFailureReasons, parseClientHello, profilesAccepting, secureContextOptionsOf, TlsContextManager, tlsSettingsFromConfig, type ReloadTrigger, type TlsContext, type TlsWarning } from "@dicomtls/tls-context";
+import { buildClientOptions, buildServerOptions, classifyHandshakeError, describeClientHello, evaluatePeer, HandshakeFailureReasons, parseClientHello, profilesAccepting, secureContextOptionsOf, TlsContextManager, tlsSettingsFromConfig, type ReloadTrigger, type TlsContext, type TlsWarning } from "@dicomtls/tls-context";
 import type { Logger } from "./log.js";
 import { accessCommandOf, accessPolicyOf } from "./mapping.js";
 import { displayAddress, peerFields, subscribeDiagnostics } from "./diagnostics-log.js";
+import { AuditTrail } from "./audit/index.js";
+import { ServerChannels } from "./channels.js";
+
+const connectionRefusedChannel = channel(ServerChannels.connectionRefused);
 
 /** What a refused client offered (read from its ClientHello) and which PS3.15 profiles would have accepted it. */
 function clientOffer(clientHello: Buffer | undefined, keyType: string | undefined): { offered: Record<string, unknown>; acceptedBy: string[]; text: string } | undefined {
@@ -68,6 +72,9 @@ export class DicomTlsServer {
   readonly #associationHooks: Array<(rq: AAssociateRq, peer: PeerInfo) => string | undefined | Promise<string | undefined>> = [];
   readonly #policy: AccessPolicy;
   readonly #tls: TlsContextManager | undefined;
+  #audit: AuditTrail | undefined;
+  /** The TLS material of the audit trail's syslog client when DICOM TLS itself is off. */
+  #auditTls: TlsContextManager | undefined;
   #unsubscribe: () => void = () => undefined;
   #stopping: Promise<void> | undefined;
 
@@ -121,8 +128,11 @@ export class DicomTlsServer {
       unsubscribeIdle();
     };
     try {
+      await server.#openAuditTrail();
       await server.#registerPlugins(options.plugins ?? []);
       await server.#listen(options.host);
+      // PS3.15 A.5.3.1 Application Start, once the ports are open.
+      server.#audit?.start();
     } catch (err) {
       await server.stop();
       throw err;
@@ -135,6 +145,11 @@ export class DicomTlsServer {
     const main = this.#listeners[0];
     const plain = this.#listeners[1];
     return { dicom: main?.port ?? this.config.dicomPort, plain: plain?.port };
+  }
+
+  /** The PS3.15 audit trail when `AuditTrail` is configured: `stats()` gives messages, sent, queued and dropped. */
+  get auditTrail(): AuditTrail | undefined {
+    return this.#audit;
   }
 
   get tlsContext(): TlsContext | undefined {
@@ -177,6 +192,9 @@ export class DicomTlsServer {
       this.#tls?.close();
       await Promise.all(this.#listeners.map((l) => l.close()));
       await this.scp.close({ timeoutMs: options.timeoutMs ?? 5_000 });
+      // After the associations ended (their transfers are recorded), before plugins close: Application Stop, flushed.
+      await this.#audit?.stop({ timeoutMs: options.timeoutMs ?? 5_000 });
+      this.#auditTls?.close();
       for (const hook of this.#closeHooks.reverse()) {
         try {
           await hook();
@@ -187,6 +205,24 @@ export class DicomTlsServer {
       this.#unsubscribe();
     })();
     return this.#stopping;
+  }
+
+  /** The audit trail's sinks, opened before any port so a bad `AuditTrail` stops the start. */
+  async #openAuditTrail(): Promise<void> {
+    const a = this.config.auditTrail;
+    if (a.file === null && a.syslog === null) return;
+    let tlsOptions: (() => ConnectionOptions) | undefined;
+    if (a.syslog?.protocol === "tls") {
+      // RFC 5425 with the node's TLS settings (validated by the config): the DICOM context, or its own when DICOM TLS is off.
+      this.#auditTls = this.#tls === undefined ? await TlsContextManager.create(tlsSettingsFromConfig(this.config)) : undefined;
+      const manager = this.#tls ?? this.#auditTls;
+      const host = a.syslog.host;
+      tlsOptions = () => {
+        const { ALPNProtocols: _dicomOnly, ...o } = buildClientOptions(manager!.current, { host });
+        return o;
+      };
+    }
+    this.#audit = new AuditTrail({ config: a, aeTitle: this.config.dicomAet, logger: this.#logger, ...(tlsOptions !== undefined && { tlsOptions }) });
   }
 
   async #registerPlugins(entries: readonly PluginEntry[]): Promise<void> {
@@ -230,6 +266,7 @@ export class DicomTlsServer {
         },
         `connection from ${displayAddress(r.remoteAddress)}:${r.remotePort ?? "?"} refused (${reason}): ${r.detail.trimEnd()}${offer === undefined ? "" : `; ${offer.text}`}`,
       );
+      if (connectionRefusedChannel.hasSubscribers) connectionRefusedChannel.publish({ refusal: r, reason });
     };
     const main = new DicomListener({
       port: this.config.dicomPort,

@@ -85,6 +85,16 @@ export function effectiveConfig(c: NodeConfig): Record<string, unknown> {
         }),
       ]),
     ),
+    AuditTrail:
+      c.auditTrail.file === null && c.auditTrail.syslog === null
+        ? null
+        : withoutNulls({
+            File: c.auditTrail.file,
+            Syslog:
+              c.auditTrail.syslog === null
+                ? null
+                : { Host: c.auditTrail.syslog.host, Port: c.auditTrail.syslog.port, Protocol: c.auditTrail.syslog.protocol, QueueSize: c.auditTrail.syslog.queueSize },
+          }),
   });
   return withoutNulls(out);
 }

@@ -112,6 +112,25 @@ export interface NodeConfig {
 
   /** Sorted by symbolic name (Orthanc keeps them in a std::map, and lookups take the first match). */
   readonly dicomModalities: readonly ModalityConfig[];
+
+  /** dicomtls: where the PS3.15 A.5 audit messages go; both null = no audit trail. */
+  readonly auditTrail: AuditTrailConfig;
+}
+
+/** dicomtls `AuditTrail`: a file (one XML message per line) and/or a syslog receiver (RFC 5425 TLS or RFC 5426 UDP). */
+export interface AuditTrailConfig {
+  /** Absolute (a relative `File` is relative to the configuration file), or null. */
+  readonly file: string | null;
+  readonly syslog: AuditSyslogConfig | null;
+}
+
+export interface AuditSyslogConfig {
+  readonly host: string;
+  /** Default 6514 for tls (RFC 5425), 514 for udp (RFC 5426). */
+  readonly port: number;
+  readonly protocol: "tls" | "udp";
+  /** Messages held while the receiver is unreachable; beyond it the oldest are dropped and counted. */
+  readonly queueSize: number;
 }
 
 export const TransferSyntaxGroup = {

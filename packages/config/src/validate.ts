@@ -61,6 +61,8 @@ export const DEFAULTS = {
   DicomTlsCertificateRevocationLists: [] as string[],
   DicomTlsRevocationCheck: "chain",
   DicomTlsRevocationListGraceDays: 7,
+  /** dicomtls: the PS3.15 A.5 audit trail; off unless configured. */
+  AuditTrail: { SyslogProtocol: "tls", SyslogTlsPort: 6514, SyslogUdpPort: 514, SyslogQueueSize: 1000 },
 } as const;
 
 /** Keys whose string value is a path, resolved against the folder of the file that holds them. */
@@ -106,6 +108,30 @@ const PROFILE_VALUES = Object.values(DicomTlsProfile);
 
 const CRL_TEXT = "expected a revocation list file or folder path, or an array of them";
 const REVOCATION_CHECK_VALUES = ["leaf", "chain"] as const;
+const AUDIT_PROTOCOLS = ["tls", "udp"] as const;
+/** An object's own "expected" text, except for unknown keys, which are named. */
+const objectOf = (text: string) => ({
+  error: (iss: { code?: string; keys?: readonly string[] }) =>
+    iss.code === "unrecognized_keys" ? `unknown key${(iss.keys?.length ?? 0) > 1 ? "s" : ""} ${(iss.keys ?? []).map((k) => `"${k}"`).join(", ")}; ${text}` : text,
+});
+/** dicomtls: `"AuditTrail": { "File": ..., "Syslog": { "Host", "Port", "Protocol", "QueueSize" } }` (PS3.15 A.5, RFC 5425/5426). */
+const AuditTrail = z.strictObject(
+  {
+    File: pathString().optional(),
+    Syslog: z
+      .strictObject(
+        {
+          Host: z.string(expected("expected a host name or IP address")).min(1, expected("expected a host name or IP address")),
+          Port: int(1, 65535).optional(),
+          Protocol: z.enum(AUDIT_PROTOCOLS, expected('expected "tls" or "udp"')).optional(),
+          QueueSize: int(1, 1_000_000).optional(),
+        },
+        objectOf('expected an object { "Host", "Port", "Protocol", "QueueSize" }'),
+      )
+      .optional(),
+  },
+  objectOf('expected an object { "File", "Syslog" }'),
+);
 
 const TopLevel = z.object({
   DicomServerEnabled: bool().optional(),
@@ -167,6 +193,7 @@ const TopLevel = z.object({
   DicomTlsCertificateRevocationLists: z.union([pathString(), z.array(pathString(), expected(CRL_TEXT))], expected(CRL_TEXT)).optional(),
   DicomTlsRevocationCheck: z.enum(REVOCATION_CHECK_VALUES, expected('expected "leaf" (the peer\'s own certificate) or "chain" (every CA-issued certificate)')).optional(),
   DicomTlsRevocationListGraceDays: int(0).optional(),
+  AuditTrail: AuditTrail.optional(),
 });
 
 /** Every key dicomtls reads, including DicomModalities (validated separately, entry by entry). */
@@ -407,10 +434,25 @@ export function validateConfig(root: JsonObject, options: ValidateOptions): Vali
     dicomTlsRevocationCheck: o.DicomTlsRevocationCheck ?? DEFAULTS.DicomTlsRevocationCheck,
     dicomTlsRevocationListGraceDays: o.DicomTlsRevocationListGraceDays ?? DEFAULTS.DicomTlsRevocationListGraceDays,
     dicomModalities: modalities,
+    auditTrail: auditTrailOf(o.AuditTrail, options.baseDir("AuditTrail")),
   };
 
   checkConsistency(config, errors, warnings, isFile);
   return { config: errors.length === 0 ? config : undefined, errors, warnings, ignoredKeys };
+}
+
+/** AuditTrail as NodeConfig: the File relative to the configuration file, the port by protocol (RFC 5425: 6514, RFC 5426: 514). */
+function auditTrailOf(a: z.infer<typeof AuditTrail> | undefined, baseDir: string): NodeConfig["auditTrail"] {
+  const d = DEFAULTS.AuditTrail;
+  const s = a?.Syslog;
+  const protocol = s?.Protocol ?? d.SyslogProtocol;
+  return {
+    file: a?.File === undefined ? null : absolute(baseDir, a.File),
+    syslog:
+      s === undefined
+        ? null
+        : { host: s.Host, port: s.Port ?? (protocol === "tls" ? d.SyslogTlsPort : d.SyslogUdpPort), protocol, queueSize: s.QueueSize ?? d.SyslogQueueSize },
+  };
 }
 
 function validateModality(
@@ -522,6 +564,23 @@ function validateModality(
 }
 
 function checkConsistency(c: NodeConfig, errors: RawIssue[], warnings: RawIssue[], isFile: (p: string) => boolean): void {
+  if (c.auditTrail.syslog?.protocol === "tls") {
+    // RFC 5425 with the node's TLS settings: its certificate is the client certificate, its trusted certificates verify the receiver.
+    const pkcs12 = c.dicomTlsCertificate !== null && /\.(p12|pfx)$/i.test(c.dicomTlsCertificate);
+    const needed: [string, string | null][] = [
+      ["DicomTlsCertificate", c.dicomTlsCertificate],
+      ["DicomTlsTrustedCertificates", c.dicomTlsTrustedCertificates],
+    ];
+    if (!pkcs12) needed.push(["DicomTlsPrivateKey", c.dicomTlsPrivateKey]);
+    for (const [key, file] of needed) {
+      if (file !== null) continue;
+      errors.push({
+        kind: ConfigIssueKind.Inconsistent,
+        path: ["AuditTrail", "Syslog", "Protocol"],
+        message: `"tls" sends the audit trail with the node's TLS settings, but ${key} is not set; set it, or use "udp"`,
+      });
+    }
+  }
   if (c.dicomTlsCiphersAccepted.length > 0 && c.dicomTlsMinimumProtocolVersion === 0) {
     // Orthanc refuses to start here too: "The cipher suites can not be specified when using the default BCP profile".
     errors.push({

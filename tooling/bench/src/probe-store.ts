@@ -4,13 +4,15 @@
  * per run seconds, files/s, MB/s, the server's runtime-stats, its CPU seconds (/proc, all threads) and the CPU of each
  * thread; with --prof DIR the server's main thread is profiled (.cpuprofile in DIR), --env K=V adds server environment.
  * DIR is a folder of .dcm files, e.g. one pnpm bench:store generated under $TMPDIR/dicomtls-bench/.
+ * With --audit each run is done twice, without and then with the PS3.15 audit trail (AuditTrail.File and RFC 5425
+ * TLS to an rsyslogd the probe starts), so the cost of the audit trail on the store path is read in one run.
  *
- *   node --conditions=dicomtls-source --import tsx tooling/bench/src/probe-store.ts DIR [--runs N] [--storescp] [--prof DIR] [--env K=V]...
+ *   node --conditions=dicomtls-source --import tsx tooling/bench/src/probe-store.ts DIR [--runs N] [--storescp] [--audit] [--prof DIR] [--env K=V]...
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { dcmtkEnv, stopAll } from "@dicomtls/test-peers";
+import { dcmtkEnv, startRsyslogTls, stopAll, type StartedRsyslog } from "@dicomtls/test-peers";
 import { makeDevPki, startDicomTls, startStorescp, timedRun } from "./lib/index.js";
 
 const MB = 1024 * 1024;
@@ -80,11 +82,21 @@ process.on("exit", () => s.post("Profiler.stop", (err, r) => { if (!err) writeFi
 const storescuArgs = (port: number, aet: string): string[] => [
   "+tls", pki.clientKey, pki.clientCert, "+cf", pki.caCert, "-aet", "STORESCU", "-aec", aet, "-R", "+sd", "+r", "--scan-pattern", "*.dcm", "127.0.0.1", String(port), dir,
 ];
+const audit = args.includes("--audit");
+let rsyslog: StartedRsyslog | undefined;
+if (audit) {
+  mkdirSync(join(work, "rsyslog"), { recursive: true });
+  rsyslog = await startRsyslogTls({ dir: join(work, "rsyslog"), certFile: pki.nodeCert, keyFile: pki.nodeKey, caFile: pki.caCert });
+}
+/** Without, then with the audit trail when --audit; once otherwise. */
+const variants = audit ? [false, true] : [false];
 try {
-  for (let r = 0; r < runs; r++) {
+  for (let round = 0; round < runs * variants.length; round++) {
+    const r = Math.floor(round / variants.length);
+    const withAudit = variants[round % variants.length] === true;
     // A new folder per run, all deleted at the end: see freshDir() in store.ts (ext4 without a journal pays for
     // files deleted in the last ~30 s at every file creation).
-    const serverDir = join(work, `run-${r + 1}`);
+    const serverDir = join(work, `run-${r + 1}${withAudit ? "-audit" : ""}`);
     mkdirSync(serverDir, { recursive: true });
     let ms: number;
     let stats: Record<string, unknown> = {};
@@ -95,7 +107,13 @@ try {
       stats = { serverCpuS: cpuSeconds(scp.process.pid) - cpu0 };
       await scp.stop();
     } else {
-      const server = await startDicomTls({ dir: serverDir, pki, env, config: { MaximumPduLength: MAX_PDU, DicomAlwaysAllowStore: true, DicomCheckCalledAet: false } });
+      const server = await startDicomTls({ dir: serverDir, pki, env, config: {
+          MaximumPduLength: MAX_PDU,
+          DicomAlwaysAllowStore: true,
+          DicomCheckCalledAet: false,
+          ...(withAudit && rsyslog !== undefined && { AuditTrail: { File: join(serverDir, "audit.log"), Syslog: { Host: "127.0.0.1", Port: rsyslog.port, Protocol: "tls" } } }),
+        },
+      });
       const cpu0 = cpuSeconds(server.process.pid);
       const threads0 = threadCpu(server.process.pid);
       ({ ms } = await timedRun("storescu", storescuArgs(server.port, server.aet), { env: dcmtkEnv(), timeoutMs: 600_000 }));
@@ -104,12 +122,16 @@ try {
       console.log("threads", JSON.stringify(Object.fromEntries(Object.entries(threads1).map(([k, v]) => [k, Math.round((v - (threads0[k] ?? 0)) * 100) / 100]))));
       await server.stop();
       stats = { ...(await server.waitForRecord((x) => x["event"] === "runtime-stats", 10_000)), serverCpuS: cpu };
+      if (withAudit) {
+        const a = await server.waitForRecord((x) => x["event"] === "audit-stopped", 10_000);
+        stats = { ...stats, auditMessages: a["messages"], auditSyslogSent: a["syslogSent"], auditSyslogDropped: a["syslogDropped"] };
+      }
       for (const line of server.process.output().split("\n")) if (line.startsWith("TRACE")) console.log(line);
       if (!existsSync(join(serverDir, "storage"))) throw new Error("nothing stored");
     }
     const s = ms / 1000;
     const { level: _l, time: _t, pid: _p, hostname: _h, name: _n, msg: _m, event: _e, ...rest } = stats;
-    console.log(`run ${r + 1}: ${s.toFixed(2)} s  ${(files.length / s).toFixed(1)} files/s  ${(bytes / MB / s).toFixed(1)} MB/s  ${JSON.stringify(rest)}`);
+    console.log(`run ${r + 1}${audit ? (withAudit ? " with audit   " : " without audit") : ""}: ${s.toFixed(2)} s  ${(files.length / s).toFixed(1)} files/s  ${(bytes / MB / s).toFixed(1)} MB/s  ${JSON.stringify(rest)}`);
   }
 } finally {
   await stopAll();

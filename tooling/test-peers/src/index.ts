@@ -5,5 +5,6 @@ export { tempDir } from "./temp.js";
 export * from "./dicom-files.js";
 export * from "./apps.js";
 export { startOrthanc, ORTHANC_BINARY, type OrthancOptions, type StartedOrthanc, type RestResponse } from "./orthanc.js";
+export { startRsyslogTls, type RsyslogTlsOptions, type StartedRsyslog } from "./rsyslog.js";
 export { compileDcmTlsProxy, startDcm4cheProxy, DCM_TLS_PROXY_SOURCE, type Dcm4cheProxyOptions, type StartedDcm4cheProxy } from "./java.js";
 export { createOpensslCa, type OpensslCa, type IssuedCert, type IssueOptions } from "./openssl-ca.js";
