@@ -57,6 +57,14 @@ export function effectiveConfig(c: NodeConfig): Record<string, unknown> {
     DicomTlsProfile: c.dicomTlsProfile,
     DicomTlsCheckModalityCertificate: c.dicomTlsCheckModalityCertificate,
     DicomTlsHandshakeTimeout: c.dicomTlsHandshakeTimeout,
+    HttpServerEnabled: c.httpServerEnabled,
+    HttpPort: c.httpPort,
+    RemoteAccessAllowed: c.remoteAccessAllowed,
+    AuthenticationEnabled: c.authenticationEnabled,
+    RegisteredUsers: Object.fromEntries(Object.keys(c.registeredUsers).map((user) => [user, REDACTED])),
+    SslEnabled: c.sslEnabled,
+    SslCertificate: c.sslCertificate,
+    MetricsEnabled: c.metricsEnabled,
     DicomModalities: Object.fromEntries(
       c.dicomModalities.map((m) => [
         m.name,

@@ -106,6 +106,21 @@ export interface NodeConfig {
 
   /** Sorted by symbolic name (Orthanc keeps them in a std::map, and lookups take the first match). */
   readonly dicomModalities: readonly ModalityConfig[];
+
+  /** The HTTP(S) port: /metrics, /status and the status page. */
+  readonly httpServerEnabled: boolean;
+  readonly httpPort: number;
+  /** false: only 127.0.0.1 and ::1 are served; other peers get 403. */
+  readonly remoteAccessAllowed: boolean;
+  /** HTTP Basic against registeredUsers; when the key is absent it equals remoteAccessAllowed (Orthanc >= 1.5.8). */
+  readonly authenticationEnabled: boolean;
+  /** User name -> password (plain text, as Orthanc). Secret: effectiveConfig() redacts the passwords. */
+  readonly registeredUsers: Readonly<Record<string, string>>;
+  readonly sslEnabled: boolean;
+  /** Absolute path of the PEM file holding the HTTPS certificate (chain) and its private key. */
+  readonly sslCertificate: string;
+  /** Serve /metrics (Prometheus text format). */
+  readonly metricsEnabled: boolean;
 }
 
 export const TransferSyntaxGroup = {
