@@ -40,7 +40,7 @@ describe("HTTP(S) keys (Orthanc's names and defaults)", () => {
     assert.equal(config.authenticationEnabled, false);
     assert.equal(warnings.length, 1);
     assert.equal(warnings[0]?.path, "AuthenticationEnabled");
-    assert.match(warnings[0]!.message, /RemoteAccessAllowed is true/);
+    assert.match(warnings[0].message, /RemoteAccessAllowed is true/);
   });
 
   it("authentication without any user warns that every request is refused (no default orthanc:orthanc user)", () => {
@@ -48,7 +48,7 @@ describe("HTTP(S) keys (Orthanc's names and defaults)", () => {
     assert.deepEqual(config.registeredUsers, {});
     assert.equal(warnings.length, 1);
     assert.equal(warnings[0]?.path, "RegisteredUsers");
-    assert.match(warnings[0]!.message, /refused with 401.*"orthanc"/);
+    assert.match(warnings[0].message, /refused with 401.*"orthanc"/);
   });
 
   it("bad values name the key; a password is never echoed", () => {
@@ -70,7 +70,7 @@ describe("HTTP(S) keys (Orthanc's names and defaults)", () => {
     const e = errorsOf('{ "SslEnabled": true, "SslCertificate": "https.pem" }', never);
     assert.equal(e.issues.length, 1, e.message);
     assert.equal(e.issues[0]?.path, "SslCertificate");
-    assert.match(e.issues[0]!.message, /\/srv\/node\/https\.pem/);
+    assert.match(e.issues[0].message, /\/srv\/node\/https\.pem/);
   });
 
   it("SslCertificate is not checked while the HTTP server or TLS is off", () => {
