@@ -97,6 +97,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpE
   });
 
   for (const [route, body, type] of files) app.get(route, async (_req, reply) => reply.type(type).send(body));
+  // Browsers ask for it; "no content" keeps their console free of a 404.
+  app.get("/favicon.ico", async (_req, reply) => reply.code(204).send());
   app.get("/status", async (_req, reply) => reply.type("application/json; charset=utf-8").send(JSON.stringify(status.snapshot())));
   app.get("/status/events", (request, reply) => {
     streamStatus(reply, status, request.raw);
