@@ -3,14 +3,16 @@
  * dicomtls-server over TLS with durable storage (or, with --storescp, into DCMTK storescp as the reference). Prints
  * per run seconds, files/s, MB/s, the server's runtime-stats, its CPU seconds (/proc, all threads) and the CPU of each
  * thread; with --prof DIR the server's main thread is profiled (.cpuprofile in DIR), --env K=V adds server environment.
+ * --http on serves the HTTP port with /metrics (scraped every second during the run, a busy Prometheus); --http both
+ * alternates runs without and with it, to measure what the metrics cost on the store path in one run.
  * DIR is a folder of .dcm files, e.g. one pnpm bench:store generated under $TMPDIR/dicomtls-bench/.
  *
- *   node --conditions=dicomtls-source --import tsx tooling/bench/src/probe-store.ts DIR [--runs N] [--storescp] [--prof DIR] [--env K=V]...
+ *   node --conditions=dicomtls-source --import tsx tooling/bench/src/probe-store.ts DIR [--runs N] [--storescp] [--prof DIR] [--env K=V]... [--http off|on|both]
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { dcmtkEnv, stopAll } from "@dicomtls/test-peers";
+import { dcmtkEnv, freePort, stopAll } from "@dicomtls/test-peers";
 import { makeDevPki, startDicomTls, startStorescp, timedRun } from "./lib/index.js";
 
 const MB = 1024 * 1024;
@@ -23,6 +25,10 @@ const opt = (name: string): string | undefined => {
 const dir = args[0];
 if (dir === undefined) throw new Error("usage: probe-store.ts DATA_DIR [--runs N] [--prof DIR] [--env K=V] [--storescp]");
 const runs = Number(opt("--runs") ?? "1");
+const http = opt("--http") ?? "off";
+if (!["off", "on", "both"].includes(http)) throw new Error("--http: expected off, on or both");
+/** Whether run r (0-based) serves /metrics. */
+const httpOn = (r: number): boolean => http === "on" || (http === "both" && r % 2 === 1);
 const prof = opt("--prof");
 const env: Record<string, string> = {};
 args.forEach((a, i) => {
@@ -95,10 +101,23 @@ try {
       stats = { serverCpuS: cpuSeconds(scp.process.pid) - cpu0 };
       await scp.stop();
     } else {
-      const server = await startDicomTls({ dir: serverDir, pki, env, config: { MaximumPduLength: MAX_PDU, DicomAlwaysAllowStore: true, DicomCheckCalledAet: false } });
+      const httpPort = httpOn(r) ? await freePort() : undefined;
+      const httpConfig = httpPort === undefined ? {} : { HttpServerEnabled: true, HttpPort: httpPort, MetricsEnabled: true };
+      const server = await startDicomTls({ dir: serverDir, pki, env, config: { MaximumPduLength: MAX_PDU, DicomAlwaysAllowStore: true, DicomCheckCalledAet: false, ...httpConfig } });
       const cpu0 = cpuSeconds(server.process.pid);
       const threads0 = threadCpu(server.process.pid);
+      let scrapes = 0;
+      const scraper =
+        httpPort === undefined
+          ? undefined
+          : setInterval(() => {
+              void fetch(`http://127.0.0.1:${httpPort}/metrics`).then(async (res) => {
+                if (res.ok && (await res.text()).includes("dicomtls_instances_stored_total")) scrapes++;
+              });
+            }, 1000);
       ({ ms } = await timedRun("storescu", storescuArgs(server.port, server.aet), { env: dcmtkEnv(), timeoutMs: 600_000 }));
+      clearInterval(scraper);
+      if (httpPort !== undefined) console.log(`metrics on: ${scrapes} scrapes of /metrics during the run`);
       const cpu = cpuSeconds(server.process.pid) - cpu0;
       const threads1 = threadCpu(server.process.pid);
       console.log("threads", JSON.stringify(Object.fromEntries(Object.entries(threads1).map(([k, v]) => [k, Math.round((v - (threads0[k] ?? 0)) * 100) / 100]))));
@@ -109,7 +128,7 @@ try {
     }
     const s = ms / 1000;
     const { level: _l, time: _t, pid: _p, hostname: _h, name: _n, msg: _m, event: _e, ...rest } = stats;
-    console.log(`run ${r + 1}: ${s.toFixed(2)} s  ${(files.length / s).toFixed(1)} files/s  ${(bytes / MB / s).toFixed(1)} MB/s  ${JSON.stringify(rest)}`);
+    console.log(`run ${r + 1}${http === "off" ? "" : httpOn(r) ? " (metrics on)" : " (metrics off)"}: ${s.toFixed(2)} s  ${(files.length / s).toFixed(1)} files/s  ${(bytes / MB / s).toFixed(1)} MB/s  ${JSON.stringify(rest)}`);
   }
 } finally {
   await stopAll();
