@@ -88,12 +88,12 @@ describe("the decision point (unit)", () => {
   });
 });
 
-describe("RemoteAccessAllowed false (the default) on a real server", () => {
+describe("RemoteAccessAllowed false (the default) on a real server, MetricsEnabled false", () => {
   let server: StartedServer;
   let base: string;
   before(async () => {
     const httpPort = await freePort();
-    const config = writeConfig(tmp.path, "loopback.json", { DicomAet: "NODE", DicomPort: await freePort(), HttpServerEnabled: true, HttpPort: httpPort, StorageDirectory: join(tmp.path, "s1") });
+    const config = writeConfig(tmp.path, "loopback.json", { DicomAet: "NODE", DicomPort: await freePort(), HttpServerEnabled: true, HttpPort: httpPort, MetricsEnabled: false, StorageDirectory: join(tmp.path, "s1") });
     server = await startServer(config);
     base = `http://127.0.0.1:${httpPort}`;
   });
@@ -103,6 +103,16 @@ describe("RemoteAccessAllowed false (the default) on a real server", () => {
     const r = await getFrom(`${base}/status`, { localAddress: "127.0.0.1" });
     assert.equal(r.status, 200, r.body);
     assert.equal((JSON.parse(r.body) as { node: { aet: string } }).node.aet, "NODE");
+  });
+
+  test("MetricsEnabled false: /metrics is 404 while the status page is served", async () => {
+    const metrics = await getFrom(`${base}/metrics`);
+    assert.equal(metrics.status, 404, metrics.body);
+    assert.match(metrics.body, /MetricsEnabled is false/);
+    const page = await getFrom(`${base}/`);
+    assert.equal(page.status, 200);
+    assert.match(page.body, /<title>dicomtls status<\/title>/);
+    assert.equal(page.headers["content-security-policy"], "default-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
   });
 
   test("127.0.0.2 is remote: 403, logged with the peer and the reason", async () => {
