@@ -31,7 +31,7 @@ describe("/metrics after echoscu +tls, storescu +tls and an untrusted client", (
 
   before(async () => {
     files = await writePki(tmp.path);
-    node = await startHttpNode(tmp.path, "node.json", files, storage);
+    node = await startHttpNode(tmp.path, "node.json", files, storage, { DicomCheckCalledAet: true });
     const echo = await echoscu(["-v", "-aet", "ECHOSCU", "-aec", "DICOMTLS", "127.0.0.1", String(node.server.port), "+tls", files.clientKey, files.clientCert, "+cf", files.caFile]);
     assertEchoSucceeded(echo);
     const sources: string[] = [];
@@ -44,6 +44,9 @@ describe("/metrics after echoscu +tls, storescu +tls and an untrusted client", (
     const refused = await echoscu(["-v", "-aet", "STRANGER", "127.0.0.1", String(node.server.port), "+tls", stranger.keyFile, stranger.chainFile, "+cf", files.caFile]);
     assertEchoRefused(refused);
     await waitForTlsRefusal(node.server, /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)$/);
+    // A trusted client calling another AE title: A-ASSOCIATE-RJ (DicomCheckCalledAet).
+    const wrongAe = await echoscu(["-v", "-aet", "LOST", "-aec", "ELSEWHERE", "127.0.0.1", String(node.server.port), "+tls", files.clientKey, files.clientCert, "+cf", files.caFile]);
+    assertEchoRefused(wrongAe);
     // Each association's end is published after its last response: wait for the log line of the store's.
     await node.server.waitForRecord((r) => r["event"] === "association-released" && r["callingAet"] === "STORESCU");
     const res = await get(`${node.base}/metrics`);
@@ -63,10 +66,11 @@ describe("/metrics after echoscu +tls, storescu +tls and an untrusted client", (
   test("the associations, by outcome and calling AE title, and how they ended", () => {
     assert.equal(valueOf(samples, "dicomtls_associations_total", { outcome: "accepted", calling_ae: "ECHOSCU" }), 1, text);
     assert.equal(valueOf(samples, "dicomtls_associations_total", { outcome: "accepted", calling_ae: "STORESCU" }), 1, text);
+    assert.equal(valueOf(samples, "dicomtls_associations_total", { outcome: "rejected", calling_ae: "LOST" }), 1, text);
     assert.equal(valueOf(samples, "dicomtls_associations_closed_total", { end: "released" }), 2, text);
     assert.equal(valueOf(samples, "dicomtls_open_associations"), 0, text);
-    // Two associations plus the refused client completed the TLS handshake itself (the certificate is judged after it).
-    assert.equal(valueOf(samples, "dicomtls_tls_handshakes_total", { result: "completed" }), 3, text);
+    // Three associations requested plus the refused client completed the TLS handshake itself (the certificate is judged after it).
+    assert.equal(valueOf(samples, "dicomtls_tls_handshakes_total", { result: "completed" }), 4, text);
   });
 
   test("the stored instances, their bytes and the C-STORE duration histogram", () => {
@@ -80,8 +84,9 @@ describe("/metrics after echoscu +tls, storescu +tls and an untrusted client", (
     assert.ok((valueOf(samples, "dicomtls_sent_bytes_total") ?? 0) > 0, text);
   });
 
-  test("the refusal of the untrusted client, with OpenSSL's reason code", () => {
-    const refusals = samples.filter((s) => s.name === "dicomtls_refusals_total");
+  test("the refusal of the untrusted client, with OpenSSL's reason code, and the A-ASSOCIATE-RJ with its reason", () => {
+    assert.equal(valueOf(samples, "dicomtls_refusals_total", { stage: "association", reason: "CALLED_AE_NOT_RECOGNIZED" }), 1, text);
+    const refusals = samples.filter((s) => s.name === "dicomtls_refusals_total" && s.labels["stage"] !== "association");
     assert.equal(refusals.length, 1, text);
     assert.equal(refusals[0]?.labels["stage"], "tls-peer");
     assert.match(refusals[0]?.labels["reason"] ?? "", /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)$/);
