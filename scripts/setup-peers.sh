@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real interop peers the tests start: DCMTK (echoscu, storescu, storescp, dcmdump) and Orthanc,
-# both from Debian's packages, plus openssl, and OpenJDK 17 (javac/java/keytool: the test-only client that stands
-# in for dcm4che in the seed's dcm4che flow). Idempotent; needs root (or sudo) on a fresh machine.
+# both from Debian's packages, plus openssl, chromium (the status-page test drives it headless), OpenJDK 17
+# (javac/java/keytool: the test-only client that stands in for dcm4che in the seed's dcm4che flow), rsyslog with
+# its gtls driver and xmllint (the audit-trail tests). Idempotent; needs root (or sudo) on a fresh machine.
 # Debian's orthanc package may run a system service on 4242/8042; the tests start their own Orthanc
 # instances on free ports, so it is left alone.
 set -euo pipefail
@@ -15,6 +16,8 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v rsyslogd >/dev/null 2>&1 || need+=(rsyslog)
 [ -f /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so ] || [ -f /usr/lib/rsyslog/lmnsd_gtls.so ] || need+=(rsyslog-gnutls)
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
+# Debian's Chromium: the status-page test drives it headless through playwright-core (never a downloaded browser).
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   echo "setup-peers: installing ${need[*]} from Debian's packages"

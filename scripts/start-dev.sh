@@ -25,10 +25,14 @@ if [ ! -f "$dir/dicomtls.json" ]; then
   "DicomTlsTrustedCertificates" : "pki/ca.crt",
   "DicomTlsRemoteCertificateRequired" : true,
   "StorageDirectory" : "storage",
+  // The status page and /metrics, served to this machine only (RemoteAccessAllowed is false by default).
+  "HttpPort" : ${DICOMTLS_HTTP_PORT:-8042},
   "DicomModalities" : {
     "dcmtk" : { "AET" : "DCMTK", "Host" : "127.0.0.1", "Port" : 11112, "UseDicomTls" : true }
   }
 }
 JSON
 fi
+# The "listening" line names the status page (http://127.0.0.1:8042/ unless HttpPort says otherwise) and /metrics.
+echo "dicomtls: status page on http://127.0.0.1:${DICOMTLS_HTTP_PORT:-8042}/ once the 'listening' line appears (configuration: $dir/dicomtls.json)"
 exec node apps/server/bin/dicomtls-server.js "$dir/dicomtls.json"

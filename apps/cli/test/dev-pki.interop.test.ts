@@ -23,6 +23,7 @@ before(async () => {
     JSON.stringify({
       DicomAet: "DICOMTLS",
       DicomPort: port,
+      HttpServerEnabled: false,
       DicomTlsEnabled: true,
       DicomTlsCertificate: "pki/node.crt",
       DicomTlsPrivateKey: "pki/node.key",

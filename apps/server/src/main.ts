@@ -1,4 +1,3 @@
-import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import { ConfigError, formatIssue, loadConfig, type LoadResult } from "@dicomtls/config";
 import { createLogger, type Logger } from "./log.js";
 import { builtinPlugins } from "./plugins/index.js";
@@ -67,33 +66,6 @@ export async function runServer(argv: readonly string[], options: RunOptions = {
     logger.error({ event: "start-failed", code: e.code }, e.message);
     return 1;
   }
-  // Event-loop delay while serving: the benchmarks read this record (it is the node's responsiveness under load).
-  // The histogram records whole sampling intervals, so the delay is the value less the resolution.
-  const LOOP_RESOLUTION_MS = 2;
-  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
-  loopDelay.enable();
-  // RSS while serving: at the start (after loading and compiling) and its peak until the stop signal, sampled, so the
-  // growth a workload causes can be told apart from the start-up peak that maxRSS also holds.
-  const RSS_SAMPLE_MS = 50;
-  const rssStart = process.memoryUsage.rss();
-  let rssPeak = rssStart;
-  const rssTimer = setInterval(() => {
-    rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
-  }, RSS_SAMPLE_MS);
-  rssTimer.unref();
-  // Garbage-collection pauses while serving: a loop delay above the usual is most often one of these.
-  let gcCount = 0;
-  let gcTotalMs = 0;
-  let gcMaxMs = 0;
-  const gcObserver = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) {
-      gcCount++;
-      gcTotalMs += e.duration;
-      gcMaxMs = Math.max(gcMaxMs, e.duration);
-    }
-  });
-  gcObserver.observe({ entryTypes: ["gc"] });
-
   const expiryTimer = setInterval(() => {
     const w = server.checkCertificateExpiry();
     if (w !== undefined) logger.warn({ event: "tls-warning", code: w.code, key: w.key }, w.message);
@@ -104,31 +76,14 @@ export async function runServer(argv: readonly string[], options: RunOptions = {
   return await new Promise<number>((resolve) => {
     const stop = (signal: string): void => {
       // The serving period ends with the signal: stopping (closing pools, the index) is not serving.
-      loopDelay.disable();
-      gcObserver.disconnect();
-      clearInterval(rssTimer);
-      rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
+      server.runtimeStats.stop();
       logger.info({ event: "stopping", signal }, `${signal}: stopping, open associations are released or aborted`);
       clearInterval(expiryTimer);
       server.stop().then(
         () => {
-          const ms = (ns: number): number => Math.max(0, Math.round((ns / 1e6 - LOOP_RESOLUTION_MS) * 100) / 100);
-          const mb = (bytes: number): number => Math.round(bytes / 1048576);
+          // The benchmarks read this record: the node's responsiveness under load (also on /metrics and /status live).
           logger.info(
-            {
-              event: "runtime-stats",
-              loopDelayP50Ms: ms(loopDelay.percentile(50)),
-              loopDelayP99Ms: ms(loopDelay.percentile(99)),
-              loopDelayMaxMs: ms(loopDelay.max),
-              // Peak of the whole process, start-up included (getrusage maxRSS).
-              peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
-              rssStartMb: mb(rssStart),
-              peakServingRssMb: mb(rssPeak),
-              rssGrowthMb: mb(rssPeak - rssStart),
-              gcCount,
-              gcTotalMs: Math.round(gcTotalMs * 100) / 100,
-              gcMaxPauseMs: Math.round(gcMaxMs * 100) / 100,
-            },
+            { event: "runtime-stats", ...server.runtimeStats.figures() },
             "event-loop delay, memory and garbage collection from listening to the stop signal",
           );
           logger.info({ event: "stopped" }, "dicomtls stopped");
@@ -147,11 +102,12 @@ export async function runServer(argv: readonly string[], options: RunOptions = {
     }
     // Only now: a supervisor (or a test) may signal as soon as it reads this line, and before the handlers above
     // exist a SIGTERM would kill the process outright instead of stopping it.
-    const { dicom, plain } = server.ports;
+    const { dicom, plain, http } = server.ports;
     const tlsText = config.dicomTlsEnabled ? `DICOM TLS on, profile ${config.dicomTlsProfile}` : "DICOM TLS off";
     logger.info(
-      { event: "listening", port: dicom, plainPort: plain ?? null, aet: config.dicomAet, tls: config.dicomTlsEnabled, storage: config.storageDirectory },
-      `dicomtls listening on port ${dicom} (AE ${config.dicomAet}, ${tlsText})${plain !== undefined ? `, plain DICOM on port ${plain}` : ""}`,
+      { event: "listening", port: dicom, plainPort: plain ?? null, httpPort: http ?? null, aet: config.dicomAet, tls: config.dicomTlsEnabled, storage: config.storageDirectory },
+      `dicomtls listening on port ${dicom} (AE ${config.dicomAet}, ${tlsText})${plain !== undefined ? `, plain DICOM on port ${plain}` : ""}` +
+        (http !== undefined ? `; status page ${server.httpScheme ?? "http"}://127.0.0.1:${http}/ (metrics at /metrics)` : ""),
     );
   });
 }

@@ -1,4 +1,4 @@
-import { channel, subscribe, unsubscribe } from "node:diagnostics_channel";
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import type { Socket } from "node:net";
 import type { ConnectionOptions, TLSSocket } from "node:tls";
 import { DicomListener, ListenerRefusalReasons, reject, type AssociationDecision, type ListenerRefusal, type PeerInfo } from "@dicomtls/association";
@@ -7,13 +7,17 @@ import type { Association } from "@dicomtls/association";
 import type { AAssociateRq } from "@dicomtls/pdu-codec";
 import { createScp, decideAssociation, decideCommand, ScpChannels, type AccessPolicy, type Scp } from "@dicomtls/scp";
 import { buildClientOptions, buildServerOptions, classifyHandshakeError, describeClientHello, evaluatePeer, HandshakeFailureReasons, parseClientHello, profilesAccepting, secureContextOptionsOf, TlsContextManager, tlsSettingsFromConfig, type ReloadTrigger, type TlsContext, type TlsWarning } from "@dicomtls/tls-context";
+import { Registry } from "prom-client";
+import { serverDiagnostics, type ConnectionRefusedMessage } from "./channels.js";
+import { startHttpServer, type HttpEndpoint } from "./http/server.js";
+import { NodeMetrics } from "./http/metrics.js";
+import { RuntimeStats } from "./http/runtime-stats.js";
+import { NodeStatus } from "./http/status.js";
 import type { Logger } from "./log.js";
 import { accessCommandOf, accessPolicyOf } from "./mapping.js";
 import { displayAddress, peerFields, subscribeDiagnostics } from "./diagnostics-log.js";
 import { AuditTrail } from "./audit/index.js";
-import { ServerChannels } from "./channels.js";
-
-const connectionRefusedChannel = channel(ServerChannels.connectionRefused);
+import { registerAuditMetrics } from "./audit/audit-metrics.js";
 
 /** What a refused client offered (read from its ClientHello) and which PS3.15 profiles would have accepted it. */
 function clientOffer(clientHello: Buffer | undefined, keyType: string | undefined): { offered: Record<string, unknown>; acceptedBy: string[]; text: string } | undefined {
@@ -33,6 +37,11 @@ export interface ServerApp {
   readonly config: NodeConfig;
   readonly scp: Scp;
   readonly logger: Logger;
+  /**
+   * The node's Prometheus registry: a plugin adds its metrics here (names starting with `dicomtls_`), and they are
+   * served on /metrics with the node's own. It exists even when MetricsEnabled is false (nothing is served then).
+   */
+  readonly metrics: { readonly registry: Registry };
   /** Runs at stop, last registered first (plugins close in reverse order of start). */
   onClose(hook: () => void | Promise<void>): void;
   /** A veto on each A-ASSOCIATE-RQ after Orthanc's access control accepted it; return a reason string to refuse. */
@@ -50,7 +59,7 @@ export type PluginEntry = ServerPlugin | readonly [ServerPlugin<never>, unknown]
 
 export interface StartOptions {
   readonly logger: Logger;
-  /** Interface to bind; default all (as Orthanc). */
+  /** Interface to bind, DICOM and HTTP ports alike; default all (as Orthanc). */
   readonly host?: string;
   readonly plugins?: readonly PluginEntry[];
 }
@@ -75,6 +84,12 @@ export class DicomTlsServer {
   #audit: AuditTrail | undefined;
   /** The TLS material of the audit trail's syslog client when DICOM TLS itself is off. */
   #auditTls: TlsContextManager | undefined;
+  #runtime: RuntimeStats | undefined;
+  /** The Prometheus registry of the node (plugins' metrics included). */
+  readonly metricsRegistry = new Registry();
+  #status: NodeStatus | undefined;
+  #metrics: NodeMetrics | undefined;
+  #http: HttpEndpoint | undefined;
   #unsubscribe: () => void = () => undefined;
   #stopping: Promise<void> | undefined;
 
@@ -130,7 +145,11 @@ export class DicomTlsServer {
     try {
       await server.#openAuditTrail();
       await server.#registerPlugins(options.plugins ?? []);
+      server.#observe();
       await server.#listen(options.host);
+      // The serving period starts once the ports are open (start-up RSS and compilation are not serving).
+      server.#runtime = new RuntimeStats();
+      if (config.httpServerEnabled) await server.#startHttp(options.host);
       // PS3.15 A.5.3.1 Application Start, once the ports are open.
       server.#audit?.start();
     } catch (err) {
@@ -140,11 +159,50 @@ export class DicomTlsServer {
     return server;
   }
 
-  /** The bound ports: the main DICOM port (TLS when DicomTlsEnabled) and the optional plain one. */
-  get ports(): { readonly dicom: number; readonly plain: number | undefined } {
+  /** The bound ports: the main DICOM port (TLS when DicomTlsEnabled), the optional plain one, the HTTP(S) one. */
+  get ports(): { readonly dicom: number; readonly plain: number | undefined; readonly http: number | undefined } {
     const main = this.#listeners[0];
     const plain = this.#listeners[1];
-    return { dicom: main?.port ?? this.config.dicomPort, plain: plain?.port };
+    return { dicom: main?.port ?? this.config.dicomPort, plain: plain?.port, http: this.#http?.port };
+  }
+
+  /** Event-loop delay, memory and GC while serving: /metrics, /status and the `runtime-stats` record at shutdown. */
+  get runtimeStats(): RuntimeStats {
+    return (this.#runtime ??= new RuntimeStats());
+  }
+
+  /** "http" or "https" when the HTTP server runs. */
+  get httpScheme(): string | undefined {
+    return this.#http?.scheme;
+  }
+
+  /** What /status serves (undefined while HttpServerEnabled is false). */
+  get status(): NodeStatus | undefined {
+    return this.#status;
+  }
+
+  /** Status and metrics subscribe to the diagnostics channels before the first connection can arrive. */
+  #observe(): void {
+    if (!this.config.httpServerEnabled) return;
+    const associations = (): ReadonlySet<Association> => this.scp.associations;
+    const tlsContext = (): TlsContext | undefined => this.#tls?.current;
+    const runtime = () => this.runtimeStats.figures();
+    const status = new NodeStatus({ aet: this.config.dicomAet, dicomPort: () => this.ports.dicom, associations, tlsContext, runtime });
+    this.#status = status;
+    if (!this.config.metricsEnabled) return;
+    this.#metrics = new NodeMetrics(this.metricsRegistry, { associations, openSockets: () => status.openSockets(), tlsContext, runtime });
+    const audit = this.#audit;
+    if (audit !== undefined) registerAuditMetrics(this.metricsRegistry, () => audit.stats());
+  }
+
+  async #startHttp(host: string | undefined): Promise<void> {
+    this.#http = await startHttpServer({
+      config: this.config,
+      logger: this.#logger,
+      status: this.#status!,
+      ...(this.#metrics !== undefined && { metrics: this.#metrics }),
+      ...(host !== undefined && { host }),
+    });
   }
 
   /** The PS3.15 audit trail when `AuditTrail` is configured: `stats()` gives messages, sent, queued and dropped. */
@@ -189,6 +247,8 @@ export class DicomTlsServer {
   /** Stop listening, release or abort open associations, close plugins in reverse order. Idempotent. */
   stop(options: { timeoutMs?: number } = {}): Promise<void> {
     this.#stopping ??= (async () => {
+      // The HTTP port first: its event streams end, and no scrape sees a half-stopped node.
+      await this.#http?.close();
       this.#tls?.close();
       await Promise.all(this.#listeners.map((l) => l.close()));
       await this.scp.close({ timeoutMs: options.timeoutMs ?? 5_000 });
@@ -203,6 +263,9 @@ export class DicomTlsServer {
         }
       }
       this.#unsubscribe();
+      this.#status?.close();
+      this.#metrics?.close();
+      this.#runtime?.stop();
     })();
     return this.#stopping;
   }
@@ -230,6 +293,7 @@ export class DicomTlsServer {
       config: this.config,
       scp: this.scp,
       logger: this.#logger,
+      metrics: { registry: this.metricsRegistry },
       onClose: (hook) => this.#closeHooks.push(hook),
       onAssociationRequest: (hook) => this.#associationHooks.push(hook),
     };
@@ -248,6 +312,7 @@ export class DicomTlsServer {
   async #listen(host: string | undefined): Promise<void> {
     const tls = this.#tls?.current;
     const onConnection = (socket: Socket | TLSSocket): void => {
+      if (serverDiagnostics.connection.hasSubscribers) serverDiagnostics.connection.publish({ socket });
       void this.scp.handleConnection(socket);
     };
     const onRefusal = (r: ListenerRefusal): void => {
@@ -266,7 +331,10 @@ export class DicomTlsServer {
         },
         `connection from ${displayAddress(r.remoteAddress)}:${r.remotePort ?? "?"} refused (${reason}): ${r.detail.trimEnd()}${offer === undefined ? "" : `; ${offer.text}`}`,
       );
-      if (connectionRefusedChannel.hasSubscribers) connectionRefusedChannel.publish({ refusal: r, reason });
+      if (serverDiagnostics.connectionRefused.hasSubscribers) {
+        const message: ConnectionRefusedMessage = { reason, listenerReason: r.reason, remoteAddress: r.remoteAddress, remotePort: r.remotePort, localPort: r.localPort, detail: r.detail, refusal: r };
+        serverDiagnostics.connectionRefused.publish(message);
+      }
     };
     const main = new DicomListener({
       port: this.config.dicomPort,

@@ -31,7 +31,7 @@ interface Running {
 async function start(name: string, config: Record<string, unknown>): Promise<Running> {
   const port = await freePort();
   const file = join(tmp.path, `${name}.json`);
-  writeFileSync(file, JSON.stringify({ DicomAet: "NODE", DicomPort: port, StorageDirectory: join(tmp.path, `${name}-storage`), ...config }, null, 2));
+  writeFileSync(file, JSON.stringify({ DicomAet: "NODE", DicomPort: port, HttpServerEnabled: false, StorageDirectory: join(tmp.path, `${name}-storage`), ...config }, null, 2));
   const { config: nodeConfig } = await loadConfig(file, { env: {} });
   const records: Array<Record<string, unknown>> = [];
   const logger = createLogger({ level: "debug", destination: { write: (line: string) => void records.push(JSON.parse(line) as Record<string, unknown>) } });

@@ -27,7 +27,7 @@ async function serverOutput(name: string, deidentify: boolean | undefined): Prom
   const config = join(tmp.path, `${name}.json`);
   writeFileSync(
     config,
-    JSON.stringify({ DicomAet: "NODE", DicomPort: await freePort(), StorageDirectory: join(tmp.path, `${name}-storage`), ...(deidentify !== undefined && { DeidentifyLogs: deidentify }) }),
+    JSON.stringify({ DicomAet: "NODE", DicomPort: await freePort(), HttpServerEnabled: false, StorageDirectory: join(tmp.path, `${name}-storage`), ...(deidentify !== undefined && { DeidentifyLogs: deidentify }) }),
   );
   const server = await startServer(config, { env: { DICOMTLS_LOG_LEVEL: "debug" } });
   try {

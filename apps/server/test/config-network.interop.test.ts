@@ -24,7 +24,7 @@ const MAX_PDU = 32768;
 
 before(async () => {
   const file = join(tmp.path, "orthanc.json");
-  writeFileSync(file, JSON.stringify({ DicomAet: "NODE", DicomPort: await freePort(), DicomScpTimeout: SCP_TIMEOUT_S, MaximumPduLength: MAX_PDU, StorageDirectory: join(tmp.path, "storage") }));
+  writeFileSync(file, JSON.stringify({ DicomAet: "NODE", DicomPort: await freePort(), HttpServerEnabled: false, DicomScpTimeout: SCP_TIMEOUT_S, MaximumPduLength: MAX_PDU, StorageDirectory: join(tmp.path, "storage") }));
   const { config } = await loadConfig(file, { env: {} });
   const logger = createLogger({ destination: { write: (line: string) => void records.push(JSON.parse(line) as Record<string, unknown>) } });
   server = await DicomTlsServer.start(config, { logger, plugins: builtinPlugins(config) });

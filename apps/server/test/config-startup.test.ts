@@ -89,9 +89,10 @@ test("Orthanc-only keys, unknown keys and likely typos are logged once at start-
   const file = writeConfig(
     "orthanc-style.json",
     `{
-      // An Orthanc administrator's file: HTTP and Lua settings dicomtls does not use.
+      // An Orthanc administrator's file: REST and Lua settings dicomtls does not use.
       "Name": "MyOrthanc",
-      "HttpPort": 8042,
+      "HttpThreadsCount": 50,
+      "HttpServerEnabled": false,
       "LuaScripts": [],
       "DicomPort": ${await freePort()},
       "DicomAet": "NODE",
@@ -104,7 +105,7 @@ test("Orthanc-only keys, unknown keys and likely typos are logged once at start-
     const records = server.records();
     const ignored = records.filter((r) => r["event"] === "config-ignored-keys");
     assert.equal(ignored.length, 1, JSON.stringify(records));
-    assert.deepEqual(ignored[0]?.["keys"], ["Name", "HttpPort", "LuaScripts"]);
+    assert.deepEqual(ignored[0]?.["keys"], ["Name", "HttpThreadsCount", "LuaScripts"]);
     const warnings = records.filter((r) => r["event"] === "config-warning");
     assert.equal(warnings.length, 2, JSON.stringify(warnings));
     const typo = warnings.find((w) => w["key"] === "DicomChekCalledAet");

@@ -22,10 +22,13 @@ export async function seedCertificate(dir: string, name: string): Promise<{ cert
   return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
 }
 
-/** Writes an Orthanc configuration file (plain JSON, as an administrator would) and returns its path. */
+/**
+ * Writes an Orthanc configuration file (plain JSON, as an administrator would) and returns its path. The HTTP port is
+ * off unless the configuration sets HttpServerEnabled: its default 8042 would be shared by every server of every test.
+ */
 export function writeConfig(dir: string, name: string, config: Record<string, unknown>): string {
   const path = join(dir, name);
-  writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`);
+  writeFileSync(path, `${JSON.stringify({ HttpServerEnabled: false, ...config }, null, 2)}\n`);
   return path;
 }
 

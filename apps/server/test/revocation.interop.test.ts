@@ -51,6 +51,8 @@ function writeConfig(name: string, extra: Record<string, unknown>): string {
     file,
     JSON.stringify({
       DicomAet: "DICOMTLS",
+      // Off: the default HttpPort 8042 would be shared by every server of every test.
+      HttpServerEnabled: false,
       DicomTlsEnabled: true,
       DicomTlsCertificate: node.certFile,
       DicomTlsPrivateKey: node.keyFile,

@@ -36,6 +36,8 @@ export async function writeNodeConfig(
   const config = {
     DicomAet: "DICOMTLS",
     DicomPort: port,
+    // Off unless a test turns it on: the default HttpPort 8042 would be shared by every server of every test.
+    HttpServerEnabled: false,
     DicomTlsEnabled: true,
     DicomTlsCertificate: files.serverCert,
     DicomTlsPrivateKey: files.serverKey,

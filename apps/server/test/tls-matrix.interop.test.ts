@@ -185,7 +185,8 @@ interface NodeUnderTest {
 
 function writeConfig(name: string, config: Record<string, unknown>): string {
   const path = join(tmp.path, `${name}.json`);
-  writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`);
+  // HTTP off: the default HttpPort 8042 would be shared by every server of every test.
+  writeFileSync(path, `${JSON.stringify({ HttpServerEnabled: false, ...config }, null, 2)}\n`);
   return path;
 }
 

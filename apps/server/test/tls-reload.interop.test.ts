@@ -102,6 +102,7 @@ describe("hot reload of the node certificate", () => {
       JSON.stringify({
         DicomAet: "DICOMTLS",
         DicomPort: port,
+        HttpServerEnabled: false,
         DicomTlsEnabled: true,
         DicomTlsCertificate: join(live, "node.crt"),
         DicomTlsPrivateKey: join(live, "node.key"),

@@ -60,6 +60,14 @@ export function effectiveConfig(c: NodeConfig): Record<string, unknown> {
     DicomTlsCertificateRevocationLists: [...c.dicomTlsCertificateRevocationLists],
     DicomTlsRevocationCheck: c.dicomTlsRevocationCheck,
     DicomTlsRevocationListGraceDays: c.dicomTlsRevocationListGraceDays,
+    HttpServerEnabled: c.httpServerEnabled,
+    HttpPort: c.httpPort,
+    RemoteAccessAllowed: c.remoteAccessAllowed,
+    AuthenticationEnabled: c.authenticationEnabled,
+    RegisteredUsers: Object.fromEntries(Object.keys(c.registeredUsers).map((user) => [user, REDACTED])),
+    SslEnabled: c.sslEnabled,
+    SslCertificate: c.sslCertificate,
+    MetricsEnabled: c.metricsEnabled,
     DicomModalities: Object.fromEntries(
       c.dicomModalities.map((m) => [
         m.name,

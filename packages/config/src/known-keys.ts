@@ -16,17 +16,18 @@ export const ORTHANC_KEYS_NOT_USED: ReadonlySet<string> = new Set([
   "StorageCommitmentReportsSize", "MallocArenaMax", "ZipLoaderThreads", "SynchronousZipStream",
   "MaximumConcurrentDcmtkTranscoders", "KeepAlive", "KeepAliveTimeout", "TcpNoDelay",
   "DefaultEncoding", "DefaultPrivateCreator", "Dictionary", "LoadPrivateDictionary", "CaseSensitivePN",
-  "ExternalDictionaries", "Locale", "MetricsEnabled", "ExecuteLuaEnabled", "RestApiWriteToFileSystemEnabled",
+  "ExternalDictionaries", "Locale", "ExecuteLuaEnabled", "RestApiWriteToFileSystemEnabled",
   "TranscodeDicomProtocol", "BuiltinDecoderTranscoderOrder", "IngestTranscoding",
   "IngestTranscodingOfUncompressed", "IngestTranscodingOfCompressed", "DicomLossyTranscodingQuality",
   "QueryRetrieveSize", "SynchronousCMove", "OrthancPeers",
   "OrthancPeersInDatabase", "StorageDirectoryLayout", "HousekeeperThread", "DeleteResourcesThreads",
   "EnableTranscoding", "AllowFindSopClassesInStudy",
   // HTTP server and REST API
-  "HttpServerEnabled", "OrthancExplorerEnabled", "HttpPort", "HttpDescribeErrors", "HttpCompressionEnabled",
+  // (HttpServerEnabled, HttpPort, RemoteAccessAllowed, AuthenticationEnabled, RegisteredUsers, SslEnabled,
+  // SslCertificate and MetricsEnabled are dicomtls keys: its HTTP(S) port serves /metrics and the status page.)
+  "OrthancExplorerEnabled", "HttpDescribeErrors", "HttpCompressionEnabled",
   "HttpRequestTimeout", "HttpThreadsCount", "HttpProxy", "HttpVerbose", "HttpTimeout", "HttpsVerifyPeers",
   "HttpsCACertificates", "WebDavEnabled", "WebDavDeleteAllowed", "WebDavUploadAllowed",
-  "RemoteAccessAllowed", "AuthenticationEnabled", "RegisteredUsers", "SslEnabled", "SslCertificate",
   "SslMinimumProtocolVersion", "SslCiphersAccepted", "SslVerifyPeers", "SslTrustedClientCertificates",
   // Official plugins' own sections
   "DicomWeb", "Worklists", "ServeFolders", "PostgreSQL", "MySQL", "Odbc", "WebViewer", "Gdcm",

@@ -115,6 +115,20 @@ export interface NodeConfig {
 
   /** dicomtls: where the PS3.15 A.5 audit messages go; both null = no audit trail. */
   readonly auditTrail: AuditTrailConfig;
+  /** The HTTP(S) port: /metrics, /status and the status page. */
+  readonly httpServerEnabled: boolean;
+  readonly httpPort: number;
+  /** false: only 127.0.0.1 and ::1 are served; other peers get 403. */
+  readonly remoteAccessAllowed: boolean;
+  /** HTTP Basic against registeredUsers; when the key is absent it equals remoteAccessAllowed (Orthanc >= 1.5.8). */
+  readonly authenticationEnabled: boolean;
+  /** User name -> password (plain text, as Orthanc). Secret: effectiveConfig() redacts the passwords. */
+  readonly registeredUsers: Readonly<Record<string, string>>;
+  readonly sslEnabled: boolean;
+  /** Absolute path of the PEM file holding the HTTPS certificate (chain) and its private key. */
+  readonly sslCertificate: string;
+  /** Serve /metrics (Prometheus text format). */
+  readonly metricsEnabled: boolean;
 }
 
 /** dicomtls `AuditTrail`: a file (one XML message per line) and/or a syslog receiver (RFC 5425 TLS or RFC 5426 UDP). */

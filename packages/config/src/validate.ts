@@ -63,10 +63,18 @@ export const DEFAULTS = {
   DicomTlsRevocationListGraceDays: 7,
   /** dicomtls: the PS3.15 A.5 audit trail; off unless configured. */
   AuditTrail: { SyslogProtocol: "tls", SyslogTlsPort: 6514, SyslogUdpPort: 514, SyslogQueueSize: 1000 },
+  HttpServerEnabled: true,
+  HttpPort: 8042,
+  RemoteAccessAllowed: false,
+  // AuthenticationEnabled has no fixed default: when absent it equals RemoteAccessAllowed (Orthanc >= 1.5.8).
+  SslEnabled: false,
+  // Orthanc's own default name, resolved against the configuration file's folder.
+  SslCertificate: "certificate.pem",
+  MetricsEnabled: true,
 } as const;
 
 /** Keys whose string value is a path, resolved against the folder of the file that holds them. */
-type PathKey = "DicomTlsCertificate" | "DicomTlsPrivateKey" | "DicomTlsTrustedCertificates" | "StorageDirectory";
+type PathKey = "DicomTlsCertificate" | "DicomTlsPrivateKey" | "DicomTlsTrustedCertificates" | "StorageDirectory" | "SslCertificate";
 
 // ---- zod building blocks: each carries the "expected ..." text a person reads ----
 
@@ -194,6 +202,14 @@ const TopLevel = z.object({
   DicomTlsRevocationCheck: z.enum(REVOCATION_CHECK_VALUES, expected('expected "leaf" (the peer\'s own certificate) or "chain" (every CA-issued certificate)')).optional(),
   DicomTlsRevocationListGraceDays: int(0).optional(),
   AuditTrail: AuditTrail.optional(),
+  HttpServerEnabled: bool().optional(),
+  HttpPort: int(1, 65535).optional(),
+  RemoteAccessAllowed: bool().optional(),
+  AuthenticationEnabled: bool().optional(),
+  RegisteredUsers: z.record(z.string(), z.string(expected("expected a password string")), expected('expected an object { "user" : "password" }')).optional(),
+  SslEnabled: bool().optional(),
+  SslCertificate: pathString().optional(),
+  MetricsEnabled: bool().optional(),
 });
 
 /** Every key dicomtls reads, including DicomModalities (validated separately, entry by entry). */
@@ -287,7 +303,7 @@ function fromZod(error: z.ZodError, root: JsonValue, prefix: JsonPath): RawIssue
     if (found === undefined) {
       return { kind: ConfigIssueKind.MissingValue, path, message: `missing; ${iss.message}` };
     }
-    const secret = path[path.length - 1] === "DicomTlsPrivateKeyPassword";
+    const secret = path[path.length - 1] === "DicomTlsPrivateKeyPassword" || path[0] === "RegisteredUsers";
     return { kind: ConfigIssueKind.InvalidValue, path, message: `${iss.message}, got ${secret ? "a non-string value" : describeValue(found)}` };
   });
 }
@@ -385,6 +401,7 @@ export function validateConfig(root: JsonObject, options: ValidateOptions): Vali
   const crlSetting = o.DicomTlsCertificateRevocationLists ?? DEFAULTS.DicomTlsCertificateRevocationLists;
   const revocationLists = (typeof crlSetting === "string" ? [crlSetting] : crlSetting).map((p) => absolute(options.baseDir("DicomTlsCertificateRevocationLists"), p));
 
+  const remoteAccessAllowed = o.RemoteAccessAllowed ?? DEFAULTS.RemoteAccessAllowed;
   const groups = Object.fromEntries(Object.values(TransferSyntaxGroup).map((k) => [k, o[k] ?? null])) as Record<TransferSyntaxGroup, boolean | null>;
   const accepted = o.AcceptedTransferSyntaxes ?? DEFAULTS.AcceptedTransferSyntaxes;
 
@@ -435,8 +452,17 @@ export function validateConfig(root: JsonObject, options: ValidateOptions): Vali
     dicomTlsRevocationListGraceDays: o.DicomTlsRevocationListGraceDays ?? DEFAULTS.DicomTlsRevocationListGraceDays,
     dicomModalities: modalities,
     auditTrail: auditTrailOf(o.AuditTrail, options.baseDir("AuditTrail")),
+    httpServerEnabled: o.HttpServerEnabled ?? DEFAULTS.HttpServerEnabled,
+    httpPort: o.HttpPort ?? DEFAULTS.HttpPort,
+    remoteAccessAllowed,
+    authenticationEnabled: o.AuthenticationEnabled ?? remoteAccessAllowed,
+    registeredUsers: { ...(o.RegisteredUsers ?? {}) },
+    sslEnabled: o.SslEnabled ?? DEFAULTS.SslEnabled,
+    sslCertificate: absolute(options.baseDir("SslCertificate"), o.SslCertificate ?? DEFAULTS.SslCertificate),
+    metricsEnabled: o.MetricsEnabled ?? DEFAULTS.MetricsEnabled,
   };
 
+  checkHttp(config, o.AuthenticationEnabled !== undefined, errors, warnings, isFile);
   checkConsistency(config, errors, warnings, isFile);
   return { config: errors.length === 0 ? config : undefined, errors, warnings, ignoredKeys };
 }
@@ -649,6 +675,39 @@ function checkConsistency(c: NodeConfig, errors: RawIssue[], warnings: RawIssue[
       kind: ConfigIssueKind.Unsupported,
       path: ["DicomModalitiesInDatabase"],
       message: "dicomtls has no modality database: modalities are read from DicomModalities in the configuration only",
+    });
+  }
+}
+
+/** The HTTP(S) port's keys, as Orthanc's main.cpp reads them (authentication follows remote access unless set). */
+function checkHttp(c: NodeConfig, authenticationSet: boolean, errors: RawIssue[], warnings: RawIssue[], isFile: (p: string) => boolean): void {
+  for (const user of Object.keys(c.registeredUsers)) {
+    // RFC 7617 §2: the user-id of HTTP Basic cannot contain a colon, so such a user could never log in.
+    if (user.includes(":") || user === "") {
+      errors.push({ kind: ConfigIssueKind.InvalidValue, path: ["RegisteredUsers", user], message: "expected a user name without ':' (HTTP Basic cannot carry it), not empty" });
+    }
+  }
+  if (!c.httpServerEnabled) return;
+  if (c.sslEnabled && !isFile(c.sslCertificate)) {
+    errors.push({
+      kind: ConfigIssueKind.MissingFile,
+      path: ["SslCertificate"],
+      message: `file not found (or not a regular file): ${c.sslCertificate}; SslEnabled is true, and this PEM file must hold the HTTPS certificate and its private key`,
+    });
+  }
+  if (c.remoteAccessAllowed && authenticationSet && !c.authenticationEnabled) {
+    warnings.push({
+      kind: ConfigIssueKind.Inconsistent,
+      path: ["AuthenticationEnabled"],
+      message: "false while RemoteAccessAllowed is true: anyone who reaches HttpPort sees the status page and the metrics (possibly insecure, as Orthanc warns)",
+    });
+  }
+  if (c.authenticationEnabled && Object.keys(c.registeredUsers).length === 0) {
+    // Orthanc would create the user "orthanc" with the password "orthanc" here; a known password is no protection.
+    warnings.push({
+      kind: ConfigIssueKind.Inconsistent,
+      path: ["RegisteredUsers"],
+      message: `no user declared while HTTP authentication is on${authenticationSet ? "" : " (RemoteAccessAllowed turns it on)"}: every HTTP request is refused with 401; dicomtls does not create Orthanc's default user "orthanc"`,
     });
   }
 }

@@ -127,10 +127,15 @@ describe("Debian's own /etc/orthanc", () => {
     const ignored = r.ignoredKeys.map((k) => k.key);
     assert.ok(keys.length > 50, `only ${keys.length} keys read`);
     for (const k of keys) assert.ok(DICOMTLS_KEYS.has(k) !== ignored.includes(k), `${k} is neither used nor listed as not used`);
-    for (const k of ["Name", "IndexDirectory", "Plugins", "HttpPort", "SslEnabled", "RemoteAccessAllowed", "LuaScripts"]) {
+    for (const k of ["Name", "IndexDirectory", "Plugins", "HttpThreadsCount", "SslMinimumProtocolVersion", "OrthancExplorerEnabled", "LuaScripts"]) {
       assert.ok(ignored.includes(k), `${k} should be listed as not used`);
     }
-    for (const k of ["DicomAet", "DicomTlsEnabled", "DicomModalities", "MaximumPduLength"]) assert.ok(!ignored.includes(k));
+    for (const k of ["DicomAet", "DicomTlsEnabled", "DicomModalities", "MaximumPduLength", "HttpPort", "SslEnabled", "RemoteAccessAllowed", "MetricsEnabled"]) assert.ok(!ignored.includes(k));
+    // Debian's HTTP settings: Orthanc's defaults, so the node serves its status page on 127.0.0.1:8042 only.
+    assert.equal(r.config.httpServerEnabled, true);
+    assert.equal(r.config.httpPort, 8042);
+    assert.equal(r.config.remoteAccessAllowed, false);
+    assert.equal(r.config.sslEnabled, false);
     assert.ok(r.ignoredKeys.every((k) => k.file === file));
     // And the raw text agrees: every key at the start of a line with two spaces of indent is accounted for.
     const text = await readFile(file, "utf8");
@@ -142,7 +147,11 @@ describe("Debian's own /etc/orthanc", () => {
     // credentials.json is readable only by the orthanc group; running as root in CI, it is.
     const r = await loadConfig("/etc/orthanc", { env: {} });
     assert.deepEqual(r.warnings, []);
-    for (const k of ["Worklists", "ServeFolders", "RegisteredUsers"]) assert.ok(r.ignoredKeys.some((x) => x.key === k), k);
+    for (const k of ["Worklists", "ServeFolders"]) assert.ok(r.ignoredKeys.some((x) => x.key === k), k);
+    // credentials.json holds RegisteredUsers (empty); authentication stays off since remote access is (Orthanc >= 1.5.8).
+    assert.equal(r.sources["RegisteredUsers"], "/etc/orthanc/credentials.json");
+    assert.deepEqual(r.config.registeredUsers, {});
+    assert.equal(r.config.authenticationEnabled, false);
     assert.equal(r.sources["Worklists"], "/etc/orthanc/worklists.json");
   });
 

@@ -229,8 +229,8 @@ describe("modalities", () => {
 
 describe("keys that are not dicomtls options", () => {
   it("Orthanc keys of other features are listed as not used; typos and unknown keys are warnings", () => {
-    const r = parseConfigText('{ "HttpPort": 8042, "Plugins": [], "DicomWeb": {}, "DicomPrt": 1, "dicomAet": "X", "Frobnicate": true }', { env: {}, file: "/n/o.json" });
-    assert.deepEqual(r.ignoredKeys.map((k) => k.key), ["HttpPort", "Plugins", "DicomWeb"]);
+    const r = parseConfigText('{ "HttpThreadsCount": 50, "Plugins": [], "DicomWeb": {}, "DicomPrt": 1, "dicomAet": "X", "Frobnicate": true }', { env: {}, file: "/n/o.json" });
+    assert.deepEqual(r.ignoredKeys.map((k) => k.key), ["HttpThreadsCount", "Plugins", "DicomWeb"]);
     assert.equal(r.ignoredKeys[0]?.file, "/n/o.json");
     const byPath = new Map(r.warnings.map((w) => [w.path, w]));
     assert.equal(byPath.get("DicomPrt")?.kind, "likely-typo");

@@ -3,16 +3,18 @@
  * dicomtls-server over TLS with durable storage (or, with --storescp, into DCMTK storescp as the reference). Prints
  * per run seconds, files/s, MB/s, the server's runtime-stats, its CPU seconds (/proc, all threads) and the CPU of each
  * thread; with --prof DIR the server's main thread is profiled (.cpuprofile in DIR), --env K=V adds server environment.
+ * --http on serves the HTTP port with /metrics (scraped every second during the run, a busy Prometheus); --http both
+ * alternates runs without and with it, to measure what the metrics cost on the store path in one run.
  * DIR is a folder of .dcm files, e.g. one pnpm bench:store generated under $TMPDIR/dicomtls-bench/.
  * With --audit each run is done twice, without and then with the PS3.15 audit trail (AuditTrail.File and RFC 5425
  * TLS to an rsyslogd the probe starts), so the cost of the audit trail on the store path is read in one run.
  *
- *   node --conditions=dicomtls-source --import tsx tooling/bench/src/probe-store.ts DIR [--runs N] [--storescp] [--audit] [--prof DIR] [--env K=V]...
+ *   node --conditions=dicomtls-source --import tsx tooling/bench/src/probe-store.ts DIR [--runs N] [--storescp] [--audit] [--prof DIR] [--env K=V]... [--http off|on|both]
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { dcmtkEnv, startRsyslogTls, stopAll, type StartedRsyslog } from "@dicomtls/test-peers";
+import { dcmtkEnv, freePort, startRsyslogTls, stopAll, type StartedRsyslog } from "@dicomtls/test-peers";
 import { makeDevPki, startDicomTls, startStorescp, timedRun } from "./lib/index.js";
 
 const MB = 1024 * 1024;
@@ -25,6 +27,10 @@ const opt = (name: string): string | undefined => {
 const dir = args[0];
 if (dir === undefined) throw new Error("usage: probe-store.ts DATA_DIR [--runs N] [--prof DIR] [--env K=V] [--storescp]");
 const runs = Number(opt("--runs") ?? "1");
+const http = opt("--http") ?? "off";
+if (!["off", "on", "both"].includes(http)) throw new Error("--http: expected off, on or both");
+/** Whether run r (0-based) serves /metrics. */
+const httpOn = (r: number): boolean => http === "on" || (http === "both" && r % 2 === 1);
 const prof = opt("--prof");
 const env: Record<string, string> = {};
 args.forEach((a, i) => {
@@ -107,16 +113,30 @@ try {
       stats = { serverCpuS: cpuSeconds(scp.process.pid) - cpu0 };
       await scp.stop();
     } else {
+      const httpPort = httpOn(r) ? await freePort() : undefined;
+      const httpConfig = httpPort === undefined ? {} : { HttpServerEnabled: true, HttpPort: httpPort, MetricsEnabled: true };
       const server = await startDicomTls({ dir: serverDir, pki, env, config: {
           MaximumPduLength: MAX_PDU,
           DicomAlwaysAllowStore: true,
           DicomCheckCalledAet: false,
+          ...httpConfig,
           ...(withAudit && rsyslog !== undefined && { AuditTrail: { File: join(serverDir, "audit.log"), Syslog: { Host: "127.0.0.1", Port: rsyslog.port, Protocol: "tls" } } }),
         },
       });
       const cpu0 = cpuSeconds(server.process.pid);
       const threads0 = threadCpu(server.process.pid);
+      let scrapes = 0;
+      const scraper =
+        httpPort === undefined
+          ? undefined
+          : setInterval(() => {
+              void fetch(`http://127.0.0.1:${httpPort}/metrics`).then(async (res) => {
+                if (res.ok && (await res.text()).includes("dicomtls_instances_stored_total")) scrapes++;
+              });
+            }, 1000);
       ({ ms } = await timedRun("storescu", storescuArgs(server.port, server.aet), { env: dcmtkEnv(), timeoutMs: 600_000 }));
+      clearInterval(scraper);
+      if (httpPort !== undefined) console.log(`metrics on: ${scrapes} scrapes of /metrics during the run`);
       const cpu = cpuSeconds(server.process.pid) - cpu0;
       const threads1 = threadCpu(server.process.pid);
       console.log("threads", JSON.stringify(Object.fromEntries(Object.entries(threads1).map(([k, v]) => [k, Math.round((v - (threads0[k] ?? 0)) * 100) / 100]))));
@@ -131,7 +151,8 @@ try {
     }
     const s = ms / 1000;
     const { level: _l, time: _t, pid: _p, hostname: _h, name: _n, msg: _m, event: _e, ...rest } = stats;
-    console.log(`run ${r + 1}${audit ? (withAudit ? " with audit   " : " without audit") : ""}: ${s.toFixed(2)} s  ${(files.length / s).toFixed(1)} files/s  ${(bytes / MB / s).toFixed(1)} MB/s  ${JSON.stringify(rest)}`);
+    const label = `${audit ? (withAudit ? " with audit   " : " without audit") : ""}${http === "off" ? "" : httpOn(r) ? " (metrics on)" : " (metrics off)"}`;
+    console.log(`run ${r + 1}${label}: ${s.toFixed(2)} s  ${(files.length / s).toFixed(1)} files/s  ${(bytes / MB / s).toFixed(1)} MB/s  ${JSON.stringify(rest)}`);
   }
 } finally {
   await stopAll();

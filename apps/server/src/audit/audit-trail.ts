@@ -5,11 +5,11 @@
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { hostname, userInfo } from "node:os";
 import type { ConnectionOptions } from "node:tls";
-import { AssociationChannels, ListenerRefusalReasons, type Association, type ListenerRefusal, type PeerInfo } from "@dicomtls/association";
+import { AssociationChannels, ListenerRefusalReasons, type Association, type PeerInfo } from "@dicomtls/association";
 import type { AuditTrailConfig } from "@dicomtls/config";
 import { ScpChannels, StorageChannels, type StoredInstance } from "@dicomtls/scp";
 import type { Logger } from "../log.js";
-import { ServerChannels } from "../channels.js";
+import { ServerChannels, type ConnectionRefusedMessage } from "../channels.js";
 import { displayAddress } from "../diagnostics-log.js";
 import { AuditFileSink, type FileSinkStats } from "./file-sink.js";
 import { applicationActivity, AuditCodes, instancesTransferred, securityAlert, type AuditNode, type AuditPeer, type CodedValue } from "./messages.js";
@@ -107,7 +107,7 @@ export class AuditTrail {
       [AssociationChannels.transportRefused, (m) => this.#transportRefused(m as { peer: PeerInfo; error: Error & { code?: string } })],
       [AssociationChannels.rejected, (m) => this.#rejected(m as RejectedMessage)],
       [ScpChannels.commandRefused, (m) => this.#commandRefused(m as { association: Association; why: string })],
-      [ServerChannels.connectionRefused, (m) => this.#connectionRefused(m as { refusal: ListenerRefusal; reason: string })],
+      [ServerChannels.connectionRefused, (m) => this.#connectionRefused(m as ConnectionRefusedMessage)],
     ];
     for (const [name, fn] of handlers) subscribe(name, fn);
     this.#unsubscribe = () => {
@@ -208,7 +208,7 @@ export class AuditTrail {
   }
 
   /** OpenSSL refused the handshake, or plain DICOM came to the TLS port: the node did not authenticate. */
-  #connectionRefused(m: { refusal: ListenerRefusal; reason: string }): void {
+  #connectionRefused(m: ConnectionRefusedMessage): void {
     const r = m.refusal;
     if (r.reason !== ListenerRefusalReasons.HandshakeFailed && r.reason !== ListenerRefusalReasons.PlainOnTlsPort) return;
     const peer: AuditPeer = { address: displayAddress(r.remoteAddress), ...(r.remotePort !== undefined && { port: r.remotePort }) };

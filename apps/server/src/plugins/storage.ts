@@ -1,4 +1,5 @@
-import { createCodecRunner, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, type CodecRunnerOptions } from "@dicomtls/association";
+import { Gauge, type Registry } from "prom-client";
+import { createCodecRunner, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, type CodecRunnerOptions, type CodecRunnerStats } from "@dicomtls/association";
 import { Status, parseDatasetHeader, type DatasetHeader } from "@dicomtls/pdu-codec";
 import {
   StoreRefusedError,
@@ -125,6 +126,24 @@ function logRecovery(logger: ServerApp["logger"], folder: string, r: RecoveryRep
   else logger.info(record, text);
 }
 
+/** The codec worker pool on /metrics, read at scrape time (a plugin's own metrics, through the node's registry). */
+function registerCodecMetrics(registry: Registry, stats: () => CodecRunnerStats): void {
+  const gauge = (name: string, help: string, pick: (s: CodecRunnerStats) => number): void => {
+    new Gauge({
+      name: `dicomtls_codec_pool_${name}`,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(pick(stats()));
+      },
+    });
+  };
+  gauge("threads", "Codec worker threads alive.", (s) => s.threads);
+  gauge("utilization_ratio", "Codec pool utilization since it started, 0-1.", (s) => s.utilization);
+  gauge("pending_tasks", "Codec tasks running on workers or waiting for one.", (s) => s.pending);
+  gauge("queue_length", "Codec tasks waiting because the pool accepts no more at once (their sockets are paused).", (s) => s.queued);
+}
+
 /** The stable `code` of an error (`ERR_DICOM_*`, ENOSPC ...), for the log record. */
 function codeOf(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | undefined)?.code;
@@ -157,6 +176,8 @@ export const storagePlugin: ServerPlugin<StoragePluginOptions | undefined> = {
       await codec.close();
       await store.close();
     });
+    const stats = codec.stats?.bind(codec);
+    if (stats !== undefined) registerCodecMetrics(app.metrics.registry, stats);
     // Load the worker before the port opens: the first instance must not wait ~0.5 s for dcmjs to load.
     await codec.warmUp();
 

@@ -4,7 +4,7 @@ import { DEFAULT_INLINE_FILE_THRESHOLD_BYTES, DEFAULT_INLINE_THRESHOLD_BYTES } f
 import { InlineCodecRunner } from "./inline-runner.js";
 import { PiscinaCodecRunner, type PiscinaCodecRunnerOptions } from "./piscina-runner.js";
 import { DEFAULT_HEADER_PREFIX_BYTES } from "./task-runner.js";
-import type { CodecRunner, FileInfo, PrepareFileOptions, PreparedFile, TaskOptions } from "./types.js";
+import type { CodecRunner, CodecRunnerStats, FileInfo, PrepareFileOptions, PreparedFile, TaskOptions } from "./types.js";
 
 export interface CodecRunnerOptions extends PiscinaCodecRunnerOptions {
   /** Worker threads; 0 runs everything inline (tools, tests). */
@@ -36,6 +36,10 @@ class RoutingCodecRunner implements CodecRunner {
 
   get needsDrain(): boolean {
     return this.#pool.needsDrain;
+  }
+
+  stats(): CodecRunnerStats {
+    return this.#pool.stats();
   }
 
   drained(): Promise<void> {

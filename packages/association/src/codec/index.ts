@@ -1,4 +1,4 @@
-export type { CodecRunner, FileInfo, PduBatch, PrepareFileOptions, PreparedFile, TaskOptions } from "./types.js";
+export type { CodecRunner, CodecRunnerStats, FileInfo, PduBatch, PrepareFileOptions, PreparedFile, TaskOptions } from "./types.js";
 export { CodecError, CodecErrorCode, type CodecErrorCodeValue } from "./errors.js";
 export { TaskCodecRunner, DEFAULT_BATCH_BYTES, DEFAULT_HEADER_PREFIX_BYTES, type TaskRunnerOptions } from "./task-runner.js";
 export { PiscinaCodecRunner, type PiscinaCodecRunnerOptions } from "./piscina-runner.js";

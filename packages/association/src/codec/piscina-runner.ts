@@ -3,6 +3,7 @@ import type { CodecResult, CodecTask, CodecTaskValue } from "@dicomtls/pdu-codec
 import { CodecError, CodecErrorCode } from "./errors.js";
 import { DEFAULT_CODEC_THREADS, DEFAULT_IDLE_TIMEOUT_MS } from "./defaults.js";
 import { TaskCodecRunner, type TaskRunnerOptions } from "./task-runner.js";
+import type { CodecRunnerStats } from "./types.js";
 
 export interface PiscinaCodecRunnerOptions extends TaskRunnerOptions {
   /** Worker threads (default: DEFAULT_CODEC_THREADS). */
@@ -55,6 +56,10 @@ export class PiscinaCodecRunner extends TaskCodecRunner {
   /** Tasks running or waiting in this runner. */
   get pending(): number {
     return this.#pending + this.#waiting.length;
+  }
+
+  stats(): CodecRunnerStats {
+    return { threads: this.#pool.threads.length, pending: this.pending, queued: this.#waiting.length, utilization: this.#pool.utilization };
   }
 
   override get needsDrain(): boolean {

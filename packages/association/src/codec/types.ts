@@ -54,6 +54,18 @@ export interface PreparedFile extends AsyncIterable<PduBatch> {
   close(): void;
 }
 
+/** What a codec runner is doing now, for a metrics scrape or a status page (read on demand, nothing is counted). */
+export interface CodecRunnerStats {
+  /** Worker threads alive (0 when everything runs inline). */
+  readonly threads: number;
+  /** Tasks running on workers or waiting for one. */
+  readonly pending: number;
+  /** Tasks waiting because the runner accepts no more at once (the socket of their association is paused). */
+  readonly queued: number;
+  /** Share of the pool's capacity used since it started, 0-1 (Piscina's ELU-based utilization). */
+  readonly utilization: number;
+}
+
 /**
  * Where dataset work runs: a Piscina pool or the calling thread. Results are the same whichever runs it.
  */
@@ -78,4 +90,6 @@ export interface CodecRunner {
   warmUp(): Promise<void>;
   /** Stops accepting tasks, waits for running ones, ends the workers. */
   close(): Promise<void>;
+  /** Pool figures now; optional so that test doubles need not provide it. */
+  stats?(): CodecRunnerStats;
 }

@@ -49,6 +49,8 @@ export function writeServerConfig(opts: DicomTlsOptions & { readonly port: numbe
   const config: Record<string, unknown> = {
     DicomAet: opts.aet ?? "DICOMTLS",
     DicomPort: opts.port,
+    // Off unless the bench's config turns it on (measuring the cost of metrics): 8042 may be taken.
+    HttpServerEnabled: false,
     StorageDirectory: join(opts.dir, "storage"),
     DicomTlsEnabled: opts.pki !== undefined,
     ...(opts.pki !== undefined && {
