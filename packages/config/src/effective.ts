@@ -57,6 +57,9 @@ export function effectiveConfig(c: NodeConfig): Record<string, unknown> {
     DicomTlsProfile: c.dicomTlsProfile,
     DicomTlsCheckModalityCertificate: c.dicomTlsCheckModalityCertificate,
     DicomTlsHandshakeTimeout: c.dicomTlsHandshakeTimeout,
+    DicomTlsMaximumHandshakes: c.dicomTlsMaximumHandshakes,
+    DicomMaximumAssociations: c.dicomMaximumAssociations,
+    DicomMaximumAssociationsPerHost: c.dicomMaximumAssociationsPerHost,
     DicomModalities: Object.fromEntries(
       c.dicomModalities.map((m) => [
         m.name,

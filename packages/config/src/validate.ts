@@ -58,6 +58,9 @@ export const DEFAULTS = {
   DicomTlsProfile: DicomTlsProfile.Bcp195Rfc8996,
   DicomTlsCheckModalityCertificate: false,
   DicomTlsHandshakeTimeout: 10,
+  DicomMaximumAssociations: 256,
+  DicomMaximumAssociationsPerHost: 0,
+  DicomTlsMaximumHandshakes: 8,
 } as const;
 
 /** Keys whose string value is a path, resolved against the folder of the file that holds them. */
@@ -158,6 +161,11 @@ const TopLevel = z.object({
     .positive(expected("expected a number of seconds > 0 and <= 3600"))
     .max(3600, expected("expected a number of seconds > 0 and <= 3600"))
     .optional(),
+  // dicomtls: limits answered with A-ASSOCIATE-RJ (transient, local limit exceeded); 0 = no limit.
+  DicomMaximumAssociations: int(0).optional(),
+  DicomMaximumAssociationsPerHost: int(0).optional(),
+  // dicomtls: TLS handshakes in progress at once on a port; the rest wait their turn (event-loop bound).
+  DicomTlsMaximumHandshakes: int(1, 1024).optional(),
 });
 
 /** Every key dicomtls reads, including DicomModalities (validated separately, entry by entry). */
@@ -391,6 +399,9 @@ export function validateConfig(root: JsonObject, options: ValidateOptions): Vali
     dicomTlsProfile: o.DicomTlsProfile ?? DEFAULTS.DicomTlsProfile,
     dicomTlsCheckModalityCertificate: o.DicomTlsCheckModalityCertificate ?? DEFAULTS.DicomTlsCheckModalityCertificate,
     dicomTlsHandshakeTimeout: o.DicomTlsHandshakeTimeout ?? DEFAULTS.DicomTlsHandshakeTimeout,
+    dicomMaximumAssociations: o.DicomMaximumAssociations ?? DEFAULTS.DicomMaximumAssociations,
+    dicomMaximumAssociationsPerHost: o.DicomMaximumAssociationsPerHost ?? DEFAULTS.DicomMaximumAssociationsPerHost,
+    dicomTlsMaximumHandshakes: o.DicomTlsMaximumHandshakes ?? DEFAULTS.DicomTlsMaximumHandshakes,
     dicomModalities: modalities,
   };
 

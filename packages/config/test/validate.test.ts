@@ -45,6 +45,9 @@ describe("defaults", () => {
     assert.equal(config.dicomTlsProfile, "bcp195-rfc8996");
     assert.equal(config.dicomTlsCheckModalityCertificate, false);
     assert.equal(config.dicomTlsHandshakeTimeout, 10);
+    assert.equal(config.dicomMaximumAssociations, 256);
+    assert.equal(config.dicomMaximumAssociationsPerHost, 0);
+    assert.equal(config.dicomTlsMaximumHandshakes, 8);
     assert.equal(config.storageDirectory, "/srv/node/OrthancStorage");
     assert.equal(config.overwriteInstances, false);
     assert.equal(config.deidentifyLogs, true);
@@ -52,6 +55,14 @@ describe("defaults", () => {
     assert.deepEqual(config.dicomModalities, []);
     assert.deepEqual(warnings, []);
     assert.deepEqual(ignoredKeys, []);
+  });
+
+  it("the association limits and the handshake cap are read as given", () => {
+    const { config } = parseConfigText('{ "DicomMaximumAssociations": 3, "DicomMaximumAssociationsPerHost": 1, "DicomTlsMaximumHandshakes": 2 }', { env: {}, isFile: always });
+    assert.equal(config.dicomMaximumAssociations, 3);
+    assert.equal(config.dicomMaximumAssociationsPerHost, 1);
+    assert.equal(config.dicomTlsMaximumHandshakes, 2);
+    assert.equal(effectiveConfig(config)["DicomMaximumAssociationsPerHost"], 1);
   });
 });
 
@@ -69,6 +80,9 @@ describe("invalid values name the key, what was expected and what was found", ()
     { name: "unknown TLS profile", text: '{ "DicomTlsProfile": "modern" }', path: "DicomTlsProfile", message: /expected one of "bcp195-rfc8996", "bcp195-rfc8996-modified", "bcp195-nd", "bcp195", got "modern"/ },
     { name: "ciphers not an array", text: '{ "DicomTlsMinimumProtocolVersion": 4, "DicomTlsCiphersAccepted": "AES128-GCM-SHA256" }', path: "DicomTlsCiphersAccepted", message: /expected an array of OpenSSL cipher names/ },
     { name: "handshake timeout zero", text: '{ "DicomTlsHandshakeTimeout": 0 }', path: "DicomTlsHandshakeTimeout", message: /seconds > 0/ },
+    { name: "association limit negative", text: '{ "DicomMaximumAssociations": -1 }', path: "DicomMaximumAssociations", message: /expected an integer >= 0, got -1/ },
+    { name: "per-host limit not a number", text: '{ "DicomMaximumAssociationsPerHost": "4" }', path: "DicomMaximumAssociationsPerHost", message: /expected an integer >= 0, got "4"/ },
+    { name: "handshake cap zero", text: '{ "DicomTlsMaximumHandshakes": 0 }', path: "DicomTlsMaximumHandshakes", message: /expected an integer 1-1024, got 0/ },
     { name: "plain port as string", text: '{ "DicomPlainPort": "104" }', path: "DicomPlainPort", message: /expected an integer 1-65535, or false/ },
     { name: "bad transfer syntax pattern", text: '{ "AcceptedTransferSyntaxes": ["JPEG"] }', path: "AcceptedTransferSyntaxes[0]", message: /transfer syntax UID pattern.*got "JPEG"/ },
     { name: "bad preferred transfer syntax", text: '{ "DicomScuPreferredTransferSyntax": "explicit" }', path: "DicomScuPreferredTransferSyntax", message: /expected a DICOM UID/ },
