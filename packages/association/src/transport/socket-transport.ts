@@ -2,7 +2,7 @@ import type { Socket } from "node:net";
 import { TLSSocket } from "node:tls";
 import { PduDecodeError, PduFramer } from "@dicomtls/pdu-codec";
 import { AssociationError, AssociationErrorCode } from "../errors.js";
-import type { PeerInfo, Transport, TransportSink } from "./transport.js";
+import type { PeerInfo, Transport, TransportActivity, TransportSink } from "./transport.js";
 
 export interface SocketTransportOptions {
   /** Our P-DATA-TF receive limit (PS3.8 D.1), 0 = unlimited. */
@@ -47,6 +47,7 @@ export class SocketTransport implements Transport {
   #error: Error | undefined;
   #drain: Promise<void> | undefined;
   #destroyTimer: NodeJS.Timeout | undefined;
+  #progress = 0;
 
   constructor(socket: Socket, sink: TransportSink, options: SocketTransportOptions) {
     this.#socket = socket;
@@ -78,6 +79,10 @@ export class SocketTransport implements Transport {
     return this.#peer;
   }
 
+  get activity(): TransportActivity {
+    return { progress: this.#progress, readPaused: this.#pauses > 0 || this.#failed, writeBlocked: this.#drain !== undefined };
+  }
+
   /** Runs the post-handshake hook; the socket stays paused (no PDU framed) until it resolves. */
   async verify(hook: VerifyTransport): Promise<void> {
     try {
@@ -98,6 +103,7 @@ export class SocketTransport implements Transport {
   }
 
   #onData(chunk: Buffer): void {
+    this.#progress++;
     if (this.#failed) return;
     let pdus: Buffer[];
     try {
@@ -122,6 +128,7 @@ export class SocketTransport implements Transport {
       return Promise.reject(new AssociationError(AssociationErrorCode.ConnectionClosed, `the connection to ${this.#peer.address}:${this.#peer.port} is closed`));
     }
     let ok = true;
+    this.#progress++;
     if (pdu.length > 1) socket.cork();
     // Stream writes complete in order: the last part's callback means the socket is done with every part.
     const last = pdu.length - 1;
@@ -134,6 +141,7 @@ export class SocketTransport implements Transport {
     if (ok) return Promise.resolve();
     this.#drain ??= new Promise<void>((resolve) => {
       const done = (): void => {
+        this.#progress++;
         socket.off("drain", done);
         socket.off("close", done);
         this.#drain = undefined;
