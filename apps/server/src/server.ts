@@ -211,7 +211,7 @@ export class DicomTlsServer {
     const main = new DicomListener({
       port: this.config.dicomPort,
       ...(host !== undefined && { host }),
-      ...(tls !== undefined && { tls: buildServerOptions(tls), handshakeTimeoutMs: tls.handshakeTimeoutMs }),
+      ...(tls !== undefined && { tls: buildServerOptions(tls), handshakeTimeoutMs: tls.handshakeTimeoutMs, maxConcurrentHandshakes: this.config.dicomTlsMaximumHandshakes }),
       onConnection,
       onRefusal,
     });

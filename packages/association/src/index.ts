@@ -30,3 +30,4 @@ export { acceptAssociation, accept, reject, type AcceptOptions, type AcceptTimeo
 export { requestAssociation, type RequestAssociationOptions, type RequestTimeouts } from "./request.js";
 export * from "./codec/index.js";
 export { DicomListener, listenDicom, ListenerRefusalReasons, type DicomListenerOptions, type ListenerRefusal, type ListenerRefusalReason } from "./transport/listener.js";
+export { HandshakeGate, ListenerChannels } from "./transport/handshake-gate.js";

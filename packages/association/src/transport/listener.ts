@@ -1,5 +1,6 @@
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from "node:net";
 import { createServer as createTlsServer, type SecureContextOptions, type Server as TlsServer, type TLSSocket, type TlsOptions } from "node:tls";
+import { HandshakeGate } from "./handshake-gate.js";
 
 /** PS3.8 §9.3: PDU types 01H-07H; anything else as the first byte is not DICOM. */
 const FIRST_PDU_TYPE = 0x01;
@@ -46,6 +47,8 @@ export interface DicomListenerOptions {
   readonly onRefusal?: (refusal: ListenerRefusal) => void;
   /** TCP listen backlog. */
   readonly backlog?: number;
+  /** TLS handshakes in progress at once; later ones wait their turn (paused). Default 8. */
+  readonly maxConcurrentHandshakes?: number;
 }
 
 /**
@@ -65,9 +68,11 @@ export class DicomListener {
   /** The peer as seen at accept time: after a reset Node no longer knows the remote address. */
   readonly #peers = new WeakMap<Socket, { address: string | undefined; port: number | undefined }>();
   readonly #handshakeTimeoutMs: number;
+  readonly #gate: HandshakeGate;
 
   constructor(options: DicomListenerOptions) {
     this.#options = options;
+    this.#gate = new HandshakeGate(options.maxConcurrentHandshakes ?? 8);
     this.#handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
     this.#server = createNetServer({ noDelay: true, pauseOnConnect: false }, (socket) => this.#onTcp(socket));
     if (options.tls !== undefined) {
@@ -77,6 +82,11 @@ export class DicomListener {
       tlsServer.on("tlsClientError", (error: Error, socket: TLSSocket) => this.#onTlsError(error, socket));
       this.#tlsServer = tlsServer;
     }
+  }
+
+  /** TLS handshakes running now, and connections waiting for their turn. */
+  get handshakes(): { readonly inProgress: number; readonly queued: number } {
+    return { inProgress: this.#gate.inProgress, queued: this.#gate.queued };
   }
 
   get secure(): boolean {
@@ -110,6 +120,7 @@ export class DicomListener {
   close(): Promise<void> {
     for (const socket of this.#pending) socket.destroy();
     this.#pending.clear();
+    this.#gate.clear();
     // net.Server#close's callback waits for every connection to end, and established ones are released or aborted by
     // the caller after this returns: waiting here would hang a shutdown with an association open. The port stops
     // accepting at once.
@@ -119,6 +130,7 @@ export class DicomListener {
 
   #refuse(socket: Socket, reason: ListenerRefusalReason, detail: string, error?: Error): void {
     this.#pending.delete(socket);
+    this.#gate.leave(socket);
     if (this.#refused.has(socket)) return;
     this.#refused.add(socket);
     const peer = this.#peers.get(socket);
@@ -146,6 +158,7 @@ export class DicomListener {
     socket.once("close", () => {
       clearTimeout(timer);
       this.#pending.delete(socket);
+      this.#gate.leave(socket);
     });
     socket.on("error", () => undefined); // reported through 'close' / tlsClientError; never crash the listener
     socket.once("readable", () => {
@@ -156,7 +169,9 @@ export class DicomListener {
       if (this.#tlsServer !== undefined) {
         if (byte === TLS_HANDSHAKE_RECORD) {
           (socket as Socket & { dicomHandshakeTimer?: NodeJS.Timeout }).dicomHandshakeTimer = timer;
-          this.#tlsServer.emit("connection", socket);
+          // The handshake timer keeps running while the socket waits for a slot: the wait is bounded too.
+          const tlsServer = this.#tlsServer;
+          this.#gate.enter(socket, () => tlsServer.emit("connection", socket));
           return;
         }
         clearTimeout(timer);
@@ -188,7 +203,10 @@ export class DicomListener {
   #clearTimer(socket: TLSSocket): void {
     const raw = this.#underlying(socket) as (Socket & { dicomHandshakeTimer?: NodeJS.Timeout }) | undefined;
     if (raw?.dicomHandshakeTimer !== undefined) clearTimeout(raw.dicomHandshakeTimer);
-    if (raw !== undefined) this.#pending.delete(raw);
+    if (raw !== undefined) {
+      this.#pending.delete(raw);
+      this.#gate.leave(raw);
+    }
   }
 
   #onSecure(socket: TLSSocket): void {
