@@ -122,6 +122,14 @@ test("a peer that stops in the middle of a PDU is aborted (A-ABORT, then the con
   assert.equal((await stallRecord(server, "MIDPDU"))["phase"], "command");
 });
 
+test("a peer that stops in the middle of its A-ASSOCIATE-RQ is dropped (ARTIM, held to DicomScpTimeout)", { timeout: 60_000 }, async () => {
+  const peer = await RawPeer.connect(plainPort);
+  // An A-ASSOCIATE-RQ header announcing 200 bytes, and 4 of them.
+  peer.write(Buffer.from([0x01, 0x00, 0x00, 0x00, 0x00, 0xc8, 0x00, 0x01, 0x00, 0x00]));
+  await within(ABORT_BOUND_MS, "the server's close of a connection stalled in its A-ASSOCIATE-RQ", peer.closed, () => server.process.output());
+  assert.ok(!peer.received.some((p) => p.type === PduType.AAssociateAc), "no association came about");
+});
+
 test("A-RELEASE-RQ after a C-ECHO-RQ that announces a data set it never sends: answered by an abort in bounded time", { timeout: 60_000 }, async () => {
   const peer = await RawPeer.connect(plainPort);
   const ac = await peer.associate("ECHORELEASE", "DICOMTLS", [VERIFICATION]);
