@@ -60,7 +60,7 @@ export const DEFAULTS = {
   DicomTlsHandshakeTimeout: 10,
   DicomMaximumAssociations: 256,
   DicomMaximumAssociationsPerHost: 0,
-  DicomTlsMaximumHandshakes: 8,
+  DicomTlsMaximumHandshakes: 4,
 } as const;
 
 /** Keys whose string value is a path, resolved against the folder of the file that holds them. */

@@ -47,7 +47,7 @@ describe("defaults", () => {
     assert.equal(config.dicomTlsHandshakeTimeout, 10);
     assert.equal(config.dicomMaximumAssociations, 256);
     assert.equal(config.dicomMaximumAssociationsPerHost, 0);
-    assert.equal(config.dicomTlsMaximumHandshakes, 8);
+    assert.equal(config.dicomTlsMaximumHandshakes, 4);
     assert.equal(config.storageDirectory, "/srv/node/OrthancStorage");
     assert.equal(config.overwriteInstances, false);
     assert.equal(config.deidentifyLogs, true);

@@ -47,7 +47,7 @@ export interface DicomListenerOptions {
   readonly onRefusal?: (refusal: ListenerRefusal) => void;
   /** TCP listen backlog. */
   readonly backlog?: number;
-  /** TLS handshakes in progress at once; later ones wait their turn (paused). Default 8. */
+  /** TLS handshakes in progress at once; later ones wait their turn (paused). Default 4. */
   readonly maxConcurrentHandshakes?: number;
 }
 
@@ -72,7 +72,7 @@ export class DicomListener {
 
   constructor(options: DicomListenerOptions) {
     this.#options = options;
-    this.#gate = new HandshakeGate(options.maxConcurrentHandshakes ?? 8);
+    this.#gate = new HandshakeGate(options.maxConcurrentHandshakes ?? 4);
     this.#handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
     this.#server = createNetServer({ noDelay: true, pauseOnConnect: false }, (socket) => this.#onTcp(socket));
     if (options.tls !== undefined) {
