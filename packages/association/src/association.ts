@@ -410,7 +410,8 @@ export class Association {
   }
 
   #stalled(phase: StallPhase, timeoutMs: number): void {
-    diagnostics.stalled.publish({ association: this, phase, timeoutMs });
+    // idleMs: the name subscribers of the SCP's former idle timeout read.
+    diagnostics.stalled.publish({ association: this, phase, timeoutMs, idleMs: timeoutMs });
     void this.#abortWith(
       new AssociationTimeoutError(`no progress from ${this.#peerName()} for ${timeoutMs} ms while waiting for ${phase}; the association was aborted`, "progress"),
       AbortSource.ServiceUser,

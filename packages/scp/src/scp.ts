@@ -30,6 +30,11 @@ export const ScpChannels = {
    * package's `dicom:association:stalled`.
    */
   limitExceeded: "dicom:scp:limit-exceeded",
+  /**
+   * @deprecated The progress timeout (idleTimeoutMs) now lives in the association package and publishes on
+   * `dicom:association:stalled` (`{ association, phase, timeoutMs, idleMs }`); this is that channel's name.
+   */
+  idleTimeout: "dicom:association:stalled",
 } as const;
 const handlerErrorChannel = channel(ScpChannels.handlerError);
 const commandRefusedChannel = channel(ScpChannels.commandRefused);
