@@ -1,7 +1,7 @@
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import type { Socket } from "node:net";
 import type { ConnectionOptions, TLSSocket } from "node:tls";
-import { DicomListener, ListenerRefusalReasons, reject, type AssociationDecision, type ListenerRefusal, type PeerInfo } from "@dicomtls/association";
+import { AssociationChannels, DicomListener, ListenerRefusalReasons, reject, type AssociationDecision, type ListenerRefusal, type PeerInfo } from "@dicomtls/association";
 import type { NodeConfig } from "@dicomtls/config";
 import type { Association } from "@dicomtls/association";
 import type { AAssociateRq } from "@dicomtls/pdu-codec";
@@ -110,8 +110,12 @@ export class DicomTlsServer {
       verifyTransport: (socket) => this.#verifyPeer(socket),
       // DicomScpTimeout is Orthanc's idle limit between DIMSE commands (expiry aborts); Orthanc also uses it as the
       // DIMSE timeout of the C-STORE sub-operations it sends inside a C-GET (GetScp's DIMSE_getProvider).
+      // It also bounds the time without progress in every other phase (a data set, a release): see ScpOptions.
       idleTimeoutMs: config.dicomScpTimeout * 1000,
-      timeouts: config.dicomScpTimeout > 0 ? { dimseMs: config.dicomScpTimeout * 1000 } : {},
+      // ARTIM (the wait for A-ASSOCIATE-RQ, and for the peer to close after an abort) is held to the same bound.
+      timeouts: config.dicomScpTimeout > 0 ? { dimseMs: config.dicomScpTimeout * 1000, artimMs: Math.min(30_000, config.dicomScpTimeout * 1000) } : {},
+      maxAssociations: config.dicomMaximumAssociations,
+      maxAssociationsPerHost: config.dicomMaximumAssociationsPerHost,
     });
   }
 
@@ -137,7 +141,7 @@ export class DicomTlsServer {
     const server = new DicomTlsServer(config, logger, tls);
     onReload = (ctx, trigger) => server.#tlsReloaded(ctx, trigger);
     const unsubscribeDiagnostics = subscribeDiagnostics(logger);
-    const unsubscribeIdle = logIdleTimeouts(logger);
+    const unsubscribeIdle = logLimits(logger);
     server.#unsubscribe = () => {
       unsubscribeDiagnostics();
       unsubscribeIdle();
@@ -339,7 +343,7 @@ export class DicomTlsServer {
     const main = new DicomListener({
       port: this.config.dicomPort,
       ...(host !== undefined && { host }),
-      ...(tls !== undefined && { tls: buildServerOptions(tls), handshakeTimeoutMs: tls.handshakeTimeoutMs }),
+      ...(tls !== undefined && { tls: buildServerOptions(tls), handshakeTimeoutMs: tls.handshakeTimeoutMs, maxConcurrentHandshakes: this.config.dicomTlsMaximumHandshakes }),
       onConnection,
       onRefusal,
     });
@@ -431,15 +435,37 @@ async function listenOrExplain(listener: DicomListener, key: string, port: numbe
   }
 }
 
-/** DicomScpTimeout expiries: one `association-idle-timeout` record each (the abort itself is logged too). */
-function logIdleTimeouts(logger: Logger): () => void {
-  const onIdle = (m: unknown): void => {
-    const { association, idleMs } = m as { association: Association; idleMs: number };
+/**
+ * DicomScpTimeout expiries, one `association-idle-timeout` record each with the phase it stalled in (the abort itself
+ * is logged too); association limits, one `association-refused` record naming the peer and the limit.
+ */
+function logLimits(logger: Logger): () => void {
+  const onStall = (m: unknown): void => {
+    const { association, phase, timeoutMs } = m as { association: Association; phase: string; timeoutMs: number };
     logger.warn(
-      { event: "association-idle-timeout", peer: `${displayAddress(association.peer.address)}:${association.peer.port}`, callingAet: association.callingAeTitle, idleSeconds: idleMs / 1000 },
-      `association from ${association.callingAeTitle} idle for ${idleMs / 1000} s (DicomScpTimeout): aborted`,
+      {
+        event: "association-idle-timeout",
+        peer: `${displayAddress(association.peer.address)}:${association.peer.port}`,
+        callingAet: association.callingAeTitle,
+        phase,
+        idleSeconds: timeoutMs / 1000,
+      },
+      `association from ${association.callingAeTitle} made no progress for ${timeoutMs / 1000} s waiting for ${phase} (DicomScpTimeout): aborted`,
     );
   };
-  subscribe(ScpChannels.idleTimeout, onIdle);
-  return () => unsubscribe(ScpChannels.idleTimeout, onIdle);
+  const onLimit = (m: unknown): void => {
+    const { peer, rq, kind, limit, open } = m as { peer: PeerInfo; rq: AAssociateRq; kind: string; limit: number; open: number };
+    const key = kind === "total" ? "DicomMaximumAssociations" : "DicomMaximumAssociationsPerHost";
+    const where = `${displayAddress(peer.address)}:${peer.port}`;
+    logger.warn(
+      { event: "association-refused", reason: "LOCAL_LIMIT_EXCEEDED", peer: where, callingAet: rq.callingAeTitle, calledAet: rq.calledAeTitle, key, limit, open },
+      `association from ${rq.callingAeTitle} at ${where} refused (LOCAL_LIMIT_EXCEEDED): ${open} open${kind === "total" ? "" : ` from ${displayAddress(peer.address)}`}, ${key} is ${limit}`,
+    );
+  };
+  subscribe(AssociationChannels.stalled, onStall);
+  subscribe(ScpChannels.limitExceeded, onLimit);
+  return () => {
+    unsubscribe(AssociationChannels.stalled, onStall);
+    unsubscribe(ScpChannels.limitExceeded, onLimit);
+  };
 }

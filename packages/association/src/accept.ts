@@ -35,6 +35,11 @@ export interface AcceptTimeouts {
   readonly releaseMs?: number;
   /** Bound on the wait for each response to our own requests (C-GET sub-operations ...). */
   readonly dimseMs?: number;
+  /**
+   * Bound on the time without progress (bytes in or out) while the peer owes us something, in every phase once
+   * established: between commands, inside a data set, after a release request. 0 or absent: none.
+   */
+  readonly progressMs?: number;
 }
 
 export interface AcceptOptions {
@@ -133,6 +138,7 @@ export async function acceptAssociation(socket: Socket, options: AcceptOptions):
       datasetHighWaterMark: options.datasetHighWaterMark,
       releaseTimeoutMs: options.timeouts?.releaseMs,
       dimseTimeoutMs: options.timeouts?.dimseMs,
+      ...(options.timeouts?.progressMs !== undefined && { progressTimeoutMs: options.timeouts.progressMs }),
     });
     await ul.dispatch({ name: "Evt7", pdu: negotiation.ac });
     diagnostics.opened.publish({ association });

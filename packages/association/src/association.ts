@@ -26,6 +26,7 @@ import {
 } from "./errors.js";
 import type { Indication } from "./fsm/effects.js";
 import type { StateName } from "./fsm/states.js";
+import { ProgressWatch, StallPhase } from "./progress-watch.js";
 import type { AcceptedPresentationContext, PresentationContextOutcome } from "./negotiation/types.js";
 import type { PeerInfo } from "./transport/transport.js";
 import type { UpperLayer, UpperLayerUser } from "./upper-layer.js";
@@ -59,6 +60,8 @@ export interface AssociationInit {
   /** Bound on the wait for A-RELEASE-RP. Default DEFAULT_RELEASE_TIMEOUT_MS. */
   readonly releaseTimeoutMs: number | undefined;
   readonly dimseTimeoutMs: number | undefined;
+  /** Bound on the time without progress while the peer owes us something (any phase); 0 or absent: none. */
+  readonly progressTimeoutMs?: number;
 }
 
 const PENDING = new Set<number>([Status.Pending, Status.PendingWarning]);
@@ -159,6 +162,7 @@ export class Association {
   #abortError: AssociationError | undefined;
   #peerReleaseRequested = false;
   #releasing: Promise<void> | undefined;
+  #progressWatch: ProgressWatch | undefined;
 
   /** @internal Use acceptAssociation() or requestAssociation(). */
   constructor(init: AssociationInit) {
@@ -188,6 +192,11 @@ export class Association {
       ended: () => this.#ended(),
     };
     this.#ul.setUser(user);
+    const progressMs = init.progressTimeoutMs ?? 0;
+    if (progressMs > 0) {
+      const probe = { progress: () => this.#ul.transport?.activity?.progress ?? 0, waitingFor: () => this.#waitingFor() };
+      this.#progressWatch = new ProgressWatch(progressMs, probe, (phase) => this.#stalled(phase, progressMs));
+    }
   }
 
   /** The PS3.8 state (Sta6 while usable). */
@@ -371,11 +380,43 @@ export class Association {
     );
   }
 
+  /**
+   * Drops the connection at once, without waiting for the peer to close it (a shutdown after the A-ABORT was sent,
+   * where ARTIM would otherwise hold the socket for up to its full period).
+   */
+  destroy(): void {
+    this.#ul.transport?.destroy();
+  }
+
   async #abortWith(error: AssociationError, source: number, reason: number): Promise<void> {
     if (this.#end !== undefined || this.#ul.state === "Sta1") return;
     this.#abortError ??= error;
     this.#failAll(error);
     await this.#ul.dispatch({ name: "Evt15", source, reason });
+  }
+
+  /** What the peer owes us now; undefined while the wait is ours (a handler at work, reading paused by us). */
+  #waitingFor(): StallPhase | undefined {
+    const activity = this.#ul.transport?.activity;
+    if (activity === undefined) return undefined;
+    if (activity.writeBlocked) return StallPhase.Sending;
+    if (activity.readPaused) return undefined;
+    if (this.#inboundDataset !== undefined) return StallPhase.Dataset;
+    if (this.#handling) return undefined;
+    const state = this.#ul.state;
+    if (state === "Sta6") return StallPhase.Command;
+    // Sta13 (closing after an abort) is ARTIM's; Sta1 is over.
+    return state === "Sta13" || state === "Sta1" ? undefined : StallPhase.Release;
+  }
+
+  #stalled(phase: StallPhase, timeoutMs: number): void {
+    // idleMs: the name subscribers of the SCP's former idle timeout read.
+    diagnostics.stalled.publish({ association: this, phase, timeoutMs, idleMs: timeoutMs });
+    void this.#abortWith(
+      new AssociationTimeoutError(`no progress from ${this.#peerName()} for ${timeoutMs} ms while waiting for ${phase}; the association was aborted`, "progress"),
+      AbortSource.ServiceUser,
+      AbortReason.NotSpecified,
+    ).catch(() => undefined);
   }
 
   #peerName(): string {
@@ -565,6 +606,7 @@ export class Association {
   }
 
   #ended(): void {
+    this.#progressWatch?.stop();
     if (this.#end !== undefined) return;
     // Every path to Sta1 other than a release goes through an abort indication or our own abort (AA-1..AA-8).
     const end: AssociationEnd = this.#abortError === undefined ? { kind: "released" } : { kind: "aborted", error: this.#abortError };

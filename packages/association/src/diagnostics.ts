@@ -17,6 +17,8 @@ export const AssociationChannels = {
   pduError: "dicom:association:pdu-error",
   /** The post-handshake verify hook refused a connection: `{ peer, error }`. */
   transportRefused: "dicom:association:transport-refused",
+  /** No progress for the progress timeout (DicomScpTimeout) while the peer owed us something; the association is aborted: `{ association, phase, timeoutMs }`. */
+  stalled: "dicom:association:stalled",
 } as const;
 
 export const diagnostics = {
@@ -26,4 +28,5 @@ export const diagnostics = {
   aborted: channel(AssociationChannels.aborted),
   pduError: channel(AssociationChannels.pduError),
   transportRefused: channel(AssociationChannels.transportRefused),
+  stalled: channel(AssociationChannels.stalled),
 } as const;

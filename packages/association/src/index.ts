@@ -21,7 +21,8 @@ export { DatasetStream } from "./dimse/dataset-stream.js";
 export { MessageAssembler, DEFAULT_MAX_COMMAND_LENGTH, type AssemblyOutput } from "./dimse/message-assembler.js";
 export { commandPdus, datasetPdus, prebuiltDataset, isPrebuiltDataset, type OutgoingDataset, type PrebuiltDataset, type PduBytes } from "./dimse/outgoing.js";
 export type { DimseMessage, OutgoingMessage, HandlerResult } from "./dimse/message.js";
-export type { PeerInfo, TlsPeerInfo, Transport, TransportSink } from "./transport/transport.js";
+export type { PeerInfo, TlsPeerInfo, Transport, TransportActivity, TransportSink } from "./transport/transport.js";
+export { ProgressWatch, StallPhase, type ProgressProbe } from "./progress-watch.js";
 export type { VerifyTransport } from "./transport/socket-transport.js";
 export { UpperLayer, type UpperLayerOptions, type UpperLayerUser } from "./upper-layer.js";
 export { Association, type AssociationEnd, type MessageHandler, type RequestOptions } from "./association.js";
@@ -29,3 +30,4 @@ export { acceptAssociation, accept, reject, type AcceptOptions, type AcceptTimeo
 export { requestAssociation, type RequestAssociationOptions, type RequestTimeouts } from "./request.js";
 export * from "./codec/index.js";
 export { DicomListener, listenDicom, ListenerRefusalReasons, type DicomListenerOptions, type ListenerRefusal, type ListenerRefusalReason } from "./transport/listener.js";
+export { HandshakeGate, ListenerChannels } from "./transport/handshake-gate.js";

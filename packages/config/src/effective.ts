@@ -68,6 +68,9 @@ export function effectiveConfig(c: NodeConfig): Record<string, unknown> {
     SslEnabled: c.sslEnabled,
     SslCertificate: c.sslCertificate,
     MetricsEnabled: c.metricsEnabled,
+    DicomTlsMaximumHandshakes: c.dicomTlsMaximumHandshakes,
+    DicomMaximumAssociations: c.dicomMaximumAssociations,
+    DicomMaximumAssociationsPerHost: c.dicomMaximumAssociationsPerHost,
     DicomModalities: Object.fromEntries(
       c.dicomModalities.map((m) => [
         m.name,

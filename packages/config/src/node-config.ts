@@ -109,6 +109,12 @@ export interface NodeConfig {
   readonly dicomTlsRevocationCheck: "leaf" | "chain";
   /** `DicomTlsRevocationListGraceDays` (extension): days a list stays usable past its nextUpdate. */
   readonly dicomTlsRevocationListGraceDays: number;
+  /** dicomtls: associations open at once (all peers); 0 = no limit. */
+  readonly dicomMaximumAssociations: number;
+  /** dicomtls: associations open at once from one peer address; 0 = no limit of its own. */
+  readonly dicomMaximumAssociationsPerHost: number;
+  /** dicomtls: TLS handshakes in progress at once per port; the rest wait (paused) for a turn. */
+  readonly dicomTlsMaximumHandshakes: number;
 
   /** Sorted by symbolic name (Orthanc keeps them in a std::map, and lookups take the first match). */
   readonly dicomModalities: readonly ModalityConfig[];

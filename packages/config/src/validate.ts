@@ -71,6 +71,9 @@ export const DEFAULTS = {
   // Orthanc's own default name, resolved against the configuration file's folder.
   SslCertificate: "certificate.pem",
   MetricsEnabled: true,
+  DicomMaximumAssociations: 256,
+  DicomMaximumAssociationsPerHost: 0,
+  DicomTlsMaximumHandshakes: 4,
 } as const;
 
 /** Keys whose string value is a path, resolved against the folder of the file that holds them. */
@@ -210,6 +213,11 @@ const TopLevel = z.object({
   SslEnabled: bool().optional(),
   SslCertificate: pathString().optional(),
   MetricsEnabled: bool().optional(),
+  // dicomtls: limits answered with A-ASSOCIATE-RJ (transient, local limit exceeded); 0 = no limit.
+  DicomMaximumAssociations: int(0).optional(),
+  DicomMaximumAssociationsPerHost: int(0).optional(),
+  // dicomtls: TLS handshakes in progress at once on a port; the rest wait their turn (event-loop bound).
+  DicomTlsMaximumHandshakes: int(1, 1024).optional(),
 });
 
 /** Every key dicomtls reads, including DicomModalities (validated separately, entry by entry). */
@@ -450,6 +458,9 @@ export function validateConfig(root: JsonObject, options: ValidateOptions): Vali
     dicomTlsCertificateRevocationLists: revocationLists,
     dicomTlsRevocationCheck: o.DicomTlsRevocationCheck ?? DEFAULTS.DicomTlsRevocationCheck,
     dicomTlsRevocationListGraceDays: o.DicomTlsRevocationListGraceDays ?? DEFAULTS.DicomTlsRevocationListGraceDays,
+    dicomMaximumAssociations: o.DicomMaximumAssociations ?? DEFAULTS.DicomMaximumAssociations,
+    dicomMaximumAssociationsPerHost: o.DicomMaximumAssociationsPerHost ?? DEFAULTS.DicomMaximumAssociationsPerHost,
+    dicomTlsMaximumHandshakes: o.DicomTlsMaximumHandshakes ?? DEFAULTS.DicomTlsMaximumHandshakes,
     dicomModalities: modalities,
     auditTrail: auditTrailOf(o.AuditTrail, options.baseDir("AuditTrail")),
     httpServerEnabled: o.HttpServerEnabled ?? DEFAULTS.HttpServerEnabled,

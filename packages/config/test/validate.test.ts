@@ -48,6 +48,9 @@ describe("defaults", () => {
     assert.deepEqual(config.dicomTlsCertificateRevocationLists, []);
     assert.equal(config.dicomTlsRevocationCheck, "chain");
     assert.equal(config.dicomTlsRevocationListGraceDays, 7);
+    assert.equal(config.dicomMaximumAssociations, 256);
+    assert.equal(config.dicomMaximumAssociationsPerHost, 0);
+    assert.equal(config.dicomTlsMaximumHandshakes, 4);
     assert.equal(config.storageDirectory, "/srv/node/OrthancStorage");
     assert.equal(config.overwriteInstances, false);
     assert.equal(config.deidentifyLogs, true);
@@ -55,6 +58,14 @@ describe("defaults", () => {
     assert.deepEqual(config.dicomModalities, []);
     assert.deepEqual(warnings, []);
     assert.deepEqual(ignoredKeys, []);
+  });
+
+  it("the association limits and the handshake cap are read as given", () => {
+    const { config } = parseConfigText('{ "DicomMaximumAssociations": 3, "DicomMaximumAssociationsPerHost": 1, "DicomTlsMaximumHandshakes": 2 }', { env: {}, isFile: always });
+    assert.equal(config.dicomMaximumAssociations, 3);
+    assert.equal(config.dicomMaximumAssociationsPerHost, 1);
+    assert.equal(config.dicomTlsMaximumHandshakes, 2);
+    assert.equal(effectiveConfig(config)["DicomMaximumAssociationsPerHost"], 1);
   });
 });
 
@@ -75,6 +86,9 @@ describe("invalid values name the key, what was expected and what was found", ()
     { name: "revocation check mode unknown", text: '{ "DicomTlsRevocationCheck": "all" }', path: "DicomTlsRevocationCheck", message: /expected "leaf" .* or "chain" .*, got "all"/ },
     { name: "revocation lists not paths", text: '{ "DicomTlsCertificateRevocationLists": 5 }', path: "DicomTlsCertificateRevocationLists", message: /expected a revocation list file or folder path, or an array of them/ },
     { name: "revocation grace negative", text: '{ "DicomTlsRevocationListGraceDays": -1 }', path: "DicomTlsRevocationListGraceDays", message: /expected an integer >= 0, got -1/ },
+    { name: "association limit negative", text: '{ "DicomMaximumAssociations": -1 }', path: "DicomMaximumAssociations", message: /expected an integer >= 0, got -1/ },
+    { name: "per-host limit not a number", text: '{ "DicomMaximumAssociationsPerHost": "4" }', path: "DicomMaximumAssociationsPerHost", message: /expected an integer >= 0, got "4"/ },
+    { name: "handshake cap zero", text: '{ "DicomTlsMaximumHandshakes": 0 }', path: "DicomTlsMaximumHandshakes", message: /expected an integer 1-1024, got 0/ },
     { name: "plain port as string", text: '{ "DicomPlainPort": "104" }', path: "DicomPlainPort", message: /expected an integer 1-65535, or false/ },
     { name: "bad transfer syntax pattern", text: '{ "AcceptedTransferSyntaxes": ["JPEG"] }', path: "AcceptedTransferSyntaxes[0]", message: /transfer syntax UID pattern.*got "JPEG"/ },
     { name: "bad preferred transfer syntax", text: '{ "DicomScuPreferredTransferSyntax": "explicit" }', path: "DicomScuPreferredTransferSyntax", message: /expected a DICOM UID/ },

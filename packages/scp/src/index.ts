@@ -1,4 +1,5 @@
 export { createScp, ScpChannels, type Scp, type ScpOptions, type ScpCloseOptions } from "./scp.js";
+export { AssociationLimits, AssociationLimitKind, type LimitExceeded } from "./association-limits.js";
 export { ServiceRegistry, ANY_SOP_CLASS, DEFAULT_TRANSFER_SYNTAXES, type ServiceRegistration, type RegisterOptions } from "./service-registry.js";
 export { verificationHandler, VERIFICATION_SOP_CLASS } from "./verification.js";
 export { statusResponse, responseField } from "./responses.js";

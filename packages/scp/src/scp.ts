@@ -8,11 +8,11 @@ import {
   type AssociationDecision,
   type DimseMessage,
   type HandlerResult,
-  type OutgoingMessage,
   type PeerInfo,
   type VerifyTransport,
 } from "@dicomtls/association";
 import { AssociateRjResult, AssociateRjSource, Status, type AAssociateRq } from "@dicomtls/pdu-codec";
+import { AssociationLimits } from "./association-limits.js";
 import { statusResponse } from "./responses.js";
 import { ServiceRegistry, type RegisterOptions } from "./service-registry.js";
 import type { CommandAuthorization, ServiceHandler } from "./types.js";
@@ -24,12 +24,28 @@ export const ScpChannels = {
   handlerError: "dicom:scp:handler-error",
   /** authorizeCommand refused a command; the association was aborted: `{ association, message, why }`. */
   commandRefused: "dicom:scp:command-refused",
-  /** No DIMSE message for `idleTimeoutMs`; the association was aborted: `{ association, idleMs }`. */
-  idleTimeout: "dicom:scp:idle-timeout",
+  /**
+   * An A-ASSOCIATE-RQ was refused because a limit is reached (transient, local limit exceeded):
+   * `{ peer, rq, kind: "total" | "per-host", limit, open }`. Stalls (DicomScpTimeout) are the association
+   * package's `dicom:association:stalled`.
+   */
+  limitExceeded: "dicom:scp:limit-exceeded",
+  /**
+   * @deprecated The progress timeout (idleTimeoutMs) now lives in the association package and publishes on
+   * `dicom:association:stalled` (`{ association, phase, timeoutMs, idleMs }`); this is that channel's name.
+   */
+  idleTimeout: "dicom:association:stalled",
 } as const;
 const handlerErrorChannel = channel(ScpChannels.handlerError);
 const commandRefusedChannel = channel(ScpChannels.commandRefused);
-const idleTimeoutChannel = channel(ScpChannels.idleTimeout);
+const limitExceededChannel = channel(ScpChannels.limitExceeded);
+
+/** PS3.8 Table 9-21: source 3 (service provider, presentation related function), reason 2: local limit exceeded. */
+const LOCAL_LIMIT_EXCEEDED = 2;
+/** PS3.8 Table 9-21: source 3, reason 1: temporary congestion (we are shutting down). */
+const TEMPORARY_CONGESTION = 1;
+/** Part of the close bound kept for the A-ABORTs to reach the peers before their sockets are destroyed. */
+const ABORT_FLUSH_MS = 1_000;
 
 export interface ScpOptions {
   /** Our AE title. */
@@ -38,8 +54,10 @@ export interface ScpOptions {
   readonly maxPduLength?: number;
   /** Refuse an A-ASSOCIATE-RQ not addressed to `aeTitle` (PS3.8 Table 9-21 reason 7). Default false, as Orthanc's DicomCheckCalledAet. */
   readonly checkCalledAeTitle?: boolean;
-  /** Refuse more simultaneous associations than this (transient, "local limit exceeded"). Default unlimited. */
+  /** Refuse more simultaneous associations than this (transient, "local limit exceeded"). 0 or absent: unlimited. */
   readonly maxAssociations?: number;
+  /** Refuse more simultaneous associations from one peer address than this, the same way. 0 or absent: unlimited. */
+  readonly maxAssociationsPerHost?: number;
   /** Access control on the association; runs after our own checks. Default accept. */
   readonly onAssociationRequest?: (rq: AAssociateRq, peer: PeerInfo) => AssociationDecision | Promise<AssociationDecision>;
   /** Access control per command; `{ allow: false }` aborts the association. Default allow. */
@@ -48,10 +66,11 @@ export interface ScpOptions {
   readonly verifyTransport?: VerifyTransport;
   readonly timeouts?: AcceptTimeouts;
   /**
-   * Abort an association on which the peer sent no DIMSE message for this long while nothing was in progress
-   * (Orthanc's DicomScpTimeout: idle time between commands; it aborts, as DCMTK's DIMSE_NODATAAVAILABLE path does).
-   * The clock starts when the association is established and again after the last response to each request.
-   * 0 or undefined: no limit.
+   * Abort an association that makes no progress for this long while the peer owes us something (Orthanc's
+   * DicomScpTimeout; it aborts, as DCMTK's DIMSE_NODATAAVAILABLE path does): between commands, inside a data set,
+   * after a release request, or while the peer does not read our responses. Bytes in either direction are
+   * progress, so a slow but moving transfer is never cut; time a handler spends working is not counted.
+   * Each expiry is published on `dicom:association:stalled`. 0 or undefined: no limit.
    */
   readonly idleTimeoutMs?: number;
   /** Register the Verification SOP Class (C-ECHO). Default true. */
@@ -61,7 +80,10 @@ export interface ScpOptions {
 }
 
 export interface ScpCloseOptions {
-  /** How long open associations may continue before they are aborted. Default 5 s; 0 aborts at once. */
+  /**
+   * Bound on the whole close: open associations may continue until 1 s before it, are then aborted, and whatever
+   * connection is still open at the bound is destroyed. Default 5 s; 0 aborts at once.
+   */
   readonly timeoutMs?: number;
 }
 
@@ -90,6 +112,7 @@ export function createScp(options: ScpOptions): Scp {
   const connecting = new Set<AbortController>();
   const everything = new Set<Promise<unknown>>();
   let closing = false;
+  const limits = new AssociationLimits(options.maxAssociations, options.maxAssociationsPerHost);
 
   const policy = (): AcceptorPolicy => {
     const fallback = services.fallback();
@@ -104,19 +127,36 @@ export function createScp(options: ScpOptions): Scp {
     };
   };
 
-  const onAssociationRequest = async (rq: AAssociateRq, peer: PeerInfo): Promise<AssociationDecision> => {
+  /** Our own checks, then the caller's; `hold` is told the address whose slot an accepted request took. */
+  const onAssociationRequest = async (rq: AAssociateRq, peer: PeerInfo, hold: (address: string) => void): Promise<AssociationDecision> => {
     if (closing) {
-      return { accept: false, result: AssociateRjResult.RejectedTransient, source: AssociateRjSource.ServiceProviderPresentation, reason: 1, why: "the SCP is shutting down" };
+      return { accept: false, result: AssociateRjResult.RejectedTransient, source: AssociateRjSource.ServiceProviderPresentation, reason: TEMPORARY_CONGESTION, why: "the SCP is shutting down" };
     }
-    if (options.maxAssociations !== undefined && associations.size >= options.maxAssociations) {
+    const exceeded = limits.admit(peer.address);
+    if (exceeded !== undefined) {
+      limitExceededChannel.publish({ peer, rq, ...exceeded });
+      const what = exceeded.kind === "total" ? "associations open" : `associations open from ${peer.address}`;
       return {
         accept: false,
         result: AssociateRjResult.RejectedTransient,
         source: AssociateRjSource.ServiceProviderPresentation,
-        reason: 2,
-        why: `${associations.size} associations open, the limit is ${options.maxAssociations}`,
+        reason: LOCAL_LIMIT_EXCEEDED,
+        why: `${exceeded.open} ${what}, the limit is ${exceeded.limit}`,
       };
     }
+    let decision: AssociationDecision;
+    try {
+      decision = await decideRequest(rq, peer);
+    } catch (err) {
+      limits.release(peer.address);
+      throw err;
+    }
+    if (decision.accept) hold(peer.address);
+    else limits.release(peer.address);
+    return decision;
+  };
+
+  const decideRequest = async (rq: AAssociateRq, peer: PeerInfo): Promise<AssociationDecision> => {
     if (options.checkCalledAeTitle === true && rq.calledAeTitle.trim() !== options.aeTitle.trim()) {
       return {
         accept: false,
@@ -130,30 +170,9 @@ export function createScp(options: ScpOptions): Scp {
   };
 
   const idleMs = options.idleTimeoutMs ?? 0;
-  const idleWatches = new WeakMap<Association, IdleWatch>();
-  const idleWatch = (association: Association): IdleWatch | undefined => {
-    if (idleMs <= 0) return undefined;
-    let watch = idleWatches.get(association);
-    if (watch === undefined) {
-      watch = new IdleWatch(association, idleMs);
-      idleWatches.set(association, watch);
-    }
-    return watch;
-  };
+  const timeouts: AcceptTimeouts = { ...options.timeouts, ...(idleMs > 0 && { progressMs: idleMs }) };
 
-  const onMessage = async (message: DimseMessage, association: Association): Promise<HandlerResult> => {
-    const watch = idleWatch(association);
-    if (watch === undefined) return await serve(message, association);
-    watch.begin();
-    let result: HandlerResult;
-    try {
-      result = await serve(message, association);
-    } catch (err) {
-      watch.end();
-      throw err;
-    }
-    return watch.endAfter(result);
-  };
+  const onMessage = (message: DimseMessage, association: Association): Promise<HandlerResult> => serve(message, association);
 
   const serve = async (message: DimseMessage, association: Association): Promise<HandlerResult> => {
     if (options.authorizeCommand !== undefined) {
@@ -193,15 +212,19 @@ export function createScp(options: ScpOptions): Scp {
       }
       const controller = new AbortController();
       connecting.add(controller);
+      let held: string | undefined;
       const pending = acceptAssociation(socket, {
         aeTitle: options.aeTitle,
         policy: policy(),
-        onAssociationRequest,
+        onAssociationRequest: (rq, peer) =>
+          onAssociationRequest(rq, peer, (address) => {
+            held = address;
+          }),
         onMessage,
         signal: controller.signal,
         ...(options.maxPduLength !== undefined && { maxPduLength: options.maxPduLength }),
         ...(options.verifyTransport !== undefined && { verifyTransport: options.verifyTransport }),
-        ...(options.timeouts !== undefined && { timeouts: options.timeouts }),
+        timeouts,
         ...(options.implementationClassUid !== undefined && { implementationClassUid: options.implementationClassUid }),
         ...(options.implementationVersionName !== undefined && { implementationVersionName: options.implementationVersionName }),
       });
@@ -210,11 +233,18 @@ export function createScp(options: ScpOptions): Scp {
         connecting.delete(controller);
         everything.delete(pending);
       });
-      if (association === undefined) return undefined;
+      const release = (): void => {
+        if (held !== undefined) limits.release(held);
+        held = undefined;
+      };
+      if (association === undefined) {
+        release();
+        return undefined;
+      }
       associations.add(association);
-      idleWatch(association)?.arm();
       const done = association.closed.then(() => {
         associations.delete(association);
+        release();
       });
       everything.add(done);
       void done.finally(() => everything.delete(done));
@@ -224,83 +254,27 @@ export function createScp(options: ScpOptions): Scp {
       closing = true;
       for (const c of connecting) c.abort();
       const timeoutMs = closeOptions.timeoutMs ?? 5_000;
-      if (associations.size > 0 && timeoutMs > 0) {
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          Promise.all([...associations].map((a) => a.closed)),
-          new Promise<void>((resolve) => {
-            timer = setTimeout(resolve, timeoutMs);
-          }),
-        ]);
-        clearTimeout(timer);
-      }
+      const flushMs = Math.min(ABORT_FLUSH_MS, timeoutMs);
+      await closedWithin(associations, timeoutMs - flushMs);
       await Promise.all([...associations].map((a) => a.abort().catch(() => undefined)));
+      // A stalled peer never closes its end: ARTIM would hold each socket for its whole period.
+      await closedWithin(associations, flushMs);
+      for (const a of associations) a.destroy();
       await Promise.all([...everything]);
     },
   };
   return scp;
 }
 
-/** One association's idle clock: runs only while no request is being served. */
-class IdleWatch {
-  readonly #association: Association;
-  readonly #ms: number;
-  #busy = 0;
-  #timer: NodeJS.Timeout | undefined;
-
-  constructor(association: Association, ms: number) {
-    this.#association = association;
-    this.#ms = ms;
-    void association.closed.then(() => this.#clear());
-  }
-
-  /** (Re)starts the clock, unless a request is in progress or the association is over. */
-  arm(): void {
-    this.#clear();
-    if (this.#busy > 0 || !this.#association.isEstablished) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      if (this.#busy > 0 || !this.#association.isEstablished) return;
-      idleTimeoutChannel.publish({ association: this.#association, idleMs: this.#ms });
-      void this.#association.abort().catch(() => undefined);
-    }, this.#ms);
-    // An idle peer must not keep the process alive on its own.
-    this.#timer.unref();
-  }
-
-  /** A request arrived: the clock stops until its last response is sent. */
-  begin(): void {
-    this.#busy++;
-    this.#clear();
-  }
-
-  end(): void {
-    this.#busy--;
-    this.arm();
-  }
-
-  /** The handler's result, with end() once its last response was handed to the socket (or sending gave up). */
-  endAfter(result: HandlerResult): HandlerResult {
-    if (result === undefined) {
-      this.end();
-      return undefined;
-    }
-    return this.#track(result);
-  }
-
-  async *#track(result: NonNullable<HandlerResult>): AsyncGenerator<OutgoingMessage> {
-    try {
-      if (typeof (result as Partial<AsyncIterable<OutgoingMessage>>)[Symbol.asyncIterator] === "function") yield* result as AsyncIterable<OutgoingMessage>;
-      else if (typeof (result as Partial<Iterable<OutgoingMessage>>)[Symbol.iterator] === "function") yield* result as Iterable<OutgoingMessage>;
-      else yield result as OutgoingMessage;
-    } finally {
-      // The association awaited each yielded response's send before asking for the next one.
-      this.end();
-    }
-  }
-
-  #clear(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-  }
+/** Resolves when every association closed, or after `ms`. */
+async function closedWithin(associations: ReadonlySet<Association>, ms: number): Promise<void> {
+  if (associations.size === 0 || ms <= 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all([...associations].map((a) => a.closed)),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }

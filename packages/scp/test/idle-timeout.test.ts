@@ -1,9 +1,9 @@
 import { strict as assert } from "node:assert";
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { after, test } from "node:test";
-import { requestAssociation, type Association } from "@dicomtls/association";
+import { AssociationChannels, requestAssociation, type Association } from "@dicomtls/association";
 import { CommandField, NO_DATASET, Status, cEchoRq } from "@dicomtls/pdu-codec";
-import { ScpChannels, createScp, type Scp } from "../src/index.js";
+import { createScp, type Scp } from "../src/index.js";
 import { listen } from "./helpers.js";
 
 const IMPLICIT_LE = "1.2.840.10008.1.2";
@@ -36,22 +36,22 @@ async function open(port: number, abstractSyntaxes = [VERIFICATION]): Promise<As
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 test("an association that stays idle longer than idleTimeoutMs is aborted by the SCP (as Orthanc's DicomScpTimeout)", { timeout: 20_000 }, async () => {
-  const published: Array<{ idleMs: number; association: Association }> = [];
-  const onIdle = (m: unknown): void => void published.push(m as { idleMs: number; association: Association });
-  subscribe(ScpChannels.idleTimeout, onIdle);
+  const published: Array<{ timeoutMs: number; phase: string; association: Association }> = [];
+  const onIdle = (m: unknown): void => void published.push(m as { timeoutMs: number; phase: string; association: Association });
+  subscribe(AssociationChannels.stalled, onIdle);
   try {
     const scp = createScp({ aeTitle: "SCP", idleTimeoutMs: IDLE_MS });
     const a = await open(await serve(scp));
     const end = await a.closed;
     assert.equal(end.kind, "aborted");
     assert.ok(end.kind === "aborted" && end.error.code === "ERR_DICOM_ABORTED", String(end.kind === "aborted" && end.error.message));
-    assert.deepEqual(published.map((p) => p.idleMs), [IDLE_MS]);
+    assert.deepEqual(published.map((p) => [p.timeoutMs, p.phase]), [[IDLE_MS, "command"]]);
     // The SCP's own end of it is over too (it sent the A-ABORT).
     assert.equal((await published[0]!.association.closed).kind, "aborted");
     await sleep(0);
     assert.equal(scp.associations.size, 0);
   } finally {
-    unsubscribe(ScpChannels.idleTimeout, onIdle);
+    unsubscribe(AssociationChannels.stalled, onIdle);
   }
 });
 

@@ -1,6 +1,7 @@
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from "node:net";
 import { createServer as createTlsServer, type SecureContextOptions, type Server as TlsServer, type TLSSocket, type TlsOptions } from "node:tls";
 import { MAX_PEEKED_BYTES, peekFirstRecord } from "./first-record.js";
+import { HandshakeGate } from "./handshake-gate.js";
 
 /** PS3.8 §9.3: PDU types 01H-07H; anything else as the first byte is not DICOM. */
 const FIRST_PDU_TYPE = 0x01;
@@ -49,6 +50,8 @@ export interface DicomListenerOptions {
   readonly onRefusal?: (refusal: ListenerRefusal) => void;
   /** TCP listen backlog. */
   readonly backlog?: number;
+  /** TLS handshakes in progress at once; later ones wait their turn (paused). Default 4. */
+  readonly maxConcurrentHandshakes?: number;
 }
 
 /**
@@ -70,9 +73,11 @@ export class DicomListener {
   /** The first TLS record of each TLS connection, until its handshake ends. */
   readonly #hellos = new WeakMap<Socket, Buffer>();
   readonly #handshakeTimeoutMs: number;
+  readonly #gate: HandshakeGate;
 
   constructor(options: DicomListenerOptions) {
     this.#options = options;
+    this.#gate = new HandshakeGate(options.maxConcurrentHandshakes ?? 4);
     this.#handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
     this.#server = createNetServer({ noDelay: true, pauseOnConnect: false }, (socket) => this.#onTcp(socket));
     if (options.tls !== undefined) {
@@ -82,6 +87,11 @@ export class DicomListener {
       tlsServer.on("tlsClientError", (error: Error, socket: TLSSocket) => this.#onTlsError(error, socket));
       this.#tlsServer = tlsServer;
     }
+  }
+
+  /** TLS handshakes running now, and connections waiting for their turn. */
+  get handshakes(): { readonly inProgress: number; readonly queued: number } {
+    return { inProgress: this.#gate.inProgress, queued: this.#gate.queued };
   }
 
   get secure(): boolean {
@@ -115,6 +125,7 @@ export class DicomListener {
   close(): Promise<void> {
     for (const socket of this.#pending) socket.destroy();
     this.#pending.clear();
+    this.#gate.clear();
     // net.Server#close's callback waits for every connection to end, and established ones are released or aborted by
     // the caller after this returns: waiting here would hang a shutdown with an association open. The port stops
     // accepting at once.
@@ -124,6 +135,7 @@ export class DicomListener {
 
   #refuse(socket: Socket, reason: ListenerRefusalReason, detail: string, error?: Error, clientHello?: Buffer): void {
     this.#pending.delete(socket);
+    this.#gate.leave(socket);
     if (this.#refused.has(socket)) return;
     this.#refused.add(socket);
     const peer = this.#peers.get(socket);
@@ -152,6 +164,7 @@ export class DicomListener {
     socket.once("close", () => {
       clearTimeout(timer);
       this.#pending.delete(socket);
+      this.#gate.leave(socket);
     });
     socket.on("error", () => undefined); // reported through 'close' / tlsClientError; never crash the listener
     // A socket closed before its first bytes never calls back: 'close' cleans up.
@@ -162,7 +175,9 @@ export class DicomListener {
           // A copy: the chunk read may be a view into a much larger allocation.
           this.#hellos.set(socket, Buffer.from(head.subarray(0, MAX_PEEKED_BYTES)));
           (socket as Socket & { dicomHandshakeTimer?: NodeJS.Timeout }).dicomHandshakeTimer = timer;
-          this.#tlsServer.emit("connection", socket);
+          // The handshake timer keeps running while the socket waits for a slot: the wait is bounded too.
+          const tlsServer = this.#tlsServer;
+          this.#gate.enter(socket, () => tlsServer.emit("connection", socket));
           return;
         }
         clearTimeout(timer);
@@ -194,7 +209,10 @@ export class DicomListener {
   #clearTimer(socket: TLSSocket): void {
     const raw = this.#underlying(socket) as (Socket & { dicomHandshakeTimer?: NodeJS.Timeout }) | undefined;
     if (raw?.dicomHandshakeTimer !== undefined) clearTimeout(raw.dicomHandshakeTimer);
-    if (raw !== undefined) this.#pending.delete(raw);
+    if (raw !== undefined) {
+      this.#pending.delete(raw);
+      this.#gate.leave(raw);
+    }
   }
 
   #onSecure(socket: TLSSocket): void {

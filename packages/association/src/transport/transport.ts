@@ -29,6 +29,16 @@ export interface TransportSink {
   closed(error: Error | undefined): void;
 }
 
+/** What a progress watch reads from a transport (DicomScpTimeout covers every phase, a data set included). */
+export interface TransportActivity {
+  /** Grows with every chunk received, every write and every 'drain'. */
+  readonly progress: number;
+  /** Reading is stopped by us (backpressure): no bytes can be expected from the peer. */
+  readonly readPaused: boolean;
+  /** A write waits for 'drain': the peer is not reading what we send. */
+  readonly writeBlocked: boolean;
+}
+
 /**
  * PS3.8 §9.1.1 transport service as the upper layer sees it. The only implementation with a socket is
  * SocketTransport; tests may supply others.
@@ -50,4 +60,6 @@ export interface Transport {
   pause(): void;
   resume(): void;
   setMaxPDataLength(n: number): void;
+  /** Activity counters for a progress watch; a transport without them is never timed out for a stall. */
+  readonly activity?: TransportActivity;
 }
