@@ -12,8 +12,9 @@ import { X509Certificate } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { requireTool, startRsyslogTls, startServer, stopAll, SyntheticSopClass, tempDir, writePart10File, type StartedRsyslog, type StartedServer } from "@dicomtls/test-peers";
+import { freePort, requireTool, startRsyslogTls, startServer, stopAll, SyntheticSopClass, tempDir, writePart10File, type StartedRsyslog, type StartedServer } from "@dicomtls/test-peers";
 import { assertValidAuditXml } from "./audit-support.js";
+import { get, parsePrometheusText, valueOf } from "./http-support.js";
 import { assertEchoRefused, echoscu, seedCertificate } from "./helpers.js";
 import { storedFiles, storescuTls, writeNodeConfig, writePki, type NodeFiles } from "./store-support.js";
 
@@ -60,6 +61,8 @@ describe("audit trail over RFC 5425 to rsyslog", () => {
   let server: StartedServer;
   let auditFile: string;
   let storage: string;
+  let httpPort = 0;
+  const metric = async (name: string): Promise<number | undefined> => valueOf(parsePrometheusText((await get(`http://127.0.0.1:${httpPort}/metrics`)).text), name);
 
   before(async () => {
     files = await writePki(tmp.path);
@@ -71,6 +74,9 @@ describe("audit trail over RFC 5425 to rsyslog", () => {
     const node = await writeNodeConfig(tmp.path, "node.json", files, storage, {
       DicomCheckCalledAet: true,
       AuditTrail: { File: "audit.log", Syslog: { Host: "127.0.0.1", Port: rsyslog.port, Protocol: "tls", QueueSize: QUEUE_SIZE } },
+      // The HTTP port for /metrics (dicomtls_audit_*), on a free port of its own.
+      HttpServerEnabled: true,
+      HttpPort: (httpPort = await freePort()),
     });
     auditFile = join(tmp.path, "audit.log");
     server = await startServer(node.path, { built: true });
@@ -154,6 +160,9 @@ describe("audit trail over RFC 5425 to rsyslog", () => {
     await rsyslog.waitFor(() => arrived().length >= QUEUE_SIZE, 60_000);
     assert.equal(arrived().length, QUEUE_SIZE, `arrived: ${arrived().join(", ")}`);
     const dropped = set.uids.filter((uid) => !arrived().includes(uid));
+    const droppedMetric = await metric("dicomtls_audit_messages_dropped");
+    assert.ok(droppedMetric !== undefined && droppedMetric >= dropped.length, `dicomtls_audit_messages_dropped ${droppedMetric}, ${dropped.length} studies lost`);
+    assert.equal(await metric("dicomtls_audit_syslog_connected"), 1, "reconnected");
 
     await server.stop();
     const stopped = server.records().find((rec) => rec["event"] === "audit-stopped");
