@@ -3,3 +3,4 @@ export { accessPolicyOf, accessCommandOf } from "./mapping.js";
 export { createLogger, type Logger } from "./log.js";
 export { runServer, type RunOptions } from "./main.js";
 export { builtinPlugins } from "./plugins/index.js";
+export type { AssociationStats } from "./association-stats.js";

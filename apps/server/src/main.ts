@@ -127,6 +127,8 @@ export async function runServer(argv: readonly string[], options: RunOptions = {
               gcCount,
               gcTotalMs: Math.round(gcTotalMs * 100) / 100,
               gcMaxPauseMs: Math.round(gcMaxMs * 100) / 100,
+              // The per-connection error boundary's counts: an internal error aborted one association, not the process.
+              ...server.stats,
             },
             "event-loop delay, memory and garbage collection from listening to the stop signal",
           );

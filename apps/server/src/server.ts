@@ -9,6 +9,7 @@ import { createScp, decideAssociation, decideCommand, ScpChannels, type AccessPo
 import { buildServerOptions, classifyHandshakeError, evaluatePeer, secureContextOptionsOf, TlsContextManager, tlsSettingsFromConfig, type ReloadTrigger, type TlsContext, type TlsWarning } from "@dicomtls/tls-context";
 import type { Logger } from "./log.js";
 import { accessCommandOf, accessPolicyOf } from "./mapping.js";
+import { countAssociationEvents, type AssociationStats } from "./association-stats.js";
 import { displayAddress, peerFields, subscribeDiagnostics } from "./diagnostics-log.js";
 
 /** What a plugin is given: the configuration, the SCP to register services on, the logger, and hooks. */
@@ -56,6 +57,7 @@ export class DicomTlsServer {
   readonly #policy: AccessPolicy;
   readonly #tls: TlsContextManager | undefined;
   #unsubscribe: () => void = () => undefined;
+  #counters: { readonly stats: AssociationStats; stop(): void } | undefined;
   #stopping: Promise<void> | undefined;
 
   private constructor(config: NodeConfig, logger: Logger, tls: TlsContextManager | undefined) {
@@ -103,9 +105,12 @@ export class DicomTlsServer {
     onReload = (ctx, trigger) => server.#tlsReloaded(ctx, trigger);
     const unsubscribeDiagnostics = subscribeDiagnostics(logger);
     const unsubscribeIdle = logIdleTimeouts(logger);
+    const counters = countAssociationEvents();
+    server.#counters = counters;
     server.#unsubscribe = () => {
       unsubscribeDiagnostics();
       unsubscribeIdle();
+      counters.stop();
     };
     try {
       await server.#registerPlugins(options.plugins ?? []);
@@ -122,6 +127,11 @@ export class DicomTlsServer {
     const main = this.#listeners[0];
     const plain = this.#listeners[1];
     return { dicom: main?.port ?? this.config.dicomPort, plain: plain?.port };
+  }
+
+  /** Counters since start (internal errors, protocol errors, provider rejections), for the status page and metrics. */
+  get stats(): AssociationStats {
+    return this.#counters?.stats ?? { internalErrors: 0, protocolErrors: 0, providerRejections: 0 };
   }
 
   get tlsContext(): TlsContext | undefined {

@@ -7,7 +7,10 @@ import { channel } from "node:diagnostics_channel";
 export const AssociationChannels = {
   /** An association is established: `{ association }`. */
   opened: "dicom:association:opened",
-  /** An A-ASSOCIATE-RJ was sent or received: `{ role, peer, rq, result, source, reason, text }`. */
+  /**
+   * An A-ASSOCIATE-RJ was sent or received: `{ role, peer, rq, result, source, reason, text, by? }`; `by: "provider"`
+   * when the upper layer refused the request itself (protocol version, an AE title that cannot be one).
+   */
   rejected: "dicom:association:rejected",
   /** An association ended by orderly release: `{ association }`. */
   released: "dicom:association:released",
@@ -17,6 +20,11 @@ export const AssociationChannels = {
   pduError: "dicom:association:pdu-error",
   /** The post-handshake verify hook refused a connection: `{ peer, error }`. */
   transportRefused: "dicom:association:transport-refused",
+  /**
+   * Our own code threw while serving one connection (codec, state machine, a service handler, storage): that
+   * association was aborted, the others carry on. `{ peer, error, association? }`; `error` keeps its stack.
+   */
+  internalError: "dicom:association:internal-error",
 } as const;
 
 export const diagnostics = {
@@ -26,4 +34,5 @@ export const diagnostics = {
   aborted: channel(AssociationChannels.aborted),
   pduError: channel(AssociationChannels.pduError),
   transportRefused: channel(AssociationChannels.transportRefused),
+  internalError: channel(AssociationChannels.internalError),
 } as const;
