@@ -308,6 +308,10 @@ export class UpperLayer implements TransportSink {
     this.#dispatchFromProvider({ name: "Evt19", reason: abortReasonFor(error), detail: error.message });
   }
 
+  internalError(error: unknown): void {
+    this.failInternally(error);
+  }
+
   closed(): void {
     if (this.#failed) return;
     this.#dispatchFromProvider({ name: "Evt17" });

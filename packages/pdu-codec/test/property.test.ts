@@ -9,6 +9,7 @@ import {
   decodePdu,
   encodeCommand,
   encodePdu,
+  isKnownCommandField,
   missingCommandFields,
   PduDecodeError,
   PduFramer,
@@ -234,7 +235,18 @@ describe("properties", () => {
       return b.subarray(0, cut % (b.length + 1));
     });
     fc.assert(
-      fc.property(fc.oneof(bytes(200), mutated), (b) => onlyDecodeErrors(() => decodeCommand(b))),
+      fc.property(fc.oneof(bytes(200), mutated), (b) => {
+        onlyDecodeErrors(() => decodeCommand(b));
+        // A response echoes the request's values: whatever decodes as a complete known command encodes again.
+        let c: DimseCommand;
+        try {
+          c = decodeCommand(b);
+        } catch {
+          return;
+        }
+        if (!isKnownCommandField(c.commandField) || missingCommandFields(c).length > 0) return;
+        assert.deepEqual(decodeCommand(encodeCommand(c)), c);
+      }),
       { numRuns: 1000 },
     );
   });
