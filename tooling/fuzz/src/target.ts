@@ -13,6 +13,8 @@ export interface FuzzTarget {
   readonly pid: number;
   readonly endpoint: Endpoint;
   readonly configPath: string;
+  /** PEM files a real peer (echoscu +tls) uses: a client key and chain the server trusts, and the CA to trust it back. */
+  readonly files: { readonly clientKey: string; readonly clientCert: string; readonly ca: string };
   /** Resolves with the exit code or signal when the process ends. */
   readonly exited: Promise<number | string>;
   alive(): boolean;
@@ -39,6 +41,7 @@ export interface TargetOptions {
 export async function startTarget(dir: string, options: TargetOptions = {}): Promise<FuzzTarget> {
   const pki = await createTestPki({ name: "fuzz " });
   const node = writeCert(dir, "node", pki.server);
+  const client = writeCert(dir, "client", pki.client);
   const ca = writePem(dir, "ca.crt", pki.trustedBundle);
   const [tlsPort, plainPort] = [await freePort(), await freePort()];
   const configPath = join(dir, "fuzz-server.json");
@@ -96,6 +99,7 @@ export async function startTarget(dir: string, options: TargetOptions = {}): Pro
   return {
     pid,
     configPath,
+    files: { clientKey: client.keyFile, clientCert: client.chainFile, ca },
     endpoint: { host: "127.0.0.1", plainPort, tlsPort, calledAeTitle: "DICOMTLS", clientKey: pki.client.key, clientCert: pki.client.chain },
     exited,
     alive: () => running,
