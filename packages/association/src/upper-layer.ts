@@ -3,6 +3,7 @@ import {
   AbortSource,
   AssociateRjResult,
   AssociateRjSource,
+  DICOM_APPLICATION_CONTEXT,
   PduDecodeError,
   PduErrorCode,
   PduType,
@@ -46,6 +47,7 @@ export interface UpperLayerOptions {
 }
 
 /** PS3.8 Table 9-21 reasons for the service-user source. */
+const APPLICATION_CONTEXT_NOT_SUPPORTED = 2;
 const CALLING_AE_NOT_RECOGNIZED = 3;
 const CALLED_AE_NOT_RECOGNIZED = 7;
 
@@ -57,6 +59,11 @@ export function providerCheck(pdu: AAssociateRq): { readonly rejection: Provider
   if ((pdu.protocolVersion & 1) === 0) {
     const rejection = { result: AssociateRjResult.RejectedPermanent, source: AssociateRjSource.ServiceProviderAcse, reason: 2 };
     return { rejection, why: `protocol version 0x${pdu.protocolVersion.toString(16)} does not have bit 0 set (PS3.8 §9.3.2)` };
+  }
+  if (pdu.applicationContextName !== DICOM_APPLICATION_CONTEXT) {
+    // PS3.7 Annex A.2.1: the DICOM application context is the only one; the AC could not honour another.
+    const rejection = { result: AssociateRjResult.RejectedPermanent, source: AssociateRjSource.ServiceUser, reason: APPLICATION_CONTEXT_NOT_SUPPORTED };
+    return { rejection, why: `application context name ${JSON.stringify(pdu.applicationContextName)} is not DICOM's ${DICOM_APPLICATION_CONTEXT}` };
   }
   const called = aeTitleProblem(pdu.calledAeTitle);
   const calling = aeTitleProblem(pdu.callingAeTitle);

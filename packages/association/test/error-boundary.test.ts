@@ -129,3 +129,10 @@ test("an A-ASSOCIATE-AC our encoder refuses: that association is aborted and cou
     internal.stop();
   }
 });
+
+test("an application context other than DICOM's: A-ASSOCIATE-RJ permanent, service user, reason 2", async () => {
+  const { port } = await acceptor();
+  const rq = buildAssociateRq([{ abstractSyntax: VERIFICATION, transferSyntaxes: [IMPLICIT_LE] }], { callingAeTitle: "X", calledAeTitle: "ACCEPTOR", maxPduLength: 0 });
+  const answer = await firstAnswer(port, encodePdu({ ...rq, applicationContextName: "1.2.3.4.5" }));
+  assert.deepEqual(answer, { type: PduType.AAssociateRj, result: 1, source: AssociateRjSource.ServiceUser, reason: 2 });
+});

@@ -106,10 +106,12 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
       const key = answerKey(outcome.firstByte);
       report.answers[key] = (report.answers[key] ?? 0) + 1;
       if (report.cases % echoEvery === 0) {
+        // Taken now: other workers go on counting while the echo runs.
+        const done = report.cases;
         sample();
         await probe();
         report.internalErrors = target.internalErrors.length;
-        options.onProgress?.(report.cases, report);
+        options.onProgress?.(done, report);
       }
     }
   };

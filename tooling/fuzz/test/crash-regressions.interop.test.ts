@@ -33,6 +33,13 @@ function rqWithTitle(offset: 10 | 26, title: string): Buffer {
   return b;
 }
 
+/** The template's application context name "1.2.840.10008.3.1.1.1" with its last digit changed (same length). */
+function rqWithApplicationContext(): Buffer {
+  const b = templates.associateRq(new Rng(1), "DICOMTLS");
+  b[b.indexOf(Buffer.from("1.2.840.10008.3.1.1.1", "latin1")) + 20] = 0x32;
+  return b;
+}
+
 function rqWithFirstContextId(id: number): Buffer {
   const b = templates.associateRq(new Rng(1), "DICOMTLS");
   b[b.indexOf(0x20, 74) + 4] = id;
@@ -72,6 +79,7 @@ const CASES: readonly Case[] = [
   { name: "calling AE title with a byte above 0x7E", request: rqWithTitle(26, "CAF\u00c9"), expect: { type: "rj", result: 1, source: 1, reason: 3 } },
   { name: "calling AE title of sixteen NULs (empty once the padding is gone)", request: rqWithTitle(26, "\0".repeat(16)), expect: { type: "rj", result: 1, source: 1, reason: 3 } },
   { name: "AE titles padded with NULs, as real devices send them, are accepted", request: rqWithTitle(26, "MODALITY".padEnd(16, "\0")), expect: { type: "ac" } },
+  { name: "an application context other than DICOM's", request: rqWithApplicationContext(), expect: { type: "rj", result: 1, source: 1, reason: 2 } },
   { name: "even presentation context id (2)", request: rqWithFirstContextId(2), expect: { type: "abort", source: 2, reason: 6 } },
   { name: "presentation context id 0", request: rqWithFirstContextId(0), expect: { type: "abort", source: 2, reason: 6 } },
   { name: "fuzz seed 2: C-ECHO-RQ whose affected SOP class UID holds 0xff bytes", afterAssociation: echoWithUid("1.2.840.10008.\u00ff\u00ff1"), expect: { type: "abort", source: 2, reason: 6 } },
