@@ -532,6 +532,8 @@ export class Association {
       }
     } catch (err) {
       if (this.#end !== undefined || this.#abortError !== undefined) return;
+      // The peer went away while we answered (reset before 'close' was emitted): Evt17 ends the association, no bug.
+      if (err instanceof AssociationError && err.code === AssociationErrorCode.ConnectionClosed) return;
       // The handler's failure is ours, not the peer's: counted and logged with its stack by the boundary's channel.
       diagnostics.internalError.publish({ association: this, peer: this.peer, error: err });
       await this.#abortWith(
