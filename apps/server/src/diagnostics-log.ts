@@ -81,6 +81,26 @@ export function subscribeDiagnostics(logger: Logger): () => void {
       },
     ],
     [
+      AssociationChannels.rejected,
+      (m) => {
+        // Access-control refusals are logged where they are decided; these are the ones the upper layer made itself.
+        const { by, peer, result, source, reason, text } = m as { by?: string; peer?: PeerInfo; result: number; source: number; reason: number; text: string };
+        if (by !== "provider") return;
+        logger.warn({ event: "association-refused", reason: "PROVIDER_REJECTED", peer: peerName(peer), result, source, rjReason: reason }, `association at ${peerName(peer)} refused: ${text}`);
+      },
+    ],
+    [
+      AssociationChannels.internalError,
+      (m) => {
+        const { association, peer, error } = m as { association?: Association; peer?: PeerInfo; error: unknown };
+        const e = error instanceof Error ? error : new Error(String(error));
+        logger.error(
+          { event: "internal-error", ...(association ? associationFields(association) : { peer: peerName(peer) }), code: (e as Error & { code?: string }).code, stack: e.stack },
+          `internal error while serving ${peerName(association?.peer ?? peer)}, that association was aborted (the others carry on): ${e.message}`,
+        );
+      },
+    ],
+        [
       ScpChannels.commandRefused,
       (m) => {
         const { association, why } = m as { association: Association; why: string };

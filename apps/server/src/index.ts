@@ -10,3 +10,4 @@ export { NodeMetrics, METRIC_PREFIX, type MetricsSources } from "./http/metrics.
 export { NodeStatus, type StatusSnapshot, type AssociationStatus, type RefusalStatus, type CertificateStatus, type ThroughputSample, type StatusSources } from "./http/status.js";
 export { RuntimeStats, type RuntimeFigures } from "./http/runtime-stats.js";
 export { decideHttpAccess, isLoopbackAddress, parseBasicAuthorization, type HttpAccess, type HttpAccessPolicy } from "./http/access.js";
+export type { AssociationStats } from "./association-stats.js";

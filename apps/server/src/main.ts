@@ -83,7 +83,7 @@ export async function runServer(argv: readonly string[], options: RunOptions = {
         () => {
           // The benchmarks read this record: the node's responsiveness under load (also on /metrics and /status live).
           logger.info(
-            { event: "runtime-stats", ...server.runtimeStats.figures() },
+            { event: "runtime-stats", ...server.runtimeStats.figures(), ...server.stats },
             "event-loop delay, memory and garbage collection from listening to the stop signal",
           );
           logger.info({ event: "stopped" }, "dicomtls stopped");

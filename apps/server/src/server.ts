@@ -15,6 +15,7 @@ import { RuntimeStats } from "./http/runtime-stats.js";
 import { NodeStatus } from "./http/status.js";
 import type { Logger } from "./log.js";
 import { accessCommandOf, accessPolicyOf } from "./mapping.js";
+import { countAssociationEvents, type AssociationStats } from "./association-stats.js";
 import { displayAddress, peerFields, subscribeDiagnostics } from "./diagnostics-log.js";
 import { AuditTrail } from "./audit/index.js";
 import { registerAuditMetrics } from "./audit/audit-metrics.js";
@@ -91,6 +92,7 @@ export class DicomTlsServer {
   #metrics: NodeMetrics | undefined;
   #http: HttpEndpoint | undefined;
   #unsubscribe: () => void = () => undefined;
+  #counters: { readonly stats: AssociationStats; stop(): void } | undefined;
   #stopping: Promise<void> | undefined;
 
   private constructor(config: NodeConfig, logger: Logger, tls: TlsContextManager | undefined) {
@@ -142,9 +144,12 @@ export class DicomTlsServer {
     onReload = (ctx, trigger) => server.#tlsReloaded(ctx, trigger);
     const unsubscribeDiagnostics = subscribeDiagnostics(logger);
     const unsubscribeIdle = logLimits(logger);
+    const counters = countAssociationEvents();
+    server.#counters = counters;
     server.#unsubscribe = () => {
       unsubscribeDiagnostics();
       unsubscribeIdle();
+      counters.stop();
     };
     try {
       await server.#openAuditTrail();
@@ -212,6 +217,11 @@ export class DicomTlsServer {
   /** The PS3.15 audit trail when `AuditTrail` is configured: `stats()` gives messages, sent, queued and dropped. */
   get auditTrail(): AuditTrail | undefined {
     return this.#audit;
+  }
+
+  /** Counters since start (internal errors, protocol errors, provider rejections), for the status page and metrics. */
+  get stats(): AssociationStats {
+    return this.#counters?.stats ?? { internalErrors: 0, protocolErrors: 0, providerRejections: 0 };
   }
 
   get tlsContext(): TlsContext | undefined {

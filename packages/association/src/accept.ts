@@ -83,6 +83,9 @@ export async function acceptAssociation(socket: Socket, options: AcceptOptions):
       indication: (ind) => onIndication(ind),
       pduError: (error) => diagnostics.pduError.publish({ peer: transport.peer, error }),
       ended: () => settle(undefined),
+      providerRejected: (rq, { result, source, reason }, why) =>
+        diagnostics.rejected.publish({ role: "acceptor", by: "provider", peer: transport.peer, rq, result, source, reason, text: why }),
+      internalError: (error) => diagnostics.internalError.publish({ peer: transport.peer, error }),
     },
   );
   const transport = new SocketTransport(socket, ul, { maxPDataLength: maxPduLength });
@@ -90,7 +93,11 @@ export async function acceptAssociation(socket: Socket, options: AcceptOptions):
 
   const onIndication = (ind: Indication): void => {
     if (ind.primitive === "A-ASSOCIATE-indication") {
-      void decide(ind.pdu);
+      decide(ind.pdu).catch((err: unknown) => {
+        // The boundary of this connection: whatever negotiation or the AC's encoder throws aborts it, and only it.
+        ul.failInternally(err);
+        settle(undefined);
+      });
     } else if (ind.primitive === "A-P-ABORT-indication" || ind.primitive === "A-ABORT-indication") {
       diagnostics.aborted.publish({ peer: transport.peer, error: new Error(`connection from ${transport.peer.address} aborted before an association existed`) });
     }

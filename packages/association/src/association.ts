@@ -190,6 +190,7 @@ export class Association {
       indication: (ind) => this.#indication(ind),
       pduError: (err) => this.#pduError(err),
       ended: () => this.#ended(),
+      internalError: (error) => diagnostics.internalError.publish({ association: this, peer: this.peer, error }),
     };
     this.#ul.setUser(user);
     const progressMs = init.progressTimeoutMs ?? 0;
@@ -392,7 +393,10 @@ export class Association {
     if (this.#end !== undefined || this.#ul.state === "Sta1") return;
     this.#abortError ??= error;
     this.#failAll(error);
-    await this.#ul.dispatch({ name: "Evt15", source, reason });
+    // Callers often do not await (timers): a state that no longer takes an abort must not become an unhandled rejection.
+    await this.#ul.dispatch({ name: "Evt15", source, reason }).catch((err: unknown) => {
+      if (!(err instanceof AssociationError)) this.#ul.failInternally(err);
+    });
   }
 
   /** What the peer owes us now; undefined while the wait is ours (a handler at work, reading paused by us). */
@@ -569,7 +573,10 @@ export class Association {
       }
     } catch (err) {
       if (this.#end !== undefined || this.#abortError !== undefined) return;
-      diagnostics.pduError.publish({ peer: this.peer, error: err });
+      // The peer went away while we answered (reset before 'close' was emitted): Evt17 ends the association, no bug.
+      if (err instanceof AssociationError && err.code === AssociationErrorCode.ConnectionClosed) return;
+      // The handler's failure is ours, not the peer's: counted and logged with its stack by the boundary's channel.
+      diagnostics.internalError.publish({ association: this, peer: this.peer, error: err });
       await this.#abortWith(
         new AssociationAbortedError(`aborted the association with ${this.#peerName()}: the message handler failed: ${err instanceof Error ? err.message : String(err)}`, {
           source: AbortSource.ServiceUser,

@@ -7,7 +7,10 @@ import { channel } from "node:diagnostics_channel";
 export const AssociationChannels = {
   /** An association is established: `{ association }`. */
   opened: "dicom:association:opened",
-  /** An A-ASSOCIATE-RJ was sent or received: `{ role, peer, rq, result, source, reason, text }`. */
+  /**
+   * An A-ASSOCIATE-RJ was sent or received: `{ role, peer, rq, result, source, reason, text, by? }`; `by: "provider"`
+   * when the upper layer refused the request itself (protocol version, an AE title that cannot be one).
+   */
   rejected: "dicom:association:rejected",
   /** An association ended by orderly release: `{ association }`. */
   released: "dicom:association:released",
@@ -19,6 +22,11 @@ export const AssociationChannels = {
   transportRefused: "dicom:association:transport-refused",
   /** No progress for the progress timeout (DicomScpTimeout) while the peer owed us something; the association is aborted: `{ association, phase, timeoutMs }`. */
   stalled: "dicom:association:stalled",
+  /**
+   * Our own code threw while serving one connection (codec, state machine, a service handler, storage): that
+   * association was aborted, the others carry on. `{ peer, error, association? }`; `error` keeps its stack.
+   */
+  internalError: "dicom:association:internal-error",
 } as const;
 
 export const diagnostics = {
@@ -29,4 +37,5 @@ export const diagnostics = {
   pduError: channel(AssociationChannels.pduError),
   transportRefused: channel(AssociationChannels.transportRefused),
   stalled: channel(AssociationChannels.stalled),
+  internalError: channel(AssociationChannels.internalError),
 } as const;

@@ -1,4 +1,18 @@
-import { AbortReason, AssociateRjResult, AssociateRjSource, PduDecodeError, PduErrorCode, PduType, decodePdu, encodePdu, type Pdu } from "@dicomtls/pdu-codec";
+import {
+  AbortReason,
+  AbortSource,
+  AssociateRjResult,
+  AssociateRjSource,
+  DICOM_APPLICATION_CONTEXT,
+  PduDecodeError,
+  PduErrorCode,
+  PduType,
+  aeTitleProblem,
+  decodePdu,
+  encodePdu,
+  type AAssociateRq,
+  type Pdu,
+} from "@dicomtls/pdu-codec";
 import { AssociationError, AssociationErrorCode } from "./errors.js";
 import type { Effect, Indication } from "./fsm/effects.js";
 import { EVENT_DESCRIPTIONS, type FsmEvent, type ProviderRejection } from "./fsm/events.js";
@@ -15,6 +29,13 @@ export interface UpperLayerUser {
   connect?(): void;
   /** The machine is back in Sta1. */
   ended(): void;
+  /** The provider refused an A-ASSOCIATE-RQ itself (AE-6), before the user saw it; `why` names the field at fault. */
+  providerRejected?(rq: AAssociateRq, rejection: ProviderRejection, why: string): void;
+  /**
+   * Our own code threw while handling this connection (a bug, not the peer's fault): the association is being
+   * aborted and the connection closed. Called once per connection.
+   */
+  internalError?(error: unknown): void;
 }
 
 export interface UpperLayerOptions {
@@ -25,19 +46,43 @@ export interface UpperLayerOptions {
   readonly closeGraceMs?: number;
 }
 
-/** PS3.8 §9.3.2 / AE-6: what the provider itself refuses before the user sees the request. */
-function providerCheck(pdu: Extract<Pdu, { type: typeof PduType.AAssociateRq }>): ProviderRejection | undefined {
+/** PS3.8 Table 9-21 reasons for the service-user source. */
+const APPLICATION_CONTEXT_NOT_SUPPORTED = 2;
+const CALLING_AE_NOT_RECOGNIZED = 3;
+const CALLED_AE_NOT_RECOGNIZED = 7;
+
+/**
+ * PS3.8 §9.3.2 / AE-6: what the provider itself refuses before the user sees the request. An AE title that cannot
+ * be one (control bytes, backslash, empty) is "not recognized" (Table 9-21): it is never echoed into the AC.
+ */
+export function providerCheck(pdu: AAssociateRq): { readonly rejection: ProviderRejection; readonly why: string } | undefined {
   if ((pdu.protocolVersion & 1) === 0) {
-    return { result: AssociateRjResult.RejectedPermanent, source: AssociateRjSource.ServiceProviderAcse, reason: 2 };
+    const rejection = { result: AssociateRjResult.RejectedPermanent, source: AssociateRjSource.ServiceProviderAcse, reason: 2 };
+    return { rejection, why: `protocol version 0x${pdu.protocolVersion.toString(16)} does not have bit 0 set (PS3.8 §9.3.2)` };
   }
-  return undefined;
+  if (pdu.applicationContextName !== DICOM_APPLICATION_CONTEXT) {
+    // PS3.7 Annex A.2.1: the DICOM application context is the only one; the AC could not honour another.
+    const rejection = { result: AssociateRjResult.RejectedPermanent, source: AssociateRjSource.ServiceUser, reason: APPLICATION_CONTEXT_NOT_SUPPORTED };
+    return { rejection, why: `application context name ${JSON.stringify(pdu.applicationContextName)} is not DICOM's ${DICOM_APPLICATION_CONTEXT}` };
+  }
+  const called = aeTitleProblem(pdu.calledAeTitle);
+  const calling = aeTitleProblem(pdu.callingAeTitle);
+  if (called === undefined && calling === undefined) return undefined;
+  const reason = calling !== undefined ? CALLING_AE_NOT_RECOGNIZED : CALLED_AE_NOT_RECOGNIZED;
+  const field = calling !== undefined ? `calling AE title ${JSON.stringify(pdu.callingAeTitle)}` : `called AE title ${JSON.stringify(pdu.calledAeTitle)}`;
+  return {
+    rejection: { result: AssociateRjResult.RejectedPermanent, source: AssociateRjSource.ServiceUser, reason },
+    why: `the ${field} cannot be an AE title: ${calling ?? called ?? ""}`,
+  };
 }
 
-function eventForPdu(pdu: Pdu): FsmEvent {
+function eventForPdu(pdu: Pdu, refused: (rq: AAssociateRq, rejection: ProviderRejection, why: string) => void): FsmEvent {
   switch (pdu.type) {
     case PduType.AAssociateRq: {
-      const providerRejection = providerCheck(pdu);
-      return providerRejection === undefined ? { name: "Evt6", pdu } : { name: "Evt6", pdu, providerRejection };
+      const check = providerCheck(pdu);
+      if (check === undefined) return { name: "Evt6", pdu };
+      refused(pdu, check.rejection, check.why);
+      return { name: "Evt6", pdu, providerRejection: check.rejection };
     }
     case PduType.AAssociateAc:
       return { name: "Evt3", pdu };
@@ -79,6 +124,7 @@ export class UpperLayer implements TransportSink {
   readonly #queue: Queued[] = [];
   #running = false;
   #started = false;
+  #failed = false;
 
   constructor(options: UpperLayerOptions, user: UpperLayerUser) {
     this.#options = options;
@@ -179,7 +225,7 @@ export class UpperLayer implements TransportSink {
         this.#stopArtim();
         this.#artim = setTimeout(() => {
           this.#artim = undefined;
-          void this.dispatch({ name: "Evt18" });
+          this.#dispatchFromProvider({ name: "Evt18" });
         }, this.#options.artimMs);
         return;
       case "stop-artim":
@@ -201,24 +247,80 @@ export class UpperLayer implements TransportSink {
 
   // --- TransportSink --------------------------------------------------------------------------
 
-  pdu(bytes: Buffer): void {
-    let pdu: Pdu;
+  /**
+   * The per-connection error boundary: an exception out of our own code (codec, state machine, the user's
+   * indication handlers) aborts this association (A-ABORT, service-provider source, reason not specified), closes
+   * the connection and ends the machine, so the process and every other association carry on.
+   */
+  failInternally(error: unknown): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    const user = this.#user;
     try {
-      pdu = decodePdu(bytes);
+      user.internalError?.(error);
+    } catch {
+      // Reporting must not stop the clean-up below.
+    }
+    const wasRunning = this.#state !== "Sta1";
+    this.#stopArtim();
+    this.#queue.splice(0).forEach((q) => q.reject(error));
+    this.#state = "Sta1";
+    const transport = this.#transport;
+    if (transport !== undefined) {
+      const abort = encodePdu({ type: PduType.AAbort, source: AbortSource.ServiceProvider, reason: AbortReason.NotSpecified });
+      if (wasRunning) transport.write([abort]).catch(() => undefined);
+      transport.close(this.#options.closeGraceMs ?? 2_000);
+    }
+    if (!wasRunning || !this.#started) return;
+    const cause = `internal error: ${error instanceof Error ? error.message : String(error)}`;
+    try {
+      user.indication({ primitive: "A-P-ABORT-indication", source: AbortSource.ServiceProvider, reason: AbortReason.NotSpecified, cause });
+    } catch {
+      // The user is told through ended() below either way.
+    }
+    try {
+      user.ended();
+    } catch {
+      // Nothing is left to tell.
+    }
+  }
+
+  /** Events from the peer, the transport and ARTIM: nobody awaits them, so a failure goes to the boundary. */
+  #dispatchFromProvider(event: FsmEvent): void {
+    if (this.#failed) return;
+    this.dispatch(event).catch((err: unknown) => this.failInternally(err));
+  }
+
+  pdu(bytes: Buffer): void {
+    if (this.#failed) return;
+    let event: FsmEvent;
+    try {
+      event = eventForPdu(decodePdu(bytes), (rq, rejection, why) => this.#user.providerRejected?.(rq, rejection, why));
     } catch (err) {
-      if (!(err instanceof PduDecodeError)) throw err;
-      this.framingError(err);
+      if (err instanceof PduDecodeError) this.framingError(err);
+      else this.failInternally(err);
       return;
     }
-    void this.dispatch(eventForPdu(pdu));
+    this.#dispatchFromProvider(event);
   }
 
   framingError(error: PduDecodeError): void {
-    this.#user.pduError?.(error);
-    void this.dispatch({ name: "Evt19", reason: abortReasonFor(error), detail: error.message });
+    if (this.#failed) return;
+    try {
+      this.#user.pduError?.(error);
+    } catch (err) {
+      this.failInternally(err);
+      return;
+    }
+    this.#dispatchFromProvider({ name: "Evt19", reason: abortReasonFor(error), detail: error.message });
+  }
+
+  internalError(error: unknown): void {
+    this.failInternally(error);
   }
 
   closed(): void {
-    void this.dispatch({ name: "Evt17" });
+    if (this.#failed) return;
+    this.#dispatchFromProvider({ name: "Evt17" });
   }
 }

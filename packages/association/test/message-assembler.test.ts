@@ -73,3 +73,14 @@ test("a malformed or oversized command set aborts with reason 6", () => {
   const small = new MessageAssembler(contexts, 16);
   expectAbort(() => small.push(pdv(1, true, false, new Uint8Array(17))), AbortReason.InvalidPduParameterValue, /exceeds 16 bytes/);
 });
+
+test("a command field that is not a DIMSE-C message (N-ACTION-RQ 0x0130, found by the fuzzer) is a protocol error, reason 4", () => {
+  const bytes = Buffer.from(encodeCommand(cEchoRq(1)));
+  // (0000,0100) US: tag, 4-byte length, then the value.
+  bytes.writeUInt16LE(0x0130, bytes.indexOf(Buffer.from([0x00, 0x00, 0x00, 0x01, 0x02, 0x00, 0x00, 0x00])) + 8);
+  const a = new MessageAssembler(contexts);
+  assert.throws(
+    () => a.push(pdv(1, true, true, bytes)),
+    (err: unknown) => err instanceof DimseProtocolError && err.abortReason === AbortReason.UnrecognizedPduParameter && /0x0130/.test(err.message),
+  );
+});

@@ -9,6 +9,7 @@ export { encodeAReleaseRq, decodeAReleaseRq } from "./pdu/a-release-rq.js";
 export { encodeAReleaseRp, decodeAReleaseRp } from "./pdu/a-release-rp.js";
 export { encodeAAbort, decodeAAbort } from "./pdu/a-abort.js";
 export { PDU_HEADER_LENGTH, pduTypeName } from "./pdu/pdu-header.js";
+export { aeTitleProblem, trimAeTitle } from "./binary/text.js";
 export { PduFramer, type PduFramerOptions } from "./framer.js";
 export { encodeCommand, decodeCommand, hasDataset, isKnownCommandField, missingCommandFields } from "./dimse/command-set.js";
 export {

@@ -103,4 +103,14 @@ describe("command sets", () => {
     assert.throws(() => decodeCommand(hex("0000 0001 03000000 300000 0000 0008 02000000 0101")), code);
     assert.throws(() => decodeCommand(hex("0000 0008 02000000 0101")), code, "no command field");
   });
+  it("refuses string values the encoder could not write back (fuzz seed 2: a UID holding 0xff, echoed into a response)", () => {
+    const code = (e: unknown): boolean => e instanceof PduDecodeError && e.code === "ERR_DICOM_COMMAND_MALFORMED" && /affectedSopClassUid/.test(e.message);
+    const bad = Buffer.from(echoRq);
+    const at = bad.indexOf(Buffer.from("1.2.840.10008.1.1", "latin1"));
+    bad[at + 4] = 0xff;
+    assert.throws(() => decodeCommand(bad), code);
+    const control = Buffer.from(echoRq);
+    control[at + 4] = 0x0a;
+    assert.throws(() => decodeCommand(control), code);
+  });
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
+  aeTitleProblem,
   AbortSource,
   decodeAAbort,
   decodeAAssociateAc,
@@ -115,6 +116,28 @@ describe("A-ASSOCIATE-RQ", () => {
   it("refuses values that cannot be put on the wire", () => {
     assert.throws(() => encodePdu({ ...rq, calledAeTitle: "SEVENTEEN-CHARS-X" }), PduEncodeError);
     assert.throws(() => encodePdu({ ...rq, presentationContexts: [{ id: 2, abstractSyntax: "1.2", transferSyntaxes: [] }] }), PduEncodeError);
+  });
+  it("takes trailing NUL padding off AE titles and leaves any other odd byte for the acceptor to refuse", () => {
+    const titles = (called: string, calling: string): Buffer =>
+      pdu(0x01, "0001" + "0000" + called + calling + "00".repeat(32) + item(0x10, ascii("1.2")) + item(0x50, item(0x51, u32(0))));
+    const nulPadded = decodeAAssociateRq(titles(ascii("STORESCP") + "00".repeat(8), ascii("MODALITY  ") + "00".repeat(6)));
+    assert.equal(nulPadded.calledAeTitle, "STORESCP");
+    assert.equal(nulPadded.callingAeTitle, "MODALITY");
+    assert.equal(aeTitleProblem(nulPadded.calledAeTitle), undefined);
+    const inner = decodeAAssociateRq(titles(ascii("AB") + "00" + ascii("CD") + "20".repeat(11), ascii("BACK\\SLASH      ")));
+    assert.match(aeTitleProblem(inner.calledAeTitle) ?? "", /byte 0x00 at position 3/);
+    assert.match(aeTitleProblem(inner.callingAeTitle) ?? "", /backslash/);
+    assert.match(aeTitleProblem(decodeAAssociateRq(titles("20".repeat(16), "00".repeat(16))).calledAeTitle) ?? "", /empty/);
+    assert.match(aeTitleProblem("caf\u00e9") ?? "", /0xe9/);
+  });
+  it("refuses an even presentation context id and UIDs the encoder could not echo (PS3.8 §9.3.2.2, Annex F)", () => {
+    const withContext = (pc: string): Buffer =>
+      pdu(0x01, "0001" + "0000" + "41".repeat(32) + "00".repeat(32) + item(0x10, ascii("1.2")) + item(0x20, pc) + item(0x50, item(0x51, u32(0))));
+    const err = expectDecodeError(() => decodePdu(withContext("02000000" + item(0x30, ascii("1.2")))), "ERR_DICOM_PDU_INVALID_VALUE", 85);
+    assert.match(err.message, /id 2 is even/);
+    expectDecodeError(() => decodePdu(withContext("00000000" + item(0x30, ascii("1.2")))), "ERR_DICOM_PDU_INVALID_VALUE");
+    expectDecodeError(() => decodePdu(withContext("01000000" + item(0x30, ascii("1.2") + "0a"))), "ERR_DICOM_PDU_INVALID_VALUE");
+    expectDecodeError(() => decodePdu(withContext("01000000" + item(0x30, ascii("1.".repeat(40))))), "ERR_DICOM_PDU_INVALID_VALUE");
   });
   it("reports a missing user information item and overrunning items with offsets", () => {
     const noUserInfo = pdu(0x01, "0001" + "0000" + "20".repeat(32) + "00".repeat(32) + item(0x10, ascii("1.2")));

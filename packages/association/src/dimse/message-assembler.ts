@@ -1,4 +1,4 @@
-import { AbortReason, PduDecodeError, decodeCommand, hasDataset, type DimseCommand, type Pdv } from "@dicomtls/pdu-codec";
+import { AbortReason, PduDecodeError, decodeCommand, hasDataset, isKnownCommandField, type DimseCommand, type Pdv } from "@dicomtls/pdu-codec";
 import { DimseProtocolError } from "../errors.js";
 import type { AcceptedPresentationContext } from "../negotiation/types.js";
 
@@ -83,6 +83,13 @@ export class MessageAssembler {
     } catch (err) {
       const why = err instanceof PduDecodeError ? err.message : String(err);
       throw new DimseProtocolError(`malformed command set on context ${context.id}: ${why}`, AbortReason.InvalidPduParameterValue, err);
+    }
+    if (!isKnownCommandField(command.commandField)) {
+      // No answer to it can be encoded (PS3.7 has no response we could build for it here): abort, as DCMTK's storescp does.
+      throw new DimseProtocolError(
+        `command field 0x${Number(command.commandField).toString(16).padStart(4, "0")} on context ${context.id} is not a DIMSE-C message this node serves`,
+        AbortReason.UnrecognizedPduParameter,
+      );
     }
     const withDataset = hasDataset(command);
     this.#phase = withDataset ? "dataset" : "idle";

@@ -110,10 +110,11 @@ export class SocketTransport implements Transport {
     try {
       pdus = this.#framer.push(chunk);
     } catch (err) {
+      // Reading goes on, discarding (the #failed guard above): a paused socket would not notice the peer closing and
+      // would hold its descriptor until ARTIM expired.
       this.#failed = true;
-      this.#socket.pause();
       if (err instanceof PduDecodeError) this.#sink.framingError(err);
-      else throw err;
+      else this.#sink.internalError?.(err);
       return;
     }
     for (const pdu of pdus) {
@@ -172,7 +173,7 @@ export class SocketTransport implements Transport {
 
   resume(): void {
     if (this.#pauses === 0) return;
-    if (--this.#pauses === 0 && this.#reading && !this.#failed) this.#socket.resume();
+    if (--this.#pauses === 0 && this.#reading) this.#socket.resume();
   }
 
   setMaxPDataLength(n: number): void {

@@ -27,6 +27,8 @@ export interface TransportSink {
   framingError(error: PduDecodeError): void;
   /** The connection is gone (PS3.8 Evt17); `error` is the socket error that ended it, if any. */
   closed(error: Error | undefined): void;
+  /** Our own code failed on this connection (not the peer's bytes): the per-connection error boundary. */
+  internalError?(error: unknown): void;
 }
 
 /** What a progress watch reads from a transport (DicomScpTimeout covers every phase, a data set included). */

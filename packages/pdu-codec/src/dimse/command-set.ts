@@ -1,4 +1,4 @@
-import { checkAeTitle, checkAscii, stripUidPadding } from "../binary/text.js";
+import { checkAeTitle, checkAscii, stripUidPadding, trimAeTitle } from "../binary/text.js";
 import { PduDecodeError, PduEncodeError, PduErrorCode } from "../errors.js";
 import type { CommandFieldCode, DimseCommand } from "../types.js";
 import { CommandField, NO_DATASET } from "../types.js";
@@ -196,7 +196,14 @@ function readValue(def: FieldDef, bytes: Uint8Array, view: DataView, start: numb
     default: {
       let s = "";
       for (let i = start; i < start + length; i++) s += String.fromCharCode(bytes[i]!);
-      return def.vr === "UI" ? stripUidPadding(s) : trimText(s);
+      const value = def.vr === "UI" ? stripUidPadding(s) : def.vr === "AE" ? trimAeTitle(s) : trimText(s);
+      // Strict: only what the encoder would write back, since responses echo these values (a UID with 0xff did).
+      try {
+        encodedValue(def, value);
+      } catch (err) {
+        decodeFail(`${tag} ${def.key}: ${(err as Error).message}`, pos);
+      }
+      return value;
     }
   }
 }

@@ -13,5 +13,5 @@ export function writeImplementationVersionNameItem(w: ByteWriter, value: string)
 }
 
 export function readImplementationVersionNameItem(value: ByteReader): string {
-  return readUidItem(value, "implementation version name");
+  return readUidItem(value, "implementation version name", 16);
 }

@@ -1,10 +1,10 @@
 import type { ByteReader } from "../binary/byte-reader.js";
 import type { ByteWriter } from "../binary/byte-writer.js";
-import { PduEncodeError } from "../errors.js";
+import { PduDecodeError, PduEncodeError, PduErrorCode } from "../errors.js";
 import type { PresentationContextAcItem, PresentationContextResultCode } from "../types.js";
 import { ItemType } from "../types.js";
 import { ITEM_HEADER_LENGTH, readItems, writeItemHeader } from "./item-header.js";
-import { checkPresentationContextId } from "./presentation-context-rq.js";
+import { checkPresentationContextId, readPresentationContextId } from "./presentation-context-rq.js";
 import { readTransferSyntaxItem, transferSyntaxItemLength, writeTransferSyntaxItem } from "./transfer-syntax.js";
 
 /**
@@ -29,10 +29,13 @@ export function writePresentationContextAcItem(w: ByteWriter, v: PresentationCon
 }
 
 export function readPresentationContextAcItem(value: ByteReader): PresentationContextAcItem {
-  const id = value.u8("presentation-context-ID");
+  const id = readPresentationContextId(value);
   value.advance(1, "presentation context reserved byte");
-  // Values outside Table 9-18 are kept: the association layer decides what an odd result means.
-  const result = value.u8("result/reason") as PresentationContextResultCode;
+  const at = value.pos;
+  const result = value.u8("result/reason");
+  if (result > 4) {
+    throw new PduDecodeError(PduErrorCode.InvalidValue, `presentation context ${id} result/reason ${result} is not in PS3.8 Table 9-18 (0-4) (at byte ${at})`, at);
+  }
   value.advance(1, "presentation context reserved byte");
   let transferSyntax: string | undefined;
   readItems(value, `presentation context ${id}`, (itemType, sub, start) => {
@@ -42,5 +45,5 @@ export function readPresentationContextAcItem(value: ByteReader): PresentationCo
     if (transferSyntax !== undefined) value.fail(`presentation context ${id} has a second transfer syntax`, start);
     transferSyntax = readTransferSyntaxItem(sub);
   });
-  return { id, result, transferSyntax: transferSyntax ?? "" };
+  return { id, result: result as PresentationContextResultCode, transferSyntax: transferSyntax ?? "" };
 }

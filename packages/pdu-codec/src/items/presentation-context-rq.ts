@@ -1,6 +1,6 @@
 import type { ByteReader } from "../binary/byte-reader.js";
 import type { ByteWriter } from "../binary/byte-writer.js";
-import { PduEncodeError } from "../errors.js";
+import { PduDecodeError, PduEncodeError, PduErrorCode } from "../errors.js";
 import type { PresentationContextRqItem } from "../types.js";
 import { ItemType } from "../types.js";
 import { abstractSyntaxItemLength, readAbstractSyntaxItem, writeAbstractSyntaxItem } from "./abstract-syntax.js";
@@ -21,6 +21,16 @@ export function checkPresentationContextId(id: number): void {
   }
 }
 
+/** The decoder's side of the same rule: an even or zero id cannot be answered in an A-ASSOCIATE-AC (PS3.8 §9.3.2.2). */
+export function readPresentationContextId(value: ByteReader): number {
+  const at = value.pos;
+  const id = value.u8("presentation-context-ID");
+  if (id % 2 === 0) {
+    throw new PduDecodeError(PduErrorCode.InvalidValue, `presentation context id ${id} is even; PS3.8 §9.3.2.2 allows odd ids 1-255 only (at byte ${at})`, at);
+  }
+  return id;
+}
+
 export function writePresentationContextRqItem(w: ByteWriter, v: PresentationContextRqItem): void {
   checkPresentationContextId(v.id);
   writeItemHeader(w, ItemType.PresentationContextRq, presentationContextRqItemLength(v) - ITEM_HEADER_LENGTH);
@@ -31,7 +41,7 @@ export function writePresentationContextRqItem(w: ByteWriter, v: PresentationCon
 }
 
 export function readPresentationContextRqItem(value: ByteReader, itemStart: number): PresentationContextRqItem {
-  const id = value.u8("presentation-context-ID");
+  const id = readPresentationContextId(value);
   value.advance(3, "presentation context reserved bytes");
   let abstractSyntax: string | undefined;
   const transferSyntaxes: string[] = [];

@@ -1,6 +1,6 @@
 import type { ByteReader } from "../binary/byte-reader.js";
 import type { ByteWriter } from "../binary/byte-writer.js";
-import { checkAscii, stripUidPadding } from "../binary/text.js";
+import { checkAscii, readAsciiValue } from "../binary/text.js";
 import type { RoleSelection } from "../types.js";
 import { ItemType } from "../types.js";
 import { ITEM_HEADER_LENGTH, writeItemHeader } from "./item-header.js";
@@ -21,7 +21,7 @@ export function writeScpScuRoleSelectionItem(w: ByteWriter, v: RoleSelection): v
 
 export function readScpScuRoleSelectionItem(value: ByteReader): RoleSelection {
   const uidLength = value.u16("role selection UID-length");
-  const sopClassUid = stripUidPadding(value.latin1(uidLength, "role selection SOP class UID"));
+  const sopClassUid = readAsciiValue(value, uidLength, "role selection SOP class UID");
   const scuRole = value.u8("SCU-role") !== 0;
   const scpRole = value.u8("SCP-role") !== 0;
   if (value.remaining !== 0) value.fail(`role selection sub-item has ${value.remaining} bytes after the SCP-role field`);

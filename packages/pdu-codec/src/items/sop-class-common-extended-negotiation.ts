@@ -1,6 +1,6 @@
 import type { ByteReader } from "../binary/byte-reader.js";
 import type { ByteWriter } from "../binary/byte-writer.js";
-import { checkAscii, stripUidPadding } from "../binary/text.js";
+import { checkAscii, readAsciiValue } from "../binary/text.js";
 import { PduEncodeError } from "../errors.js";
 import type { SopClassCommonExtendedNegotiation } from "../types.js";
 import { ItemType } from "../types.js";
@@ -43,12 +43,12 @@ export function writeSopClassCommonExtendedNegotiationItem(w: ByteWriter, v: Sop
 }
 
 export function readSopClassCommonExtendedNegotiationItem(value: ByteReader): SopClassCommonExtendedNegotiation {
-  const sopClassUid = stripUidPadding(value.latin1(value.u16("SOP-class-uid-length"), "common extended negotiation SOP class UID"));
-  const serviceClassUid = stripUidPadding(value.latin1(value.u16("service-class-uid-length"), "service class UID"));
+  const sopClassUid = readAsciiValue(value, value.u16("SOP-class-uid-length"), "common extended negotiation SOP class UID");
+  const serviceClassUid = readAsciiValue(value, value.u16("service-class-uid-length"), "service class UID");
   const related = value.sub(value.u16("related-general-sop-class-identification-length"), "related general SOP class identification");
   const relatedGeneralSopClassUids: string[] = [];
   while (related.remaining > 0) {
-    relatedGeneralSopClassUids.push(stripUidPadding(related.latin1(related.u16("related-general-sop-class-uid-length"), "related general SOP class UID")));
+    relatedGeneralSopClassUids.push(readAsciiValue(related, related.u16("related-general-sop-class-uid-length"), "related general SOP class UID"));
   }
   // PS3.7 Table D.3-12 leaves room for future fields after the related list: ignore them.
   return { sopClassUid, serviceClassUid, relatedGeneralSopClassUids };

@@ -1,6 +1,6 @@
 import type { ByteReader } from "../binary/byte-reader.js";
 import type { ByteWriter } from "../binary/byte-writer.js";
-import { checkAscii, stripUidPadding } from "../binary/text.js";
+import { checkAscii, readAsciiValue } from "../binary/text.js";
 import type { SopClassExtendedNegotiation } from "../types.js";
 import { ItemType } from "../types.js";
 import { ITEM_HEADER_LENGTH, writeItemHeader } from "./item-header.js";
@@ -20,6 +20,6 @@ export function writeSopClassExtendedNegotiationItem(w: ByteWriter, v: SopClassE
 
 export function readSopClassExtendedNegotiationItem(value: ByteReader): SopClassExtendedNegotiation {
   const uidLength = value.u16("extended negotiation SOP-class-uid-length");
-  const sopClassUid = stripUidPadding(value.latin1(uidLength, "extended negotiation SOP class UID"));
+  const sopClassUid = readAsciiValue(value, uidLength, "extended negotiation SOP class UID");
   return { sopClassUid, serviceClassApplicationInformation: value.take(value.remaining, "service-class-application-information") };
 }

@@ -1,6 +1,6 @@
 import type { ByteReader } from "../binary/byte-reader.js";
 import type { ByteWriter } from "../binary/byte-writer.js";
-import { checkAscii, stripUidPadding } from "../binary/text.js";
+import { checkAscii, readAsciiValue } from "../binary/text.js";
 import { ITEM_HEADER_LENGTH, writeItemHeader } from "./item-header.js";
 
 /**
@@ -17,6 +17,6 @@ export function writeUidItem(w: ByteWriter, itemType: number, value: string, wha
   w.ascii(value);
 }
 
-export function readUidItem(value: ByteReader, what: string): string {
-  return stripUidPadding(value.latin1(value.remaining, what));
+export function readUidItem(value: ByteReader, what: string, maxLength = 64): string {
+  return readAsciiValue(value, value.remaining, what, maxLength);
 }

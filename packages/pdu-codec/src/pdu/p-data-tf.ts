@@ -65,6 +65,8 @@ export function readPDataTfBody(body: ByteReader): PDataTf {
     if (itemLength < 2) body.fail(`PDV item-length ${itemLength} is shorter than its 2 header bytes`, start);
     if (itemLength > body.remaining) body.fail(`PDV announces ${itemLength} bytes but only ${body.remaining} remain in the PDU`, start);
     const presentationContextId = body.u8("PDV presentation-context-ID");
+    // PS3.8 §9.3.5.1: ids are 1-255; 0 names no context at all.
+    if (presentationContextId === 0) body.fail("PDV presentation-context-ID is 0", start + 4);
     const control = body.u8("PDV message control header");
     pdvs.push({ presentationContextId, isCommand: (control & 1) !== 0, isLast: (control & 2) !== 0, data: body.take(itemLength - 2, "PDV data") });
   }
