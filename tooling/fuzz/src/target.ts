@@ -47,6 +47,8 @@ export async function startTarget(dir: string, options: TargetOptions = {}): Pro
   const configPath = join(dir, "fuzz-server.json");
   const config = {
     DicomAet: "DICOMTLS",
+    // Off: the default HttpPort 8042 would be shared with every other server the tests start.
+    HttpServerEnabled: false,
     DicomPort: tlsPort,
     DicomPlainPort: plainPort,
     DicomTlsEnabled: true,
