@@ -2,6 +2,7 @@ import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { AssociationChannels, type Association, type PeerInfo } from "@dicomtls/association";
 import { ScpChannels } from "@dicomtls/scp";
 import type { PeerInfo as TlsPeerInfo } from "@dicomtls/tls-context";
+import type { AAssociateRq } from "@dicomtls/pdu-codec";
 import type { Logger } from "./log.js";
 
 /** The fields of a TLS peer a refusal or audit record carries. */
@@ -118,5 +119,40 @@ export function subscribeDiagnostics(logger: Logger): () => void {
   for (const [name, fn] of handlers) subscribe(name, fn);
   return () => {
     for (const [name, fn] of handlers) unsubscribe(name, fn);
+  };
+}
+
+/**
+ * DicomScpTimeout expiries, one `association-idle-timeout` record each with the phase it stalled in (the abort itself
+ * is logged too); association limits, one `association-refused` record naming the peer and the limit.
+ */
+export function logLimits(logger: Logger): () => void {
+  const onStall = (m: unknown): void => {
+    const { association, phase, timeoutMs } = m as { association: Association; phase: string; timeoutMs: number };
+    logger.warn(
+      {
+        event: "association-idle-timeout",
+        peer: `${displayAddress(association.peer.address)}:${association.peer.port}`,
+        callingAet: association.callingAeTitle,
+        phase,
+        idleSeconds: timeoutMs / 1000,
+      },
+      `association from ${association.callingAeTitle} made no progress for ${timeoutMs / 1000} s waiting for ${phase} (DicomScpTimeout): aborted`,
+    );
+  };
+  const onLimit = (m: unknown): void => {
+    const { peer, rq, kind, limit, open } = m as { peer: PeerInfo; rq: AAssociateRq; kind: string; limit: number; open: number };
+    const key = kind === "total" ? "DicomMaximumAssociations" : "DicomMaximumAssociationsPerHost";
+    const where = `${displayAddress(peer.address)}:${peer.port}`;
+    logger.warn(
+      { event: "association-refused", reason: "LOCAL_LIMIT_EXCEEDED", peer: where, callingAet: rq.callingAeTitle, calledAet: rq.calledAeTitle, key, limit, open },
+      `association from ${rq.callingAeTitle} at ${where} refused (LOCAL_LIMIT_EXCEEDED): ${open} open${kind === "total" ? "" : ` from ${displayAddress(peer.address)}`}, ${key} is ${limit}`,
+    );
+  };
+  subscribe(AssociationChannels.stalled, onStall);
+  subscribe(ScpChannels.limitExceeded, onLimit);
+  return () => {
+    unsubscribe(AssociationChannels.stalled, onStall);
+    unsubscribe(ScpChannels.limitExceeded, onLimit);
   };
 }

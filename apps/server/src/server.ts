@@ -1,12 +1,11 @@
-import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import type { Socket } from "node:net";
 import type { ConnectionOptions, TLSSocket } from "node:tls";
-import { AssociationChannels, DicomListener, ListenerRefusalReasons, reject, type AssociationDecision, type ListenerRefusal, type PeerInfo } from "@dicomtls/association";
+import { DicomListener, ListenerRefusalReasons, reject, type AssociationDecision, type ListenerRefusal, type PeerInfo } from "@dicomtls/association";
 import type { NodeConfig } from "@dicomtls/config";
 import type { Association } from "@dicomtls/association";
 import type { AAssociateRq } from "@dicomtls/pdu-codec";
-import { createScp, decideAssociation, decideCommand, ScpChannels, type AccessPolicy, type Scp } from "@dicomtls/scp";
-import { buildClientOptions, buildServerOptions, classifyHandshakeError, describeClientHello, evaluatePeer, HandshakeFailureReasons, parseClientHello, profilesAccepting, secureContextOptionsOf, TlsContextManager, tlsSettingsFromConfig, type ReloadTrigger, type TlsContext, type TlsWarning } from "@dicomtls/tls-context";
+import { createScp, decideAssociation, decideCommand, type AccessPolicy, type Scp } from "@dicomtls/scp";
+import { buildClientOptions, buildServerOptions, classifyHandshakeError, evaluatePeer, HandshakeFailureReasons, secureContextOptionsOf, TlsContextManager, tlsSettingsFromConfig, type ReloadTrigger, type TlsContext, type TlsWarning } from "@dicomtls/tls-context";
 import { Registry } from "prom-client";
 import { serverDiagnostics, type ConnectionRefusedMessage } from "./channels.js";
 import { startHttpServer, type HttpEndpoint } from "./http/server.js";
@@ -16,58 +15,14 @@ import { NodeStatus } from "./http/status.js";
 import type { Logger } from "./log.js";
 import { accessCommandOf, accessPolicyOf } from "./mapping.js";
 import { countAssociationEvents, type AssociationStats } from "./association-stats.js";
-import { displayAddress, peerFields, subscribeDiagnostics } from "./diagnostics-log.js";
+import { displayAddress, logLimits, peerFields, subscribeDiagnostics } from "./diagnostics-log.js";
+import { clientOffer } from "./client-offer.js";
+import { ServerStartError, type PluginEntry, type ServerApp, type ServerPlugin, type StartOptions } from "./plugin-types.js";
 import { AuditTrail } from "./audit/index.js";
 import { registerAuditMetrics } from "./audit/audit-metrics.js";
 
-/** What a refused client offered (read from its ClientHello) and which PS3.15 profiles would have accepted it. */
-function clientOffer(clientHello: Buffer | undefined, keyType: string | undefined): { offered: Record<string, unknown>; acceptedBy: string[]; text: string } | undefined {
-  const hello = clientHello === undefined ? undefined : parseClientHello(clientHello);
-  if (hello === undefined) return undefined;
-  // Judged with the node's own key type: an ECDSA-only client cannot be served by an RSA certificate whatever the profile.
-  const acceptedBy = profilesAccepting(hello, { keyType });
-  return {
-    offered: { legacyVersion: hello.legacyVersion, supportedVersions: hello.supportedVersions, cipherSuites: hello.cipherSuites, ...(hello.truncated && { truncated: true }) },
-    acceptedBy,
-    text: `${describeClientHello(hello, acceptedBy, keyType)}${acceptedBy.length > 0 ? ' ("DicomTlsProfile")' : ""}`,
-  };
-}
-
-/** What a plugin is given: the configuration, the SCP to register services on, the logger, and hooks. */
-export interface ServerApp {
-  readonly config: NodeConfig;
-  readonly scp: Scp;
-  readonly logger: Logger;
-  /**
-   * The node's Prometheus registry: a plugin adds its metrics here (names starting with `dicomtls_`), and they are
-   * served on /metrics with the node's own. It exists even when MetricsEnabled is false (nothing is served then).
-   */
-  readonly metrics: { readonly registry: Registry };
-  /** Runs at stop, last registered first (plugins close in reverse order of start). */
-  onClose(hook: () => void | Promise<void>): void;
-  /** A veto on each A-ASSOCIATE-RQ after Orthanc's access control accepted it; return a reason string to refuse. */
-  onAssociationRequest(hook: (rq: AAssociateRq, peer: PeerInfo) => string | undefined | Promise<string | undefined>): void;
-}
-
-/** A plugin: named, with declared dependencies, started in order, closed in reverse (fastify/avvio style). */
-export interface ServerPlugin<Options = unknown> {
-  readonly name: string;
-  readonly dependencies?: readonly string[];
-  register(app: ServerApp, options: Options): void | Promise<void>;
-}
-
-export type PluginEntry = ServerPlugin | readonly [ServerPlugin<never>, unknown];
-
-export interface StartOptions {
-  readonly logger: Logger;
-  /** Interface to bind, DICOM and HTTP ports alike; default all (as Orthanc). */
-  readonly host?: string;
-  readonly plugins?: readonly PluginEntry[];
-}
-
-export class ServerStartError extends Error {
-  readonly code = "ERR_DICOM_SERVER_START";
-}
+export type { ServerApp, ServerPlugin, PluginEntry, StartOptions } from "./plugin-types.js";
+export { ServerStartError } from "./plugin-types.js";
 
 /** PS3.8 Table 9-21: permanent, service user, calling AE title not recognized. */
 const CALLING_AE_NOT_RECOGNIZED = 3;
@@ -443,39 +398,4 @@ async function listenOrExplain(listener: DicomListener, key: string, port: numbe
     const why = code === "EADDRINUSE" ? "the port is already in use" : code === "EACCES" ? "permission denied (ports below 1024 need privileges)" : (err as Error).message;
     throw new ServerStartError(`${key}: cannot listen on port ${port}: ${why}`, { cause: err });
   }
-}
-
-/**
- * DicomScpTimeout expiries, one `association-idle-timeout` record each with the phase it stalled in (the abort itself
- * is logged too); association limits, one `association-refused` record naming the peer and the limit.
- */
-function logLimits(logger: Logger): () => void {
-  const onStall = (m: unknown): void => {
-    const { association, phase, timeoutMs } = m as { association: Association; phase: string; timeoutMs: number };
-    logger.warn(
-      {
-        event: "association-idle-timeout",
-        peer: `${displayAddress(association.peer.address)}:${association.peer.port}`,
-        callingAet: association.callingAeTitle,
-        phase,
-        idleSeconds: timeoutMs / 1000,
-      },
-      `association from ${association.callingAeTitle} made no progress for ${timeoutMs / 1000} s waiting for ${phase} (DicomScpTimeout): aborted`,
-    );
-  };
-  const onLimit = (m: unknown): void => {
-    const { peer, rq, kind, limit, open } = m as { peer: PeerInfo; rq: AAssociateRq; kind: string; limit: number; open: number };
-    const key = kind === "total" ? "DicomMaximumAssociations" : "DicomMaximumAssociationsPerHost";
-    const where = `${displayAddress(peer.address)}:${peer.port}`;
-    logger.warn(
-      { event: "association-refused", reason: "LOCAL_LIMIT_EXCEEDED", peer: where, callingAet: rq.callingAeTitle, calledAet: rq.calledAeTitle, key, limit, open },
-      `association from ${rq.callingAeTitle} at ${where} refused (LOCAL_LIMIT_EXCEEDED): ${open} open${kind === "total" ? "" : ` from ${displayAddress(peer.address)}`}, ${key} is ${limit}`,
-    );
-  };
-  subscribe(AssociationChannels.stalled, onStall);
-  subscribe(ScpChannels.limitExceeded, onLimit);
-  return () => {
-    unsubscribe(AssociationChannels.stalled, onStall);
-    unsubscribe(ScpChannels.limitExceeded, onLimit);
-  };
 }
