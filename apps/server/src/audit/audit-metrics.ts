@@ -1,4 +1,5 @@
-import { Gauge, type Registry } from "prom-client";
+import type { Registry } from "prom-client";
+import { registerSnapshotGauges } from "../http/snapshot-gauges.js";
 import type { AuditTrailStats } from "./audit-trail.js";
 
 /**
@@ -6,21 +7,13 @@ import type { AuditTrailStats } from "./audit-trail.js";
  * exposed as gauges that only grow (a counter cannot be set from a snapshot without double counting).
  */
 export function registerAuditMetrics(registry: Registry, stats: () => AuditTrailStats): void {
-  const gauge = (name: string, help: string, pick: (s: AuditTrailStats) => number): void => {
-    new Gauge({
-      name: `dicomtls_audit_${name}`,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(pick(stats()));
-      },
-    });
-  };
-  gauge("messages", "PS3.15 A.5 audit messages built since the node started.", (s) => s.messages);
-  gauge("file_written", "Audit messages written to AuditTrail.File.", (s) => s.file?.written ?? 0);
-  gauge("file_failed", "Audit messages that could not be written to AuditTrail.File.", (s) => s.file?.failed ?? 0);
-  gauge("syslog_sent", "Audit messages handed to the syslog receiver.", (s) => s.syslog?.sent ?? 0);
-  gauge("syslog_queued", "Audit messages waiting for the syslog receiver (bounded by AuditTrail.Syslog.QueueSize).", (s) => s.syslog?.queued ?? 0);
-  gauge("messages_dropped", "Audit messages lost: the queue was full while the syslog receiver was unreachable, or the node stopped first.", (s) => s.syslog?.dropped ?? 0);
-  gauge("syslog_connected", "1 while the connection to the syslog receiver is open.", (s) => (s.syslog?.connected === true ? 1 : 0));
+  registerSnapshotGauges(registry, "dicomtls_audit_", stats, [
+    ["messages", "PS3.15 A.5 audit messages built since the node started.", (s) => s.messages],
+    ["file_written", "Audit messages written to AuditTrail.File.", (s) => s.file?.written ?? 0],
+    ["file_failed", "Audit messages that could not be written to AuditTrail.File.", (s) => s.file?.failed ?? 0],
+    ["syslog_sent", "Audit messages handed to the syslog receiver.", (s) => s.syslog?.sent ?? 0],
+    ["syslog_queued", "Audit messages waiting for the syslog receiver (bounded by AuditTrail.Syslog.QueueSize).", (s) => s.syslog?.queued ?? 0],
+    ["messages_dropped", "Audit messages lost: the queue was full while the syslog receiver was unreachable, or the node stopped first.", (s) => s.syslog?.dropped ?? 0],
+    ["syslog_connected", "1 while the connection to the syslog receiver is open.", (s) => (s.syslog?.connected === true ? 1 : 0)],
+  ]);
 }

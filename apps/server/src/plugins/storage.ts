@@ -1,4 +1,5 @@
-import { Gauge, type Registry } from "prom-client";
+import type { Registry } from "prom-client";
+import { registerSnapshotGauges } from "../http/snapshot-gauges.js";
 import { createCodecRunner, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, type CodecRunnerOptions, type CodecRunnerStats } from "@dicomtls/association";
 import { Status, parseDatasetHeader, type DatasetHeader } from "@dicomtls/pdu-codec";
 import {
@@ -128,20 +129,12 @@ function logRecovery(logger: ServerApp["logger"], folder: string, r: RecoveryRep
 
 /** The codec worker pool on /metrics, read at scrape time (a plugin's own metrics, through the node's registry). */
 function registerCodecMetrics(registry: Registry, stats: () => CodecRunnerStats): void {
-  const gauge = (name: string, help: string, pick: (s: CodecRunnerStats) => number): void => {
-    new Gauge({
-      name: `dicomtls_codec_pool_${name}`,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(pick(stats()));
-      },
-    });
-  };
-  gauge("threads", "Codec worker threads alive.", (s) => s.threads);
-  gauge("utilization_ratio", "Codec pool utilization since it started, 0-1.", (s) => s.utilization);
-  gauge("pending_tasks", "Codec tasks running on workers or waiting for one.", (s) => s.pending);
-  gauge("queue_length", "Codec tasks waiting because the pool accepts no more at once (their sockets are paused).", (s) => s.queued);
+  registerSnapshotGauges(registry, "dicomtls_codec_pool_", stats, [
+    ["threads", "Codec worker threads alive.", (s) => s.threads],
+    ["utilization_ratio", "Codec pool utilization since it started, 0-1.", (s) => s.utilization],
+    ["pending_tasks", "Codec tasks running on workers or waiting for one.", (s) => s.pending],
+    ["queue_length", "Codec tasks waiting because the pool accepts no more at once (their sockets are paused).", (s) => s.queued],
+  ]);
 }
 
 /** The stable `code` of an error (`ERR_DICOM_*`, ENOSPC ...), for the log record. */
