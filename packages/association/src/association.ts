@@ -15,6 +15,7 @@ import { describeAbort } from "./describe.js";
 import { diagnostics } from "./diagnostics.js";
 import { DatasetStream } from "./dimse/dataset-stream.js";
 import { MessageAssembler } from "./dimse/message-assembler.js";
+import { ResponseWaiter } from "./dimse/response-waiter.js";
 import type { DimseMessage, HandlerResult, OutgoingMessage } from "./dimse/message.js";
 import { commandPdus, datasetPdus, isPrebuiltDataset, type OutgoingDataset } from "./dimse/outgoing.js";
 import {
@@ -70,52 +71,6 @@ const MAX_QUEUED_REQUESTS = 8;
 
 function isResponse(command: DimseCommand): boolean {
   return (command.commandField & 0x8000) !== 0;
-}
-
-/** Receives the responses to one request; consumed by `responses()`. */
-class ResponseWaiter {
-  readonly #queue: DimseMessage[] = [];
-  #wake: (() => void) | undefined;
-  #error: Error | undefined;
-  #finished = false;
-  abandoned = false;
-
-  push(message: DimseMessage): void {
-    if (this.abandoned) {
-      void message.dataset?.discard();
-      return;
-    }
-    this.#queue.push(message);
-    this.#notify();
-  }
-
-  finish(): void {
-    this.#finished = true;
-    this.#notify();
-  }
-
-  fail(error: Error): void {
-    this.#error ??= error;
-    this.#notify();
-  }
-
-  async next(): Promise<DimseMessage | undefined> {
-    for (;;) {
-      const m = this.#queue.shift();
-      if (m !== undefined) return m;
-      if (this.#error !== undefined) throw this.#error;
-      if (this.#finished) return undefined;
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
-    }
-  }
-
-  #notify(): void {
-    const w = this.#wake;
-    this.#wake = undefined;
-    w?.();
-  }
 }
 
 /**
@@ -296,7 +251,7 @@ export class Association {
     if (this.#waiters.has(messageId)) {
       throw new AssociationError(AssociationErrorCode.InvalidArgument, `Message ID ${messageId} is already outstanding on this association`);
     }
-    const waiter = new ResponseWaiter();
+    const waiter = new ResponseWaiter((pressed) => (pressed ? this.#ul.transport?.pause() : this.#ul.transport?.resume()));
     this.#waiters.set(messageId, waiter);
     const timeoutMs = options.timeoutMs ?? this.#dimseTimeoutMs;
     let previous: DimseMessage | undefined;
@@ -311,7 +266,7 @@ export class Association {
         yield next;
       }
     } finally {
-      waiter.abandoned = true;
+      waiter.abandon();
       if (previous?.dataset !== undefined && !previous.dataset.complete) void previous.dataset.discard();
     }
   }
