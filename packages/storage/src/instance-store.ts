@@ -48,6 +48,14 @@ export interface FileSystemStoreOptions {
   implementationVersionName?: string;
   /** Orthanc's `OverwriteInstances`: replace an instance received again (default false: keep the first). */
   overwriteInstances?: boolean;
+  /**
+   * Orthanc's `SyncStorageArea` (default true): commit() resolves once the file and its folder entry are fsynced. False
+   * skips those fsyncs (and the early datasyncs of large files): commit() resolves once the bytes are in the page
+   * cache, as storescp and Orthanc with that setting answer. The file is still complete and renamed into place before
+   * its row is written, so a crash of the process leaves files and index in agreement (the kernel keeps the page cache);
+   * a power loss may lose the last instances, or leave them truncated.
+   */
+  sync?: boolean;
   /** For recovery and reindex(): without it, rows rebuilt from files carry only what the File Meta holds. */
   readIdentifiers?: IdentifierReader;
   /**
@@ -63,6 +71,8 @@ export { INDEX_FILE_NAME };
 export class FileSystemInstanceStore implements InstanceStore, WriterHost {
   readonly folder: string;
   readonly overwriteInstances: boolean;
+  /** Whether commits fsync (`FileSystemStoreOptions.sync`). */
+  readonly sync: boolean;
   /** @internal */
   readonly index: SqliteIndex;
   /** Open handles of the instance folders (at most 256), for their fsync after a rename into them. */
@@ -80,6 +90,7 @@ export class FileSystemInstanceStore implements InstanceStore, WriterHost {
   ) {
     this.folder = options.folder;
     this.overwriteInstances = options.overwriteInstances ?? false;
+    this.sync = options.sync ?? true;
     this.index = index;
     this.recovery = recovery;
   }
@@ -119,7 +130,8 @@ export class FileSystemInstanceStore implements InstanceStore, WriterHost {
     // Next to the final name: the rename then changes one folder, and that folder's fsync makes it durable.
     const tempPath = join(folder, `${o.sopInstanceUid}.${randomBytes(6).toString("hex")}${TEMP_SUFFIX}`);
     const claim = this.claim(o.sopInstanceUid);
-    const folderHandle = this.folderHandle(folder);
+    // Without fsyncs the folder's handle is never used: not opened.
+    const folderHandle = this.sync ? this.folderHandle(folder) : undefined;
     // The index may lack rows the files have (a power loss loses the last WAL commits, until reindex()): the disk
     // decides, with a look that runs while the dataset arrives.
     const finalExists = this.exists(finalPath);
@@ -131,7 +143,7 @@ export class FileSystemInstanceStore implements InstanceStore, WriterHost {
       throw storageErrorFrom(err, "create", tempPath);
     }
     // Awaited by commit; until then a failure must not count as unhandled.
-    folderHandle.catch(() => undefined);
+    folderHandle?.catch(() => undefined);
     return new FileInstanceWriter(this, o, relativePath, finalPath, { finalPath, tempPath, fh, folder: folderHandle, finalExists, claim, meta }, meta.length);
   }
 

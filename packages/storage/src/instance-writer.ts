@@ -139,7 +139,7 @@ export class FileInstanceWriter implements InstanceWriter {
       },
     );
     this.jobs.push(job);
-    if (this.earlySync === undefined && this.position - this.syncedTo >= EARLY_SYNC_BYTES) {
+    if (this.store.sync && this.earlySync === undefined && this.position - this.syncedTo >= EARLY_SYNC_BYTES) {
       const upTo = this.position;
       this.earlySync = files.fh.datasync().then(
         () => {
@@ -185,11 +185,15 @@ export class FileInstanceWriter implements InstanceWriter {
     return this.syncing;
   }
 
-  /** Hands out the pending chunks, waits for every write, fsyncs the file. Failures go through fail(). */
+  /**
+   * Hands out the pending chunks, waits for every write, fsyncs the file (with `sync: false` the bytes stop in the
+   * page cache). Failures go through fail().
+   */
   private async syncFile(files: WriterFiles): Promise<void> {
     this.issue();
     await this.drain();
     if (this.ioError !== undefined) return this.failWith(this.ioError);
+    if (!this.store.sync) return;
     const upTo = this.position;
     try {
       await files.fh.sync();
@@ -241,10 +245,12 @@ export class FileInstanceWriter implements InstanceWriter {
       this.issue();
       await this.drain();
       if (this.ioError !== undefined) throw this.ioError;
+      // Every write has returned: the file is complete (in the page cache at least) before it is moved into place,
+      // so a crash of the process can never leave a partial file at a final path, with or without fsync.
       step = "fsync the file";
-      if (this.fsyncedTo !== this.position) await fh.sync();
+      if (this.store.sync && this.fsyncedTo !== this.position) await fh.sync();
       let duplicate = false;
-      // The file is durable: closing it and moving it into place do not depend on each other.
+      // The file is complete: closing it and moving it into place do not depend on each other.
       const closing = fh.close().then(
         () => undefined,
         (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
@@ -279,7 +285,7 @@ export class FileInstanceWriter implements InstanceWriter {
       if (closeError !== undefined) throw closeError;
       step = "fsync the folder";
       at = dirname(finalPath);
-      const folderSynced = folder.sync();
+      const folderSynced = folder?.sync() ?? Promise.resolve();
       if (duplicate) {
         await folderSynced;
         this.state = State.Done;
@@ -328,7 +334,7 @@ export class FileInstanceWriter implements InstanceWriter {
         // The index is failing too: start-up recovery removes a row without a file.
       }
     }
-    const folder = await this.files?.folder.catch(() => undefined);
+    const folder = await this.files?.folder?.catch(() => undefined);
     await folder?.sync().catch(() => undefined);
   }
 

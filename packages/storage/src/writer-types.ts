@@ -51,6 +51,8 @@ export interface InstanceWriter {
 /** What a writer needs of its store (the store class implements it). */
 export interface WriterHost {
   readonly overwriteInstances: boolean;
+  /** Orthanc's `SyncStorageArea`: false skips every fsync (file and folder); the order of the steps stays. */
+  readonly sync: boolean;
   readonly index: SqliteIndex;
   /** A writer of `uid` is done with its claim. */
   release(uid: string, claim: Claim): void;
@@ -68,8 +70,8 @@ export interface WriterFiles {
   readonly finalPath: string;
   readonly tempPath: string;
   readonly fh: FileHandle;
-  /** The final folder's handle, shared by the store's writers (the store closes it): commit fsyncs it. */
-  readonly folder: Promise<FileHandle>;
+  /** The final folder's handle, shared by the store's writers (the store closes it): commit fsyncs it. Absent with `sync: false`. */
+  readonly folder: Promise<FileHandle> | undefined;
   /** A file is at the final path (for overwriting: it is replaced; otherwise a file the index lost after a crash). */
   readonly finalExists: Promise<boolean>;
   /** While no other writer of this store took the same UID and nothing is at the final path, rename() replaces nothing. */

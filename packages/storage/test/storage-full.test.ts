@@ -26,8 +26,12 @@ function fillUp(path: string): void {
   }
 }
 
-/** A 1 MiB tmpfs: the second 512 KB instance cannot fit. Needs root (the test machines run as root). */
-describe("storage full", () => {
+/**
+ * A 1 MiB tmpfs: the second 512 KB instance cannot fit. Needs root (the test machines run as root). Run with
+ * SyncStorageArea on and off: without fsyncs, ENOSPC comes from the writes themselves and the 0xA700 path must leave
+ * nothing behind all the same.
+ */
+for (const sync of [true, false]) describe(`storage full (SyncStorageArea ${sync})`, () => {
   const dir = tempDir("storage-full-");
   const mountPoint = join(dir.path, "small");
   let mounted = false;
@@ -47,7 +51,7 @@ describe("storage full", () => {
   });
 
   it("fails with ERR_DICOM_STORAGE_FULL and leaves nothing behind", async () => {
-    const s = await FileSystemInstanceStore.open({ folder: mountPoint, implementationClassUid: "1.2.826.0.1.3680043.9.7433.1.1" });
+    const s = await FileSystemInstanceStore.open({ folder: mountPoint, implementationClassUid: "1.2.826.0.1.3680043.9.7433.1.1", sync });
     const stored: string[] = [];
     let failure: unknown;
     for (let seed = 1; seed <= 4 && failure === undefined; seed++) {
@@ -84,13 +88,13 @@ describe("storage full", () => {
   it("full exactly at the index write: ERR_DICOM_STORAGE_FULL naming the index row, and neither file nor row stays", async () => {
     for (const entry of readdirSync(mountPoint)) rmSync(join(mountPoint, entry), { recursive: true });
     const folder = join(mountPoint, "store");
-    const open = () => FileSystemInstanceStore.open({ folder, implementationClassUid: "1.2.826.0.1.3680043.9.7433.1.1", readIdentifiers: parseDatasetHeader });
+    const open = () => FileSystemInstanceStore.open({ folder, implementationClassUid: "1.2.826.0.1.3680043.9.7433.1.1", readIdentifiers: parseDatasetHeader, sync });
     const s = await open();
     const put = async (seed: number, beforeCommit?: () => void) => {
       const r = resolveSpec({ seed });
       const w = await s.begin({ sopClassUid: r.sopClassUid, sopInstanceUid: r.sopInstanceUid, transferSyntaxUid: r.transferSyntax });
       await w.write(makeDataset({ seed }));
-      await w.sync(); // the file is written and durable: only the index write needs space now
+      await w.sync(); // the file is written (and durable with sync on): only the index write needs space now
       beforeCommit?.();
       try {
         return await w.commit(parseDatasetHeader(makeDataset({ seed }), r.transferSyntax));

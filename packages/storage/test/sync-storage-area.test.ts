@@ -1,0 +1,112 @@
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { join } from "node:path";
+import { after, afterEach, beforeEach, describe, it, mock } from "node:test";
+import { makeDataset, readDatasetBytes, resolveSpec, SyntheticPreset, tempDir, type SyntheticDatasetSpec } from "@dicomtls/test-peers";
+import { parseDatasetHeader } from "@dicomtls/pdu-codec";
+import { FileSystemInstanceStore, INDEX_FILE_NAME, TEMP_SUFFIX } from "../src/index.js";
+
+const IMPLEMENTATION_CLASS_UID = "1.2.826.0.1.3680043.9.7433.1.1";
+const dirs: Array<{ remove: () => void }> = [];
+after(() => dirs.forEach((d) => d.remove()));
+
+function newFolder(): string {
+  const d = tempDir("storage-sync-");
+  dirs.push(d);
+  return join(d.path, "store");
+}
+
+/** Every file under `folder` (relative paths), except the index database. */
+function filesIn(folder: string): string[] {
+  return (readdirSync(folder, { recursive: true, withFileTypes: true }) as Array<{ isFile(): boolean; parentPath: string; name: string }>)
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(folder.length + 1))
+    .filter((p) => !p.startsWith(INDEX_FILE_NAME))
+    .sort();
+}
+
+/** FileHandle's class is not exported: its prototype is taken from a handle, and its fsync calls counted there. */
+async function fileHandlePrototype(): Promise<object> {
+  const fh = await open(import.meta.filename, "r");
+  const proto = Object.getPrototypeOf(fh) as object;
+  await fh.close();
+  return proto;
+}
+
+describe("SyncStorageArea (FileSystemStoreOptions.sync)", () => {
+  let syncs: { mock: { callCount(): number } };
+  let datasyncs: { mock: { callCount(): number } };
+
+  beforeEach(async () => {
+    const proto = (await fileHandlePrototype()) as { sync(): Promise<void>; datasync(): Promise<void> };
+    syncs = mock.method(proto, "sync");
+    datasyncs = mock.method(proto, "datasync");
+  });
+  afterEach(() => mock.restoreAll());
+
+  const store = async (s: FileSystemInstanceStore, spec: SyntheticDatasetSpec, callSync: boolean) => {
+    const r = resolveSpec(spec);
+    const ds = makeDataset(spec);
+    const w = await s.begin({ sopClassUid: r.sopClassUid, sopInstanceUid: r.sopInstanceUid, transferSyntaxUid: r.transferSyntax, sourceAeTitle: "MODALITY" });
+    for (let off = 0; off < ds.length; off += 16384) await w.write(ds.subarray(off, off + 16384));
+    if (callSync) await w.sync();
+    return { result: await w.commit(parseDatasetHeader(ds, r.transferSyntax)), ds, uid: r.sopInstanceUid };
+  };
+
+  it("true (the default): the file, its early datasyncs and the folder are fsynced (the spy sees them)", async () => {
+    const s = await FileSystemInstanceStore.open({ folder: newFolder(), implementationClassUid: IMPLEMENTATION_CLASS_UID });
+    assert.equal(s.sync, true);
+    const before = syncs.mock.callCount();
+    await store(s, { ...SyntheticPreset.MultiFrame10m, seed: 1 }, false);
+    assert.ok(syncs.mock.callCount() - before >= 2, `file and folder fsync: ${syncs.mock.callCount() - before} calls`);
+    assert.ok(datasyncs.mock.callCount() >= 1, "a 10 MB file starts its writeback while it arrives");
+    await s.close();
+  });
+
+  it("false: no fsync and no datasync at all, and each file is complete, byte for byte, with its row", async () => {
+    const folder = newFolder();
+    const s = await FileSystemInstanceStore.open({ folder, implementationClassUid: IMPLEMENTATION_CLASS_UID, sync: false });
+    assert.equal(s.sync, false);
+    const before = { syncs: syncs.mock.callCount(), datasyncs: datasyncs.mock.callCount() };
+    const specs: SyntheticDatasetSpec[] = [
+      { ...SyntheticPreset.Ct512k, seed: 2 },
+      { ...SyntheticPreset.MultiFrame10m, seed: 3 }, // past the early-datasync threshold
+      { ...SyntheticPreset.Ct512k, seed: 4 }, // committed after an explicit sync(), as the Storage SCP does
+    ];
+    const stored = [];
+    for (const [i, spec] of specs.entries()) stored.push(await store(s, spec, i === 2));
+    assert.deepEqual({ syncs: syncs.mock.callCount() - before.syncs, datasyncs: datasyncs.mock.callCount() - before.datasyncs }, { syncs: 0, datasyncs: 0 });
+
+    assert.deepEqual(filesIn(folder), stored.map((x) => x.result.relativePath).sort(), "the instances and nothing else (no temporary)");
+    for (const { result, ds, uid } of stored) {
+      const path = join(folder, result.relativePath);
+      assert.ok((await readDatasetBytes(path)).equals(ds), `${uid}: the dataset as sent`);
+      assert.equal(readFileSync(path).length, result.size);
+      const row = await s.get(uid);
+      assert.equal(row?.relativePath, result.relativePath);
+      assert.equal(row?.size, result.size);
+      assert.equal(row?.sourceAeTitle, "MODALITY");
+    }
+    await s.close();
+
+    const again = await FileSystemInstanceStore.open({ folder, implementationClassUid: IMPLEMENTATION_CLASS_UID, sync: false });
+    assert.deepEqual({ ...again.recovery, durationMs: 0 }, { files: 3, removedTemporaries: [], reindexed: [], quarantined: [], removedRows: [], durationMs: 0 }, "files and index agree");
+    await again.close();
+  });
+
+  it("false: an aborted writer leaves no temporary and no row, without any fsync", async () => {
+    const folder = newFolder();
+    const s = await FileSystemInstanceStore.open({ folder, implementationClassUid: IMPLEMENTATION_CLASS_UID, sync: false });
+    const before = syncs.mock.callCount() + datasyncs.mock.callCount(); // open() fsyncs the folders it created
+    const r = resolveSpec({ seed: 5 });
+    const w = await s.begin({ sopClassUid: r.sopClassUid, sopInstanceUid: r.sopInstanceUid, transferSyntaxUid: r.transferSyntax });
+    await w.write(makeDataset({ seed: 5 }));
+    await w.sync();
+    await w.abort();
+    assert.deepEqual(filesIn(folder).filter((p) => p.endsWith(TEMP_SUFFIX) || p.endsWith(".dcm")), []);
+    assert.equal(await s.has(r.sopInstanceUid), false);
+    assert.equal(syncs.mock.callCount() + datasyncs.mock.callCount() - before, 0, "no fsync");
+    await s.close();
+  });
+});
