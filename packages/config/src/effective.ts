@@ -46,6 +46,7 @@ export function effectiveConfig(c: NodeConfig): Record<string, unknown> {
     LimitFindInstances: c.limitFindInstances,
     StorageDirectory: c.storageDirectory,
     OverwriteInstances: c.overwriteInstances,
+    SyncStorageArea: c.syncStorageArea,
     DicomTlsEnabled: c.dicomTlsEnabled,
     DicomTlsCertificate: c.dicomTlsCertificate,
     DicomTlsPrivateKey: c.dicomTlsPrivateKey,

@@ -10,7 +10,7 @@ export const ORTHANC_KEYS_NOT_USED: ReadonlySet<string> = new Set([
   "Name", "IndexDirectory", "TemporaryDirectory", "StorageCompression", "MaximumStorageSize",
   "MaximumPatientCount", "MaximumStorageMode", "MaximumStorageCacheSize", "LuaScripts", "LuaHeartBeatPeriod",
   "Plugins", "ConcurrentJobs", "JobsEngineThreadsCount", "StoreDicom", "StoreMD5ForAttachments",
-  "StorageAccessOnFind", "SyncStorageArea", "CheckRevisions", "DatabaseServerIdentifier", "ReadOnly",
+  "StorageAccessOnFind", "CheckRevisions", "DatabaseServerIdentifier", "ReadOnly",
   "ExtraMainDicomTags", "Warnings", "MainDicomTagsSignature", "StableAge", "UserMetadata", "UserContentType",
   "LimitJobs", "JobsHistorySize", "SaveJobs", "MediaArchiveSize", "LogExportedResources",
   "StorageCommitmentReportsSize", "MallocArenaMax", "ZipLoaderThreads", "SynchronousZipStream",

@@ -87,6 +87,11 @@ export interface NodeConfig {
   /** Absolute. */
   readonly storageDirectory: string;
   readonly overwriteInstances: boolean;
+  /**
+   * Orthanc's `SyncStorageArea`: true fsyncs each instance (file and folder) before its C-STORE response; false answers
+   * once it is in the page cache (a process crash still loses nothing acknowledged, a power loss may).
+   */
+  readonly syncStorageArea: boolean;
 
   readonly dicomTlsEnabled: boolean;
   /** Absolute paths, or null when not configured. */

@@ -53,6 +53,7 @@ describe("defaults", () => {
     assert.equal(config.dicomTlsMaximumHandshakes, 4);
     assert.equal(config.storageDirectory, "/srv/node/OrthancStorage");
     assert.equal(config.overwriteInstances, false);
+    assert.equal(config.syncStorageArea, true);
     assert.equal(config.deidentifyLogs, true);
     assert.deepEqual(config.acceptedTransferSyntaxes, ["1.2.840.10008.1.*"]);
     assert.deepEqual(config.dicomModalities, []);
@@ -67,11 +68,20 @@ describe("defaults", () => {
     assert.equal(config.dicomTlsMaximumHandshakes, 2);
     assert.equal(effectiveConfig(config)["DicomMaximumAssociationsPerHost"], 1);
   });
+
+  it("SyncStorageArea is a dicomtls key now (not listed as not used), read and shown as given", () => {
+    const { config, ignoredKeys, warnings } = parseConfigText('{ "SyncStorageArea": false }', { env: {}, isFile: always });
+    assert.equal(config.syncStorageArea, false);
+    assert.equal(effectiveConfig(config)["SyncStorageArea"], false);
+    assert.deepEqual(ignoredKeys, []);
+    assert.deepEqual(warnings, []);
+  });
 });
 
 describe("invalid values name the key, what was expected and what was found", () => {
   const cases: { name: string; text: string; path: string; message: RegExp; kind?: string }[] = [
     { name: "wrong type (bool)", text: '{ "DicomTlsEnabled": "yes" }', path: "DicomTlsEnabled", message: /^expected true or false, got "yes"$/ },
+    { name: "wrong type (bool, SyncStorageArea)", text: '{ "SyncStorageArea": "false" }', path: "SyncStorageArea", message: /^expected true or false, got "false"$/ },
     { name: "wrong type (int)", text: '{ "DicomPort": "4242" }', path: "DicomPort", message: /^expected an integer 1-65535, got "4242"$/ },
     { name: "not an integer", text: '{ "DicomScpTimeout": 1.5 }', path: "DicomScpTimeout", message: /expected an integer >= 0, got 1.5/ },
     { name: "port out of range", text: '{ "DicomPort": 70000 }', path: "DicomPort", message: /expected an integer 1-65535, got 70000/ },

@@ -148,7 +148,7 @@ const hex = (status: number): string => `0x${status.toString(16).toUpperCase().p
 /**
  * The Storage SCP of the server: every Storage SOP Class with the transfer syntaxes of AcceptedTransferSyntaxes and the
  * legacy *TransferSyntaxAccepted switches (UnknownSopClassAccepted: any abstract syntax), instances written durably
- * under StorageDirectory (OverwriteInstances for duplicates), one log record per stored instance. With DeidentifyLogs
+ * under StorageDirectory (OverwriteInstances for duplicates; SyncStorageArea false skips the fsyncs), one log record per stored instance. With DeidentifyLogs
  * (Orthanc's default) the records carry UIDs but no patient name or ID.
  */
 export const storagePlugin: ServerPlugin<StoragePluginOptions | undefined> = {
@@ -160,6 +160,8 @@ export const storagePlugin: ServerPlugin<StoragePluginOptions | undefined> = {
       implementationClassUid: IMPLEMENTATION_CLASS_UID,
       implementationVersionName: IMPLEMENTATION_VERSION_NAME,
       overwriteInstances: config.overwriteInstances,
+      // false: answered once the file is complete in the page cache and indexed (safe against a crash of this process).
+      sync: config.syncStorageArea,
       // Start-up recovery and reindex(): the parse runs on this thread, on a 64 KB prefix (growing as the SCP's does).
       readIdentifiers: (prefix, transferSyntaxUid) => identifiersOf(parseDatasetHeader(prefix, transferSyntaxUid)),
     });
