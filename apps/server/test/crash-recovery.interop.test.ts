@@ -5,7 +5,7 @@
  */
 import { strict as assert } from "node:assert";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { parseDatasetHeader } from "@dicomtls/pdu-codec";
 import { FileSystemInstanceStore, instanceRelativePath } from "@dicomtls/storage";
@@ -23,7 +23,7 @@ import {
   type WrittenPart10File,
 } from "@dicomtls/test-peers";
 import { requirePeers, writeConfig } from "./helpers.js";
-import { instanceLeftovers, storescuTls, writeNodeConfig, writePki } from "./store-support.js";
+import { acknowledgedFiles, instanceLeftovers, storescuTls, writeNodeConfig, writePki } from "./store-support.js";
 
 requirePeers("storescu");
 const tmp = tempDir("dicomtls-crash-");
@@ -36,21 +36,6 @@ const SENDERS = 4;
 const FILES_PER_SENDER = 50;
 /** Instances the server has logged as stored before it is killed: the senders are then mid-way. */
 const KILL_AFTER = 20;
-
-/** The files storescu -v reported Success for: each "Sending file: PATH" followed by "Received Store Response (Success)". */
-function acknowledgedFiles(log: string): string[] {
-  const out: string[] = [];
-  let current: string | undefined;
-  for (const line of log.split("\n")) {
-    const sending = /Sending file: (.+)$/.exec(line);
-    if (sending) current = basename(sending[1]!.trim());
-    else if (/Received Store Response \(Success\)/.test(line) && current !== undefined) {
-      out.push(current);
-      current = undefined;
-    }
-  }
-  return out;
-}
 
 describe("kill -9 while four storescu +tls send, then restart", () => {
   test("no .partial left, storage check agrees, every acknowledged instance byte-identical", async (t) => {

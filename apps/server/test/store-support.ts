@@ -1,8 +1,8 @@
 /** Shared setup of the store-*.test.ts files: a DICOM TLS node with a test PKI, DCMTK storescu, RSS sampling. */
 import { strict as assert } from "node:assert";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { dcmtkEnv, freePort, runProcess, type RunResult } from "@dicomtls/test-peers";
+import { basename, join } from "node:path";
+import { dcmtkEnv, freePort, runProcess, startProcess, type RunResult, type TrackedProcess } from "@dicomtls/test-peers";
 import { createTestPki, writeCert, writePem, type TestPki } from "@dicomtls/test-pki";
 
 export interface NodeFiles {
@@ -50,13 +50,33 @@ export async function writeNodeConfig(
   return { path, port };
 }
 
+function storescuTlsArgs(files: NodeFiles, port: number, args: readonly string[]): string[] {
+  return ["-v", "-aet", "STORESCU", "-aec", "DICOMTLS", "+tls", files.clientKey, files.clientCert, "+cf", files.caFile, "127.0.0.1", String(port), ...args];
+}
+
 /** DCMTK storescu over TLS with the client certificate (TCP_NODELAY=1), bounded in time. */
 export async function storescuTls(files: NodeFiles, port: number, args: readonly string[], timeoutMs = 120_000): Promise<RunResult> {
-  return await runProcess(
-    "storescu",
-    ["-v", "-aet", "STORESCU", "-aec", "DICOMTLS", "+tls", files.clientKey, files.clientCert, "+cf", files.caFile, "127.0.0.1", String(port), ...args],
-    { env: dcmtkEnv(), timeoutMs },
-  );
+  return await runProcess("storescu", storescuTlsArgs(files, port, args), { env: dcmtkEnv(), timeoutMs });
+}
+
+/** The same storescu started in the background (stopped by pid with stopAll), for a test that follows its output. */
+export async function startStorescuTls(files: NodeFiles, port: number, args: readonly string[]): Promise<TrackedProcess> {
+  return await startProcess("storescu", storescuTlsArgs(files, port, args), { env: dcmtkEnv() });
+}
+
+/** The files storescu -v reported Success for: each "Sending file: PATH" followed by "Received Store Response (Success)". */
+export function acknowledgedFiles(log: string): string[] {
+  const out: string[] = [];
+  let current: string | undefined;
+  for (const line of log.split("\n")) {
+    const sending = /Sending file: (.+)$/.exec(line);
+    if (sending) current = basename(sending[1]!.trim());
+    else if (/Received Store Response \(Success\)/.test(line) && current !== undefined) {
+      out.push(current);
+      current = undefined;
+    }
+  }
+  return out;
 }
 
 /** Every `.dcm` below `dir`. */

@@ -166,6 +166,12 @@ export const storagePlugin: ServerPlugin<StoragePluginOptions | undefined> = {
       readIdentifiers: (prefix, transferSyntaxUid) => identifiersOf(parseDatasetHeader(prefix, transferSyntaxUid)),
     });
     logRecovery(logger, config.storageDirectory, store.recovery);
+    if (!store.sync) {
+      logger.warn(
+        { event: "storage-not-synced", folder: config.storageDirectory },
+        `SyncStorageArea is false: instances are acknowledged before they reach the disk under ${config.storageDirectory}; a crash of this process loses none, a power loss may lose the last ones (run dicomtls storage check after one)`,
+      );
+    }
     const codec = createCodecRunner(options.codec);
     app.onClose(async () => {
       await codec.close();
