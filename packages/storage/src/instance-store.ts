@@ -101,7 +101,7 @@ export class FileSystemInstanceStore implements InstanceStore, WriterHost {
     const index = new SqliteIndex(join(options.folder, INDEX_FILE_NAME));
     let recovery: RecoveryReport = { files: 0, removedTemporaries: [], reindexed: [], quarantined: [], removedRows: [], durationMs: 0 };
     try {
-      if (options.recover !== false) recovery = await recoverStore(options.folder, index, options.readIdentifiers);
+      if (options.recover !== false) recovery = await recoverStore(options.folder, index, options.readIdentifiers, { checkSizes: options.sync === false });
     } catch (err) {
       index.close();
       throw err;

@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { removeQuietly } from "./fs-util.js";
 import { describeFile, listInstanceFolder, quarantine, quarantineRunName, type IdentifierReader } from "./scan.js";
@@ -12,11 +13,22 @@ export interface RecoveryReport {
   removedTemporaries: string[];
   /** Files without an index row that were readable: indexed now (relative paths). */
   reindexed: string[];
-  /** Files without a row that could not be indexed (not DICOM, unreadable, misplaced): moved aside. */
+  /**
+   * Files without a row that could not be indexed (not DICOM, unreadable, misplaced), and with `checkSizes` files whose
+   * size is not the one their row recorded (their row is removed): moved aside.
+   */
   quarantined: Array<{ path: string; movedTo: string; reason: string }>;
   /** Rows whose file is missing: removed from the index. */
   removedRows: Array<{ sopInstanceUid: string; path: string }>;
   durationMs: number;
+}
+
+export interface RecoveryOptions {
+  /**
+   * Also compare each indexed file's size with its row (one stat per file), for a store written without fsyncs
+   * (`sync: false`): a power loss can leave an acknowledged file shorter than its row, or empty, at its final path.
+   */
+  readonly checkSizes?: boolean;
 }
 
 /**
@@ -25,7 +37,7 @@ export interface RecoveryReport {
  * instances costs 256 readdirs and one pass over the index; only files without a row are parsed.
  * Runs before the store takes its first writer (a temporary seen here cannot belong to a write in progress).
  */
-export async function recoverStore(root: string, index: SqliteIndex, readIdentifiers: IdentifierReader | undefined): Promise<RecoveryReport> {
+export async function recoverStore(root: string, index: SqliteIndex, readIdentifiers: IdentifierReader | undefined, options: RecoveryOptions = {}): Promise<RecoveryReport> {
   const started = process.hrtime.bigint();
   const report: RecoveryReport = { files: 0, removedTemporaries: [], reindexed: [], quarantined: [], removedRows: [], durationMs: 0 };
   const run = quarantineRunName();
@@ -43,10 +55,14 @@ export async function recoverStore(root: string, index: SqliteIndex, readIdentif
       await removeQuietly(join(root, folder, name));
       report.removedTemporaries.push(`${folder}/${name}`);
     }
-    const rows = new Set(index.pathsInFolder(folder));
+    const sizes = options.checkSizes === true ? index.sizesInFolder(folder) : undefined;
+    const rows = new Set(sizes?.keys() ?? index.pathsInFolder(folder));
     for (const name of listing.instances) {
       const path = `${folder}/${name}`;
-      if (rows.delete(path)) continue;
+      if (rows.delete(path)) {
+        if (sizes !== undefined) await checkSize(root, path, sizes.get(path)!, index, report, run);
+        continue;
+      }
       const found = await describeFile(root, path, readIdentifiers);
       if (found.kind === "instance") {
         index.upsert(found.row);
@@ -59,6 +75,20 @@ export async function recoverStore(root: string, index: SqliteIndex, readIdentif
   }
   report.durationMs = Number(process.hrtime.bigint() - started) / 1e6;
   return report;
+}
+
+/**
+ * A file whose size differs from its row was not completely written back before a power loss (only a store without
+ * fsyncs can be left so): the instance is lost, its file moved aside and its row removed, so files and index agree.
+ * A synchronous stat: recovery runs before the port opens; 4.5 us per file against 34 us awaiting fs/promises' stat
+ * one after another (20,000 files, warm cache, this 2-core VM).
+ */
+async function checkSize(root: string, path: string, recorded: number, index: SqliteIndex, report: RecoveryReport, run: string): Promise<void> {
+  const size = statSync(join(root, ...path.split("/")), { throwIfNoEntry: false })?.size;
+  if (size === undefined || size === recorded) return;
+  const reason = `${size} bytes where its index row recorded ${recorded}: not completely written before a power loss (SyncStorageArea false)`;
+  report.quarantined.push({ path, movedTo: await quarantine(root, path, run), reason });
+  for (const sopInstanceUid of index.removeAt(path)) report.removedRows.push({ sopInstanceUid, path });
 }
 
 /** True when recovery changed nothing. */

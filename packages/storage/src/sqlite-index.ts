@@ -113,6 +113,7 @@ export class SqliteIndex {
   private readonly inFolderStmt: Database.Statement<[string, string], Row>;
   private readonly pathsInFolderStmt: Database.Statement<[string, string], string>;
   private readonly uidAtStmt: Database.Statement<[string], { uid: string }>;
+  private readonly sizesInFolderStmt: Database.Statement<[string, string], { path: string; size: number }>;
 
   constructor(
     readonly file: string,
@@ -145,6 +146,7 @@ export class SqliteIndex {
     // Only the path: the path index covers the query, no table look-up per row.
     this.pathsInFolderStmt = this.db.prepare<[string, string], string>("SELECT path FROM instances WHERE path >= ? AND path < ?").pluck();
     this.uidAtStmt = this.db.prepare("SELECT sop_instance_uid AS uid FROM instances WHERE path = ?");
+    this.sizesInFolderStmt = this.db.prepare("SELECT path, size FROM instances WHERE path >= ? AND path < ?");
   }
 
   private migrate(): void {
@@ -226,6 +228,10 @@ export class SqliteIndex {
   /** Only the paths of the rows in `folder`: start-up recovery reads every row of the store this way (index only). */
   pathsInFolder(folder: string): string[] {
     return this.pathsInFolderStmt.all(`${folder}/`, `${folder}0`);
+  }
+  /** The paths of the rows in `folder` with the file size each row recorded (recovery of a store without fsyncs). */
+  sizesInFolder(folder: string): Map<string, number> {
+    return new Map(this.sizesInFolderStmt.all(`${folder}/`, `${folder}0`).map((r) => [r.path, r.size]));
   }
   /** Removes the rows of a path; returns their SOP Instance UIDs. */
   removeAt(relativePath: string): string[] {

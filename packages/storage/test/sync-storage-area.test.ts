@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { after, afterEach, beforeEach, describe, it, mock } from "node:test";
 import { makeDataset, readDatasetBytes, resolveSpec, SyntheticPreset, tempDir, type SyntheticDatasetSpec } from "@dicomtls/test-peers";
 import { parseDatasetHeader } from "@dicomtls/pdu-codec";
-import { FileSystemInstanceStore, INDEX_FILE_NAME, TEMP_SUFFIX } from "../src/index.js";
+import { checkStorage, FileSystemInstanceStore, INDEX_FILE_NAME, instanceRelativePath, TEMP_SUFFIX } from "../src/index.js";
 
 const IMPLEMENTATION_CLASS_UID = "1.2.826.0.1.3680043.9.7433.1.1";
 const dirs: Array<{ remove: () => void }> = [];
@@ -108,5 +108,40 @@ describe("SyncStorageArea (FileSystemStoreOptions.sync)", () => {
     assert.equal(await s.has(r.sopInstanceUid), false);
     assert.equal(syncs.mock.callCount() + datasyncs.mock.callCount() - before, 0, "no fsync");
     await s.close();
+  });
+
+  it("false: start-up recovery also finds what a power loss leaves (files shorter than their row, empty files)", async () => {
+    const folder = newFolder();
+    const open = (sync: boolean) => FileSystemInstanceStore.open({ folder, implementationClassUid: IMPLEMENTATION_CLASS_UID, readIdentifiers: parseDatasetHeader, sync });
+    const s = await open(false);
+    const kept = await store(s, { ...SyntheticPreset.Ct512k, seed: 6 }, false);
+    const truncated = await store(s, { ...SyntheticPreset.Ct512k, seed: 7 }, false);
+    const emptied = await store(s, { ...SyntheticPreset.Ct512k, seed: 8 }, false);
+    await s.close();
+    // What ext4 can show after a power loss: the renames and rows survived, the data of the last files not (or partly).
+    truncateSync(join(folder, truncated.result.relativePath), 200_000);
+    truncateSync(join(folder, emptied.result.relativePath), 0);
+    const rowless = instanceRelativePath(resolveSpec({ seed: 9 }).sopInstanceUid); // renamed, its row lost too
+    writeFileSync(join(folder, rowless), "");
+
+    const synced = await open(true); // with fsyncs on, matching files are not looked at: cheap start-up
+    assert.deepEqual(synced.recovery.removedRows, []);
+    assert.deepEqual(synced.recovery.quarantined.map((q) => q.path), [rowless], "an empty file without a row is unreadable either way");
+    await synced.close();
+    writeFileSync(join(folder, rowless), "");
+
+    const again = await open(false);
+    const r = again.recovery;
+    assert.deepEqual(r.quarantined.map((q) => q.path).sort(), [truncated.result.relativePath, emptied.result.relativePath, rowless].sort());
+    const reasonOf = (p: string) => r.quarantined.find((q) => q.path === p)?.reason ?? "";
+    assert.match(reasonOf(truncated.result.relativePath), new RegExp(`^200000 bytes where its index row recorded ${truncated.result.size}: not completely written before a power loss`));
+    assert.match(reasonOf(emptied.result.relativePath), /^0 bytes where its index row recorded/);
+    assert.deepEqual(r.removedRows.map((x) => x.sopInstanceUid).sort(), [truncated.uid, emptied.uid].sort());
+    for (const q of r.quarantined) assert.ok(existsSync(join(folder, q.movedTo)), `${q.path} moved aside, not deleted`);
+    assert.equal(await again.has(kept.uid), true);
+    assert.equal(await again.count(), 1);
+    await again.close();
+    const check = await checkStorage({ folder, readIdentifiers: parseDatasetHeader });
+    assert.deepEqual(check.disagreements, [], "files and index agree");
   });
 });
