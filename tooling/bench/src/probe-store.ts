@@ -8,8 +8,9 @@
  * DIR is a folder of .dcm files, e.g. one pnpm bench:store generated under $TMPDIR/dicomtls-bench/.
  * With --audit each run is done twice, without and then with the PS3.15 audit trail (AuditTrail.File and RFC 5425
  * TLS to an rsyslogd the probe starts), so the cost of the audit trail on the store path is read in one run.
+ * --sync true|false|both sets the server's SyncStorageArea (default true); both alternates runs with true and false.
  *
- *   node --conditions=dicomtls-source --import tsx tooling/bench/src/probe-store.ts DIR [--runs N] [--storescp] [--audit] [--prof DIR] [--env K=V]... [--http off|on|both]
+ *   node --conditions=dicomtls-source --import tsx tooling/bench/src/probe-store.ts DIR [--runs N] [--storescp] [--audit] [--prof DIR] [--env K=V]... [--http off|on|both] [--sync true|false|both]
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -31,6 +32,10 @@ const http = opt("--http") ?? "off";
 if (!["off", "on", "both"].includes(http)) throw new Error("--http: expected off, on or both");
 /** Whether run r (0-based) serves /metrics. */
 const httpOn = (r: number): boolean => http === "on" || (http === "both" && r % 2 === 1);
+const sync = opt("--sync") ?? "true";
+if (!["true", "false", "both"].includes(sync)) throw new Error("--sync: expected true, false or both");
+/** SyncStorageArea of run r (0-based). */
+const syncOn = (r: number): boolean => sync === "true" || (sync === "both" && r % 2 === 0);
 const prof = opt("--prof");
 const env: Record<string, string> = {};
 args.forEach((a, i) => {
@@ -119,6 +124,7 @@ try {
           MaximumPduLength: MAX_PDU,
           DicomAlwaysAllowStore: true,
           DicomCheckCalledAet: false,
+          SyncStorageArea: syncOn(r),
           ...httpConfig,
           ...(withAudit && rsyslog !== undefined && { AuditTrail: { File: join(serverDir, "audit.log"), Syslog: { Host: "127.0.0.1", Port: rsyslog.port, Protocol: "tls" } } }),
         },
@@ -151,7 +157,8 @@ try {
     }
     const s = ms / 1000;
     const { level: _l, time: _t, pid: _p, hostname: _h, name: _n, msg: _m, event: _e, ...rest } = stats;
-    const label = `${audit ? (withAudit ? " with audit   " : " without audit") : ""}${http === "off" ? "" : httpOn(r) ? " (metrics on)" : " (metrics off)"}`;
+    const syncLabel = args.includes("--storescp") || sync === "true" ? "" : ` (SyncStorageArea ${syncOn(r)})`;
+    const label = `${audit ? (withAudit ? " with audit   " : " without audit") : ""}${http === "off" ? "" : httpOn(r) ? " (metrics on)" : " (metrics off)"}${syncLabel}`;
     console.log(`run ${r + 1}${label}: ${s.toFixed(2)} s  ${(files.length / s).toFixed(1)} files/s  ${(bytes / MB / s).toFixed(1)} MB/s  ${JSON.stringify(rest)}`);
   }
 } finally {
