@@ -1,7 +1,8 @@
 import { strict as assert } from "node:assert";
+import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
-import { createTestPki, type TestPki } from "@dicomtls/test-pki";
-import { stopAll, tempDir, type StartedOrthanc } from "@dicomtls/test-peers";
+import { createTestPki, writePem, type TestPki } from "@dicomtls/test-pki";
+import { runProcess, stopAll, tempDir, type StartedOrthanc } from "@dicomtls/test-peers";
 import { DEFAULT_GET_STORAGE_SOP_CLASSES, GetFailedError, QueryError, QueryStatus, get, type GetOptions, type GetProgress, type ReceivedInstance } from "../src/index.js";
 import { loadQrFixture, startQrOrthanc, type FixtureInstance, type QrFixture } from "./qr-fixture.js";
 
@@ -154,4 +155,24 @@ test("get: bad options are refused before connecting", () => {
   const many = Array.from({ length: 128 }, (_, k) => `1.2.3.${k}`);
   assert.throws(() => get({ ...base(), level: "STUDY", keys: {}, sopClasses: many, onInstance }), (e: unknown) => e instanceof QueryError && /at most 127/.test(e.message));
   assert.throws(() => get({ ...base(), level: "STUDY", keys: {}, sopClasses: ["CT"], onInstance }), (e: unknown) => e instanceof QueryError && /"CT" is not a UID/.test(e.message));
+});
+
+test("the README's C-GET example is examples/get.ts, and it runs against this Orthanc", async () => {
+  const example = new URL("../examples/get.ts", import.meta.url);
+  const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+  assert.ok(readme.includes(readFileSync(example, "utf8").trim()), "README.md quotes examples/get.ts verbatim");
+  const r = await runProcess(process.execPath, ["--conditions=dicomtls-source", "--import", "tsx", example.pathname], {
+    env: {
+      ...process.env,
+      PACS_PORT: String(orthanc.dicomPort),
+      STUDY_UID: fixture.a[0]?.spec.studyInstanceUid ?? "",
+      TLS_CA: writePem(tmp.path, "example-ca.pem", pki.trustedBundle),
+      TLS_CERT: writePem(tmp.path, "example-cert.pem", pki.client.chain),
+      TLS_KEY: writePem(tmp.path, "example-key.pem", pki.client.key),
+    },
+    timeoutMs: 60_000,
+  });
+  assert.equal(r.code, 0, r.output);
+  for (const i of fixture.a) assert.ok(r.stdout.includes(`${i.spec.sopInstanceUid}: ${i.dataset.length} bytes in ${i.spec.transferSyntax}`), r.stdout);
+  assert.match(r.stdout, /^Success: 2 completed, 0 failed, 2 kept$/m);
 });
