@@ -309,9 +309,9 @@ export interface DimseCommand {
   /** (0000,1031) */
   readonly moveOriginatorMessageId?: number;
   /**
-   * Decoded only, never encoded: elements outside group 0000 that followed a response's command elements, as received
-   * (Implicit VR LE). DCMTK-based peers put a response's status detail there (Orthanc 1.10.1: (0008,0058) Failed SOP
-   * Instance UID List in C-GET responses); read them with decodeIdentifier(bytes, Implicit VR LE).
+   * Elements outside group 0000 after a response's command elements (Implicit VR LE, as received; encoded back as
+   * given). DCMTK-based peers put a response's status detail there (Orthanc 1.10.1: (0008,0058) Failed SOP Instance
+   * UID List in C-GET responses); read them with decodeIdentifier(bytes, Implicit VR LE). Refused in a request.
    */
   readonly statusDetail?: Uint8Array;
 }

@@ -111,7 +111,8 @@ function encodedValue(def: FieldDef, value: unknown): Buffer {
 
 /**
  * PS3.7 §6.3.1 + Annex E: the command set in Implicit VR Little Endian, elements in tag order, led by
- * the computed Command Group Length (0000,0000). Throws PduEncodeError when a mandatory field is missing.
+ * the computed Command Group Length (0000,0000), then `statusDetail` as given. Throws PduEncodeError when a
+ * mandatory field is missing.
  */
 export function encodeCommand(cmd: DimseCommand): Buffer {
   if (!isKnownCommandField(cmd.commandField)) fail(`command field 0x${Number(cmd.commandField).toString(16)} is not a C-service this codec encodes`);
@@ -126,7 +127,8 @@ export function encodeCommand(cmd: DimseCommand): Buffer {
     elements.push({ element: def.element, value: encoded });
     groupLength += ELEMENT_HEADER_LENGTH + encoded.length;
   }
-  const out = Buffer.allocUnsafe(ELEMENT_HEADER_LENGTH + 4 + groupLength);
+  const detail = cmd.statusDetail ?? EMPTY;
+  const out = Buffer.allocUnsafe(ELEMENT_HEADER_LENGTH + 4 + groupLength + detail.length);
   let pos = writeElementHeader(out, 0, 0x0000, 4);
   out.writeUInt32LE(groupLength, pos);
   pos += 4;
@@ -135,8 +137,12 @@ export function encodeCommand(cmd: DimseCommand): Buffer {
     out.set(value, pos);
     pos += value.length;
   }
+  // After group 0000 and outside its group length, as DCMTK writes a response's status detail.
+  out.set(detail, pos);
   return out;
 }
+
+const EMPTY = new Uint8Array(0);
 
 function writeElementHeader(out: Buffer, pos: number, element: number, length: number): number {
   out.writeUInt16LE(0x0000, pos);
