@@ -21,6 +21,7 @@ import {
   type ResolvedDatasetSpec,
   type StartedOrthanc,
 } from "@dicomtls/test-peers";
+import { runGet } from "../src/commands/get-command.js";
 
 requireTool("storescp");
 const tmp = tempDir("dicomtls-cli-query-");
@@ -139,6 +140,20 @@ test("get (built bin) writes a study into --out as Part 10 files: exit 0, counts
     assert.equal(meta.transferSyntaxUid, i.spec.transferSyntax);
     assert.ok((await readDatasetBytes(file)).equals(i.dataset), i.spec.sopInstanceUid);
   }
+});
+
+test("get on a terminal redraws one progress line on stderr (files written, counts) and clears it before the summary", async () => {
+  const out = join(tmp.path, "got-tty");
+  const lines: string[] = [];
+  const drawn: string[] = [];
+  const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(`err: ${l}`) };
+  const flags = { aet: "DICOMTLS", call: "ORTHANC", level: "STUDY", model: "study" as const, queryKey: [["StudyInstanceUID", studies.doe1]] as const, timeout: 30, key: certs.clientKey, cert: certs.clientCrt, trusted: certs.ca, out };
+  const code = await runGet(["127.0.0.1", String(orthanc.dicomPort)], flags, io, { tty: true, write: (t) => drawn.push(t) });
+  assert.equal(code, 0, lines.join("\n"));
+  assert.deepEqual(drawn.slice(0, 2), ["\r\u001b[2Kget: 1 files, 1 completed, 0 failed, 0 warning, 1 remaining", "\r\u001b[2Kget: 2 files, 2 completed, 0 failed, 0 warning, 0 remaining"]);
+  assert.equal(drawn.at(-1), "\r\u001b[2K", "the line is cleared");
+  assert.equal(lines.length, 1, lines.join("\n"));
+  assert.match(lines[0] ?? "", /: Success; 2 completed, 0 failed, 0 warning; 2 files written over DICOM TLS$/);
 });
 
 test("get --config CONFIG MODALITY; a study Orthanc does not hold is its C000, exit 1, nothing written", async () => {
