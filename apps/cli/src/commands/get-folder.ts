@@ -1,11 +1,11 @@
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from "@dicomtls/association";
-import type { InstanceSink, ReceivedInstance } from "@dicomtls/scu";
+import type { ReceivedInstance } from "@dicomtls/scu";
 import { encodeFileMeta } from "@dicomtls/storage";
 
 export interface FolderSink {
-  readonly onInstance: InstanceSink;
+  readonly onInstance: (instance: ReceivedInstance) => Promise<void>;
   /** Files written so far. */
   readonly written: () => number;
 }
