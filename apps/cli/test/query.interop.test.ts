@@ -21,6 +21,7 @@ import {
   type ResolvedDatasetSpec,
   type StartedOrthanc,
 } from "@dicomtls/test-peers";
+import { runGet } from "../src/commands/get-command.js";
 
 requireTool("storescp");
 const tmp = tempDir("dicomtls-cli-query-");
@@ -52,6 +53,7 @@ before(async () => {
       DicomTlsRemoteCertificateRequired: true,
       DicomAlwaysAllowFind: true,
       DicomAlwaysAllowMove: true,
+      DicomAlwaysAllowGet: true,
       DicomModalities: { dest: { AET: "STORESCP", Host: "127.0.0.1", Port: destPort, UseDicomTls: true } },
     },
   });
@@ -119,6 +121,66 @@ test("move to an unknown destination: Orthanc's C000 is reported, exit 1", async
   assert.equal(r.code, 1, r.output);
   assert.match(r.stderr, /ended with 0xC000 \(Failed: Unable to process\).*\[ERR_DICOM_QUERY_STATUS\]$/m);
   assert.match(r.stdout, /^move to NOWHERE via ORTHANC .*: Failed: Unable to process; 0 completed/m);
+});
+
+test("get (built bin) writes a study into --out as Part 10 files: exit 0, counts, data sets identical, File Meta right", async () => {
+  const out = join(tmp.path, "got");
+  const r = await runCli(["get", ...target(), "--out", out, "--level", "STUDY", "-k", `StudyInstanceUID=${studies.doe1}`], { built: true });
+  assert.equal(r.code, 0, r.output);
+  assert.match(r.stdout, /^get from ORTHANC at 127\.0\.0\.1:\d+ into .*got: Success; 2 completed, 0 failed, 0 warning; 2 files written over DICOM TLS$/m);
+  // Orthanc sends a Pending after every sub-operation; not a terminal: plain lines, no redraws.
+  assert.equal(r.stdout.match(/^pending: /gm)?.length, 2, r.stdout);
+  assert.ok(!r.output.includes("\r") && !r.output.includes("\u001b["), "no carriage returns or escape sequences");
+  const expected = instances.filter((i) => i.spec.studyInstanceUid === studies.doe1);
+  assert.deepEqual(readdirSync(out).sort(), expected.map((i) => `${i.spec.sopInstanceUid}.dcm`).sort());
+  for (const i of expected) {
+    const file = join(out, `${i.spec.sopInstanceUid}.dcm`);
+    const meta = await readPart10Dataset(file);
+    assert.equal(meta.mediaStorageSopInstanceUid, i.spec.sopInstanceUid);
+    assert.equal(meta.transferSyntaxUid, i.spec.transferSyntax);
+    assert.ok((await readDatasetBytes(file)).equals(i.dataset), i.spec.sopInstanceUid);
+  }
+});
+
+test("get on a terminal redraws one progress line on stderr (files written, counts) and clears it before the summary", async () => {
+  const out = join(tmp.path, "got-tty");
+  const lines: string[] = [];
+  const drawn: string[] = [];
+  const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(`err: ${l}`) };
+  const flags = { aet: "DICOMTLS", call: "ORTHANC", level: "STUDY", model: "study" as const, queryKey: [["StudyInstanceUID", studies.doe1]] as const, timeout: 30, key: certs.clientKey, cert: certs.clientCrt, trusted: certs.ca, out };
+  const code = await runGet(["127.0.0.1", String(orthanc.dicomPort)], flags, io, { tty: true, write: (t) => drawn.push(t) });
+  assert.equal(code, 0, lines.join("\n"));
+  assert.deepEqual(drawn.slice(0, 2), ["\r\u001b[2Kget: 1 files, 1 completed, 0 failed, 0 warning, 1 remaining", "\r\u001b[2Kget: 2 files, 2 completed, 0 failed, 0 warning, 0 remaining"]);
+  assert.equal(drawn.at(-1), "\r\u001b[2K", "the line is cleared");
+  assert.equal(lines.length, 1, lines.join("\n"));
+  assert.match(lines[0] ?? "", /: Success; 2 completed, 0 failed, 0 warning; 2 files written over DICOM TLS$/);
+});
+
+test("get --config CONFIG MODALITY; a study Orthanc does not hold is its C000, exit 1, nothing written", async () => {
+  const config = join(tmp.path, "get-node.json");
+  writeFileSync(
+    config,
+    JSON.stringify({
+      DicomAet: "DICOMTLS",
+      DicomTlsEnabled: true,
+      DicomTlsCertificate: certs.clientCrt,
+      DicomTlsPrivateKey: certs.clientKey,
+      DicomTlsTrustedCertificates: certs.ca,
+      DicomModalities: { pacs: { AET: "ORTHANC", Host: "127.0.0.1", Port: orthanc.dicomPort, UseDicomTls: true } },
+    }),
+  );
+  const out = join(tmp.path, "got-config");
+  const r = await runCli(["get", "--config", config, "pacs", "--out", out, "-k", `StudyInstanceUID=${studies.roe}`]);
+  assert.equal(r.code, 0, r.output);
+  assert.match(r.stdout, /get from ORTHANC \(pacs\) at 127\.0\.0\.1:\d+ into .*: Success; 1 completed, 0 failed, 0 warning; 1 files written/);
+  const roe = instances.find((i) => i.spec.studyInstanceUid === studies.roe);
+  assert.ok(roe !== undefined && (await readDatasetBytes(join(out, `${roe.spec.sopInstanceUid}.dcm`))).equals(roe.dataset));
+
+  const none = join(tmp.path, "got-none");
+  const missing = await runCli(["get", "--config", config, "pacs", "--out", none, "-k", "StudyInstanceUID=2.25.999"]);
+  assert.equal(missing.code, 1, missing.output);
+  assert.match(missing.stderr, /C-GET from ORTHANC .* ended with 0xC000 \(Failed: Unable to process\).*\[ERR_DICOM_QUERY_STATUS\]$/m);
+  assert.deepEqual(readdirSync(none), []);
 });
 
 test("find --config CONFIG MODALITY takes the address, AE titles and TLS from an Orthanc configuration; bad -k is a clear error", async () => {

@@ -308,4 +308,10 @@ export interface DimseCommand {
   readonly moveOriginatorApplicationEntityTitle?: string;
   /** (0000,1031) */
   readonly moveOriginatorMessageId?: number;
+  /**
+   * Elements outside group 0000 after a response's command elements (Implicit VR LE, as received; encoded back as
+   * given). DCMTK-based peers put a response's status detail there (Orthanc 1.10.1: (0008,0058) Failed SOP Instance
+   * UID List in C-GET responses); read them with decodeIdentifier(bytes, Implicit VR LE). Refused in a request.
+   */
+  readonly statusDetail?: Uint8Array;
 }

@@ -103,6 +103,31 @@ describe("command sets", () => {
     assert.throws(() => decodeCommand(hex("0000 0001 03000000 300000 0000 0008 02000000 0101")), code);
     assert.throws(() => decodeCommand(hex("0000 0008 02000000 0101")), code, "no command field");
   });
+  it("keeps a response's elements outside group 0000 as statusDetail (DCMTK puts the status detail there) and encodes them back", () => {
+    // Captured from Orthanc 1.10.1 (C-GET of an MR instance on an association that proposed only CT Image Storage):
+    // a Pending C-GET-RSP whose command set goes on with (0008,0000) and (0008,0058) Failed SOP Instance UID List.
+    const pendingGetRsp = hex(
+      "0000 0000 04000000 74000000" + // (0000,0000) UL group length 116
+        "0000 0200 1c000000 312e322e3834302e31303030382e352e312e342e312e322e322e3300" + // (0000,0002) Study Root GET
+        "0000 0001 02000000 1080" + // (0000,0100) C-GET-RSP
+        "0000 2001 02000000 0100" + // (0000,0120) responding to 1
+        "0000 0008 02000000 0101" + // (0000,0800) no data set
+        "0000 0009 02000000 00ff" + // (0000,0900) Pending
+        "0000 2010 02000000 0100 0000 2110 02000000 0000 0000 2210 02000000 0100 0000 2310 02000000 0000" + // counts 1/0/1/0
+        "0800 0000 04000000 2e000000" + // (0008,0000) group length 46
+        "0800 5800 26000000 322e32352e3331343135393236353335383937393332333834363236343333303030313132 00", // (0008,0058)
+    );
+    const rsp = decodeCommand(pendingGetRsp);
+    assert.equal(rsp.status, Status.Pending);
+    assert.equal(rsp.numberOfFailedSuboperations, 1);
+    assert.ok(rsp.statusDetail !== undefined);
+    assert.equal(Buffer.from(rsp.statusDetail).toString("hex"), pendingGetRsp.subarray(pendingGetRsp.indexOf(hex("0800 0000"))).toString("hex"));
+    assert.ok(encodeCommand(rsp).equals(pendingGetRsp), "statusDetail is written back after group 0000");
+    const code = (e: unknown): boolean => e instanceof PduDecodeError && e.code === "ERR_DICOM_COMMAND_MALFORMED";
+    assert.throws(() => decodeCommand(Buffer.concat([pendingGetRsp, hex("0000 0209 02000000 4142")])), code, "group 0000 after another group");
+    assert.throws(() => decodeCommand(pendingGetRsp.subarray(0, pendingGetRsp.length - 2)), code, "truncated status detail");
+  });
+
   it("refuses string values the encoder could not write back (fuzz seed 2: a UID holding 0xff, echoed into a response)", () => {
     const code = (e: unknown): boolean => e instanceof PduDecodeError && e.code === "ERR_DICOM_COMMAND_MALFORMED" && /affectedSopClassUid/.test(e.message);
     const bad = Buffer.from(echoRq);

@@ -21,3 +21,5 @@ export {
   type QueryConnectionOptions,
   type QueryRequestOptions,
 } from "./query-common.js";
+export { get, getSopClass, getStorageContexts, GetFailedError, type GetOptions, type GetProgress, type GetResult, type InstanceSink, type ReceivedInstance } from "./get.js";
+export { DEFAULT_GET_STORAGE_SOP_CLASSES } from "./get-storage-classes.js";

@@ -11,7 +11,7 @@ import {
   describeQueryStatus,
   hex4,
   openQueryAssociation,
-  readIdentifier,
+  readFailedUids,
   type QueryLevelName,
   type QueryRequestOptions,
 } from "./query-common.js";
@@ -56,7 +56,8 @@ export function moveSopClass(model: MoveOptions["model"]): string {
   return model === "patient" ? QueryRetrieveSopClass.PatientRootMove : QueryRetrieveSopClass.StudyRootMove;
 }
 
-function progressOf(command: DimseCommand): MoveProgress {
+/** The counts of a C-MOVE or C-GET response (PS3.7 §9.3.3.2, §9.3.4.2). */
+export function progressOf(command: DimseCommand): MoveProgress {
   return {
     status: command.status ?? -1,
     remaining: command.numberOfRemainingSuboperations,
@@ -110,8 +111,7 @@ async function* runMove(options: MoveOptions, level: QueryLevelName, sopClassUid
         continue;
       }
       // PS3.4 C.4.2.1.5: the final response lists the failed instances in (0008,0058) when some failed.
-      const found = await readIdentifier(rsp).catch(() => undefined);
-      failedUids = (found?.["FailedSOPInstanceUIDList"] ?? []).filter((v): v is string => typeof v === "string" && v !== "");
+      failedUids = await readFailedUids(rsp);
     }
   } finally {
     // Also reached when the consumer leaves the loop early: cancel, read up to the final response, then release.
@@ -133,8 +133,8 @@ async function* runMove(options: MoveOptions, level: QueryLevelName, sopClassUid
   );
 }
 
-/** Success, Warning and Cancel end a C-MOVE as asked; anything else is a failure (PS3.4 C.4.2.1.5). */
-function isCompleted(status: number): boolean {
+/** Success, Warning and Cancel end a C-MOVE or C-GET as asked; anything else is a failure (PS3.4 C.4.2.1.5). */
+export function isCompleted(status: number): boolean {
   return status === QueryStatus.Success || status === QueryStatus.Warning || status === QueryStatus.Cancel;
 }
 

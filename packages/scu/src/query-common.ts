@@ -1,5 +1,14 @@
 import type { ConnectionOptions } from "node:tls";
-import { requestAssociation, type Association, type AcceptedPresentationContext, type DimseMessage, type RequestTimeouts, type VerifyTransport } from "@dicomtls/association";
+import {
+  requestAssociation,
+  type Association,
+  type AcceptedPresentationContext,
+  type DimseMessage,
+  type MessageHandler,
+  type ProposedPresentationContext,
+  type RequestTimeouts,
+  type VerifyTransport,
+} from "@dicomtls/association";
 import { DatasetTransferSyntax, cCancelRq, decodeIdentifier, resolveKey, type DecodedIdentifier, type IdentifierKeyValue } from "@dicomtls/pdu-codec";
 
 /** PS3.4 C.6.1.3, C.6.2.3: the SOP classes of the Patient Root and Study Root Query/Retrieve information models. */
@@ -154,14 +163,26 @@ const QUERY_TRANSFER_SYNTAXES = [DatasetTransferSyntax.ExplicitVrLittleEndian, D
 
 const RESULT_WORDS: Readonly<Record<number, string>> = { 1: "user rejection", 2: "no reason given", 3: "abstract syntax not supported", 4: "transfer syntaxes not supported" };
 
-/** Opens an association proposing one Q/R SOP class; throws QueryError ERR_DICOM_QUERY_NO_CONTEXT (after releasing) if refused. */
-export async function openQueryAssociation(options: QueryConnectionOptions, sopClass: string, what: string): Promise<{ association: Association; context: AcceptedPresentationContext }> {
+/** What a C-GET adds to the Q/R context: the storage contexts it receives on, and the handler of their C-STORE-RQs. */
+export interface ExtraProposal {
+  readonly contexts: readonly ProposedPresentationContext[];
+  readonly onMessage: MessageHandler;
+}
+
+/** Opens an association proposing one Q/R SOP class (and `extra`); throws QueryError ERR_DICOM_QUERY_NO_CONTEXT (after releasing) if refused. */
+export async function openQueryAssociation(
+  options: QueryConnectionOptions,
+  sopClass: string,
+  what: string,
+  extra?: ExtraProposal,
+): Promise<{ association: Association; context: AcceptedPresentationContext }> {
   const association = await requestAssociation({
     host: options.host,
     port: options.port,
     callingAeTitle: options.callingAeTitle,
     calledAeTitle: options.calledAeTitle,
-    presentationContexts: [{ abstractSyntax: sopClass, transferSyntaxes: QUERY_TRANSFER_SYNTAXES }],
+    presentationContexts: [{ abstractSyntax: sopClass, transferSyntaxes: QUERY_TRANSFER_SYNTAXES }, ...(extra?.contexts ?? [])],
+    ...(extra !== undefined && { onMessage: extra.onMessage }),
     ...(options.tls !== undefined && { tls: options.tls }),
     ...(options.maxPduLength !== undefined && { maxPduLength: options.maxPduLength }),
     ...(options.timeouts !== undefined && { timeouts: options.timeouts }),
@@ -255,6 +276,26 @@ export async function readIdentifier(message: DimseMessage): Promise<DecodedIden
   if (message.dataset === undefined) return undefined;
   const bytes = await message.dataset.readAll();
   return decodeIdentifier(bytes, message.context.transferSyntax);
+}
+
+/**
+ * PS3.4 C.4.2.1.5 / C.4.3.1.4: (0008,0058) Failed SOP Instance UID List of a C-MOVE/C-GET response, from its data set,
+ * or from the command set's status detail where DCMTK-based peers put it (Orthanc 1.10.1's C-GET responses).
+ */
+export async function readFailedUids(message: DimseMessage): Promise<string[]> {
+  const found =
+    message.dataset !== undefined
+      ? await readIdentifier(message).catch(() => undefined)
+      : message.command.statusDetail !== undefined
+        ? (() => {
+            try {
+              return decodeIdentifier(message.command.statusDetail, DatasetTransferSyntax.ImplicitVrLittleEndian);
+            } catch {
+              return undefined;
+            }
+          })()
+        : undefined;
+  return (found?.["FailedSOPInstanceUIDList"] ?? []).filter((v): v is string => typeof v === "string" && v !== "");
 }
 
 /**

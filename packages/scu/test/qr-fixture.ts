@@ -38,7 +38,7 @@ async function upload(orthanc: StartedOrthanc, i: FixtureInstance): Promise<void
   await orthanc.restOk("POST", "/instances", Buffer.concat([meta, i.dataset]));
 }
 
-/** Orthanc with DICOM TLS (client certificate required), find and move allowed from any AE, and `modalities` known. */
+/** Orthanc with DICOM TLS (client certificate required), find, move and get allowed from any AE, and `modalities` known. */
 export async function startQrOrthanc(dir: string, pki: TestPki, modalities: Record<string, unknown> = {}): Promise<StartedOrthanc> {
   const server = writeCert(dir, "orthanc", pki.server);
   return await startOrthanc({
@@ -54,6 +54,7 @@ export async function startQrOrthanc(dir: string, pki: TestPki, modalities: Reco
       DicomTlsRemoteCertificateRequired: true,
       DicomAlwaysAllowFind: true,
       DicomAlwaysAllowMove: true,
+      DicomAlwaysAllowGet: true,
       DicomModalities: modalities,
     },
   });

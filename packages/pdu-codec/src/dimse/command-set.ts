@@ -111,7 +111,8 @@ function encodedValue(def: FieldDef, value: unknown): Buffer {
 
 /**
  * PS3.7 §6.3.1 + Annex E: the command set in Implicit VR Little Endian, elements in tag order, led by
- * the computed Command Group Length (0000,0000). Throws PduEncodeError when a mandatory field is missing.
+ * the computed Command Group Length (0000,0000), then `statusDetail` as given. Throws PduEncodeError when a
+ * mandatory field is missing.
  */
 export function encodeCommand(cmd: DimseCommand): Buffer {
   if (!isKnownCommandField(cmd.commandField)) fail(`command field 0x${Number(cmd.commandField).toString(16)} is not a C-service this codec encodes`);
@@ -126,7 +127,8 @@ export function encodeCommand(cmd: DimseCommand): Buffer {
     elements.push({ element: def.element, value: encoded });
     groupLength += ELEMENT_HEADER_LENGTH + encoded.length;
   }
-  const out = Buffer.allocUnsafe(ELEMENT_HEADER_LENGTH + 4 + groupLength);
+  const detail = cmd.statusDetail ?? EMPTY;
+  const out = Buffer.allocUnsafe(ELEMENT_HEADER_LENGTH + 4 + groupLength + detail.length);
   let pos = writeElementHeader(out, 0, 0x0000, 4);
   out.writeUInt32LE(groupLength, pos);
   pos += 4;
@@ -135,8 +137,12 @@ export function encodeCommand(cmd: DimseCommand): Buffer {
     out.set(value, pos);
     pos += value.length;
   }
+  // After group 0000 and outside its group length, as DCMTK writes a response's status detail.
+  out.set(detail, pos);
   return out;
 }
+
+const EMPTY = new Uint8Array(0);
 
 function writeElementHeader(out: Buffer, pos: number, element: number, length: number): number {
   out.writeUInt16LE(0x0000, pos);
@@ -168,7 +174,13 @@ export function decodeCommand(bytes: Uint8Array): DimseCommand {
     const element = view.getUint16(pos + 2, true);
     const length = view.getUint32(pos + 4, true);
     const tag = `(${group.toString(16).padStart(4, "0")},${element.toString(16).padStart(4, "0")})`;
-    if (group !== 0x0000) decodeFail(`element ${tag} is outside group 0000; a command set holds only group 0000 (PS3.7 §6.3.1)`, pos);
+    if (group !== 0x0000) {
+      // DCMTK moves a response's status detail into the command set (Orthanc 1.10.1's C-GET-RSP carries (0008,0058) so):
+      // kept aside for a response, still refused in a request, where the values could be echoed back.
+      if (!isResponseField(fields["commandField"])) decodeFail(`element ${tag} is outside group 0000; a command set holds only group 0000 (PS3.7 §6.3.1)`, pos);
+      fields["statusDetail"] = checkedStatusDetail(bytes, view, pos);
+      break;
+    }
     const start = pos + ELEMENT_HEADER_LENGTH;
     if (length > bytes.length - start) decodeFail(`element ${tag} announces ${length} bytes but only ${bytes.length - start} remain`, pos);
     const def = BY_ELEMENT.get(element);
@@ -180,6 +192,25 @@ export function decodeCommand(bytes: Uint8Array): DimseCommand {
   if (commandField === undefined) decodeFail("no Command Field (0000,0100)", 0);
   if (commandDataSetType === undefined) decodeFail("no Command Data Set Type (0000,0800)", 0);
   return fields as unknown as DimseCommand;
+}
+
+function isResponseField(commandField: unknown): boolean {
+  return typeof commandField === "number" && (commandField & 0x8000) !== 0;
+}
+
+/** The elements from `pos` to the end: well-formed Implicit VR LE headers, defined lengths in bounds, no group 0000 again. */
+function checkedStatusDetail(bytes: Uint8Array, view: DataView, from: number): Uint8Array {
+  let pos = from;
+  while (pos < bytes.length) {
+    if (bytes.length - pos < ELEMENT_HEADER_LENGTH) decodeFail(`${bytes.length - pos} trailing bytes are too few for an element header`, pos);
+    const group = view.getUint16(pos, true);
+    const length = view.getUint32(pos + 4, true);
+    const tag = `(${group.toString(16).padStart(4, "0")},${view.getUint16(pos + 2, true).toString(16).padStart(4, "0")})`;
+    if (group === 0x0000) decodeFail(`element ${tag} of group 0000 follows elements of other groups (PS3.7 §6.3.1: tag order)`, pos);
+    if (length > bytes.length - pos - ELEMENT_HEADER_LENGTH) decodeFail(`element ${tag} announces ${length} bytes but only ${bytes.length - pos - ELEMENT_HEADER_LENGTH} remain`, pos);
+    pos += ELEMENT_HEADER_LENGTH + length;
+  }
+  return Uint8Array.prototype.slice.call(bytes, from);
 }
 
 function readValue(def: FieldDef, bytes: Uint8Array, view: DataView, start: number, length: number, tag: string, pos: number): unknown {
