@@ -1,19 +1,14 @@
 import type { DimseMessage, HandlerResult, ProposedPresentationContext } from "@dicomtls/association";
-import { CommandField, DatasetTransferSyntax, NO_DATASET, Status, cGetRq, cStoreRsp, encodeIdentifier, type CommandFieldCode } from "@dicomtls/pdu-codec";
+import { CommandField, DatasetTransferSyntax, NO_DATASET, Status, cGetRq, cStoreRsp, type CommandFieldCode } from "@dicomtls/pdu-codec";
 import { DEFAULT_GET_STORAGE_SOP_CLASSES } from "./get-storage-classes.js";
-import { isCompleted, progressOf, type MoveProgress, type MoveResult } from "./move.js";
+import { runRetrieve, type MoveProgress, type MoveResult } from "./retrieve-run.js";
 import {
   QueryError,
   QueryErrorCode,
   QueryRetrieveSopClass,
   QueryStream,
-  RequestRun,
   checkKeys,
   checkLevel,
-  describeQueryStatus,
-  hex4,
-  openQueryAssociation,
-  readFailedUids,
   type QueryLevelName,
   type QueryRequestOptions,
 } from "./query-common.js";
@@ -155,63 +150,25 @@ export function get(options: GetOptions): QueryStream<GetProgress, GetResult> {
   return new QueryStream<GetProgress, GetResult>((settle) => runGet({ ...options, keys }, level, sopClassUid, contexts, settle));
 }
 
-async function* runGet(
+function runGet(
   options: GetOptions,
   level: QueryLevelName,
   sopClassUid: string,
   contexts: readonly ProposedPresentationContext[],
   settle: (r: GetResult) => void,
 ): AsyncGenerator<GetProgress, void, undefined> {
-  options.signal?.throwIfAborted();
-  const model = options.model === "patient" ? "Patient Root" : "Study Root";
   const tally: SinkTally = { received: 0, refused: 0, inFlight: new Set() };
-  const { association, context } = await openQueryAssociation(options, sopClassUid, `${model} C-GET`, { contexts, onMessage: storeHandler(options.onInstance, sopClassUid, tally) });
-  let run: RequestRun | undefined;
-  let failedUids: string[] = [];
-  let outcome: GetResult | undefined;
-  try {
-    const identifier = encodeIdentifier(options.keys, { transferSyntaxUid: context.transferSyntax, level });
-    const messageId = association.nextMessageId();
-    const command = cGetRq({ messageId, affectedSopClassUid: sopClassUid, ...(options.priority !== undefined && { priority: options.priority }) });
-    run = new RequestRun(association, context, messageId, association.responses(context.id, command, identifier), options.signal);
-    for (let rsp = await run.next(); rsp !== undefined; rsp = await run.next()) {
-      if (run.finalStatus === undefined) {
-        yield progressOf(rsp.command);
-        continue;
-      }
-      // PS3.4 C.4.3.1.4: the final response lists the failed instances in (0008,0058) when some failed.
-      failedUids = await readFailedUids(rsp);
-    }
-  } finally {
-    // Also reached when the consumer leaves the loop early: cancel, read up to the final response, then release.
-    if (run !== undefined && run.finalStatus === undefined && association.isEstablished) await run.drain().catch(() => undefined);
+  return runRetrieve<GetResult>({
+    options,
+    level,
+    sopClassUid,
+    what: `${options.model === "patient" ? "Patient Root" : "Study Root"} C-GET`,
+    extra: { contexts, onMessage: storeHandler(options.onInstance, sopClassUid, tally) },
+    command: (messageId) => cGetRq({ messageId, affectedSopClassUid: sopClassUid, ...(options.priority !== undefined && { priority: options.priority }) }),
     // A sink still writing when the final response came (a peer that did not wait for our C-STORE-RSP) finishes first.
-    await Promise.allSettled([...tally.inFlight]);
-    if (run === undefined) await association.release().catch(() => association.abort().catch(() => undefined)); // nothing was sent
-    else await run.close();
-    if (run?.finalCommand !== undefined) {
-      const counts = progressOf(run.finalCommand);
-      outcome = {
-        ...counts,
-        statusName: describeQueryStatus(counts.status),
-        failedSopInstanceUids: failedUids,
-        cancelled: run.cancelled,
-        ok: counts.status === Status.Success && counts.failed === 0 && counts.warning === 0,
-        level,
-        sopClassUid,
-        received: tally.received,
-        refused: tally.refused,
-      };
-      if (isCompleted(outcome.status)) settle(outcome);
-    }
-  }
-  if (outcome === undefined || isCompleted(outcome.status)) return;
-  const comment = run.finalCommand?.errorComment;
-  throw new GetFailedError(
-    `C-GET from ${options.calledAeTitle} at ${options.host}:${options.port} ended with ${hex4(outcome.status)} (${outcome.statusName})` +
-      `${comment === undefined ? "" : `: ${comment}`}; completed ${outcome.completed}, failed ${outcome.failed}, warning ${outcome.warning}` +
-      `${outcome.failedSopInstanceUids.length === 0 ? "" : `; failed instances: ${outcome.failedSopInstanceUids.join(", ")}`}`,
-    outcome,
-    comment,
-  );
+    beforeClose: () => Promise.allSettled([...tally.inFlight]),
+    result: (base) => ({ ...base, received: tally.received, refused: tally.refused }),
+    failure: (text, outcome, comment) => new GetFailedError(`C-GET from ${options.calledAeTitle} at ${options.host}:${options.port} ${text}`, outcome, comment),
+    settle,
+  });
 }
