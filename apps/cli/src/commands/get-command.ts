@@ -1,16 +1,11 @@
 import { resolve } from "node:path";
-import { GetFailedError, get, type GetResult } from "@dicomtls/scu";
+import { get } from "@dicomtls/scu";
 import { UsageError } from "../errors.js";
 import type { CliIo, RegisterCommand } from "../options.js";
 import { resolveTarget } from "./echo.js";
-import { addQueryOptions, cancelOnInterrupt, connection, queryFlags, type QueryFlags, type RawQueryFlags } from "./find-command.js";
+import { addQueryOptions, connection, queryFlags, type QueryFlags, type RawQueryFlags } from "./find-command.js";
 import { folderSink } from "./get-folder.js";
-import { progressText, type MoveTerminal } from "./move-command.js";
-
-function report(result: GetResult, out: string, label: string, transport: string, io: CliIo): void {
-  for (const uid of result.failedSopInstanceUids) io.out(`failed: ${uid}`);
-  io.out(`get from ${label} into ${out}: ${result.statusName}; ${progressText(result)}; ${result.received} files written over ${transport}`);
-}
+import { followRetrieve, progressText, type MoveTerminal } from "./move-command.js";
 
 /**
  * C-GET: asks the node for what the -k keys select and writes each instance it sends back on the same association
@@ -23,28 +18,14 @@ export async function runGet(args: readonly string[], flags: QueryFlags & { out:
   const sink = await folderSink(out, target.calledAeTitle);
   const controller = new AbortController();
   const op = get({ ...connection(target), model: flags.model, level: flags.level, keys: flags.queryKey, onInstance: sink.onInstance, signal: controller.signal });
-  const stop = cancelOnInterrupt(controller);
-  let drawn = false;
-  try {
-    for await (const p of op) {
-      if (terminal.tty) {
-        terminal.write(`\r\x1b[2Kget: ${sink.written()} files, ${progressText(p)}`);
-        drawn = true;
-      } else io.out(`pending: ${progressText(p)}`);
-    }
-  } catch (err) {
-    if (!(err instanceof GetFailedError)) throw err;
-    if (drawn) terminal.write("\r\x1b[2K");
-    report(err.result, out, target.label, transport, io);
-    io.err(`dicomtls: ${err.message} [${err.code}]`);
-    return 1;
-  } finally {
-    stop();
-  }
-  if (drawn) terminal.write("\r\x1b[2K");
-  const result = await op.result();
-  report(result, out, target.label, transport, io);
-  return result.ok ? 0 : 1;
+  return await followRetrieve(
+    op,
+    controller,
+    io,
+    terminal,
+    (p) => `get: ${sink.written()} files, ${progressText(p)}`,
+    (r) => `get from ${target.label} into ${out}: ${r.statusName}; ${progressText(r)}; ${r.received} files written over ${transport}`,
+  );
 }
 
 export const registerGet: RegisterCommand = (program, { io, env, setExitCode }) => {

@@ -1,4 +1,4 @@
-import { MoveFailedError, move, type MoveProgress, type MoveResult } from "@dicomtls/scu";
+import { QueryError, move, type MoveProgress, type MoveResult, type QueryStream } from "@dicomtls/scu";
 import { UsageError } from "../errors.js";
 import type { CliIo, RegisterCommand } from "../options.js";
 import { resolveTarget } from "./echo.js";
@@ -17,9 +17,50 @@ export function progressText(p: MoveProgress): string {
   return `${p.completed} completed, ${p.failed} failed, ${p.warning} warning${remaining}`;
 }
 
-function report(result: MoveResult, dest: string, label: string, transport: string, io: CliIo): void {
-  for (const uid of result.failedSopInstanceUids) io.out(`failed: ${uid}`);
-  io.out(`move to ${dest} via ${label}: ${result.statusName}; ${progressText(result)} over ${transport}`);
+/**
+ * Follows a C-MOVE or C-GET: one redrawn progress line on a terminal (`line` gives its text), a `pending:` line per
+ * response otherwise; then the failed instances and `summary`. Ctrl-C cancels (C-CANCEL). Exit 0 only when the final
+ * status is Success with every sub-operation completed; a failure status prints the error and exits 1.
+ */
+export async function followRetrieve<R extends MoveResult>(
+  op: QueryStream<MoveProgress, R>,
+  controller: AbortController,
+  io: CliIo,
+  terminal: MoveTerminal,
+  line: (p: MoveProgress) => string,
+  summary: (r: R) => string,
+): Promise<number> {
+  const report = (r: R): void => {
+    for (const uid of r.failedSopInstanceUids) io.out(`failed: ${uid}`);
+    io.out(summary(r));
+  };
+  const stop = cancelOnInterrupt(controller);
+  let drawn = false;
+  const clear = (): void => {
+    if (drawn) terminal.write("\r\x1b[2K");
+  };
+  try {
+    for await (const p of op) {
+      if (terminal.tty) {
+        terminal.write(`\r\x1b[2K${line(p)}`);
+        drawn = true;
+      } else io.out(`pending: ${progressText(p)}`);
+    }
+  } catch (err) {
+    // MoveFailedError, GetFailedError: a failure status, with the counts and the failed list in `result`.
+    const result = err instanceof QueryError ? (err as QueryError & { result?: R }).result : undefined;
+    if (result === undefined) throw err;
+    clear();
+    report(result);
+    io.err(`dicomtls: ${(err as QueryError).message} [${(err as QueryError).code}]`);
+    return 1;
+  } finally {
+    stop();
+  }
+  clear();
+  const result = await op.result();
+  report(result);
+  return result.ok ? 0 : 1;
 }
 
 /**
@@ -31,28 +72,7 @@ export async function runMove(args: readonly string[], flags: QueryFlags & { des
   const transport = target.tls === undefined ? "plain TCP" : "DICOM TLS";
   const controller = new AbortController();
   const op = move({ ...connection(target), destination: flags.dest, model: flags.model, level: flags.level, keys: flags.queryKey, signal: controller.signal });
-  const stop = cancelOnInterrupt(controller);
-  let drawn = false;
-  try {
-    for await (const p of op) {
-      if (terminal.tty) {
-        terminal.write(`\r\x1b[2Kmove: ${progressText(p)}`);
-        drawn = true;
-      } else io.out(`pending: ${progressText(p)}`);
-    }
-  } catch (err) {
-    if (!(err instanceof MoveFailedError)) throw err;
-    if (drawn) terminal.write("\r\x1b[2K");
-    report(err.result, flags.dest, target.label, transport, io);
-    io.err(`dicomtls: ${err.message} [${err.code}]`);
-    return 1;
-  } finally {
-    stop();
-  }
-  if (drawn) terminal.write("\r\x1b[2K");
-  const result = await op.result();
-  report(result, flags.dest, target.label, transport, io);
-  return result.ok ? 0 : 1;
+  return await followRetrieve(op, controller, io, terminal, (p) => `move: ${progressText(p)}`, (r) => `move to ${flags.dest} via ${target.label}: ${r.statusName}; ${progressText(r)} over ${transport}`);
 }
 
 export const registerMove: RegisterCommand = (program, { io, env, setExitCode }) => {
