@@ -1,6 +1,7 @@
 import { dcmjs } from "./dcmjs-runtime.js";
 import { ITEM, ITEM_DELIMITATION, LONG_LENGTH_VRS, MAX_NESTING, SEQUENCE_DELIMITATION, UNDEFINED_LENGTH, elementEnd, readElementHeader, tagString } from "./element-reader.js";
 import { DatasetError, DatasetErrorCode } from "./errors.js";
+import { elementHeader } from "./convert.js";
 import { implicitVr } from "./implicit-vr.js";
 import { DatasetTransferSyntax, IMPLICIT_LITTLE_ENDIAN, datasetEncoding, type DatasetEncoding } from "./transfer-syntax.js";
 import { decodeText, encodeText } from "./identifier-charset.js";
@@ -133,21 +134,11 @@ function encodeValue(key: string, resolved: ResolvedKey, values: readonly string
 }
 
 function elementBytes(tag: number, vr: string, value: Uint8Array, enc: DatasetEncoding): Uint8Array {
-  const long = LONG_LENGTH_VRS.has(vr);
-  const headerLength = !enc.explicitVr || long ? (enc.explicitVr ? 12 : 8) : 8;
-  if (!long && enc.explicitVr && value.length > 0xffff) throw keyError(tagString(tag), `the value is ${value.length} bytes, more than ${vr} can hold`);
-  const out = new Uint8Array(headerLength + value.length);
-  const view = new DataView(out.buffer);
-  view.setUint16(0, tag >>> 16, true);
-  view.setUint16(2, tag & 0xffff, true);
-  if (!enc.explicitVr) view.setUint32(4, value.length, true);
-  else {
-    out[4] = vr.charCodeAt(0);
-    out[5] = vr.charCodeAt(1);
-    if (long) view.setUint32(8, value.length, true);
-    else view.setUint16(6, value.length, true);
-  }
-  out.set(value, headerLength);
+  if (enc.explicitVr && !LONG_LENGTH_VRS.has(vr) && value.length > 0xffff) throw keyError(tagString(tag), `the value is ${value.length} bytes, more than ${vr} can hold`);
+  const header = elementHeader(tag, enc.explicitVr ? vr : undefined, value.length);
+  const out = new Uint8Array(header.length + value.length);
+  out.set(header, 0);
+  out.set(value, header.length);
   return out;
 }
 
