@@ -22,3 +22,12 @@ export {
   type StorageCheckReport,
 } from "./check.js";
 export { rebuildIndex, type RebuildIndexOptions, type RebuildIndexResult } from "./rebuild-index.js";
+export {
+  QueryLevel,
+  type TagValues,
+  type IndexCondition,
+  type IndexQuery,
+  type IndexRecord,
+  type InstanceSelector,
+  type IndexStore,
+} from "./index-store.js";
