@@ -240,3 +240,26 @@ describe("DicomAlwaysAllowFind, DicomAlwaysAllowMove and DicomAlwaysAllowGet tru
     noRefusalFor(s, "NOFIND");
   });
 });
+
+describe("DicomTlsCheckModalityCertificate: the calling AE title is bound to the certificate, before any per-command rule", () => {
+  let s: Running;
+  before(async () => {
+    s = await start("bound", {
+      DicomTlsCheckModalityCertificate: true,
+      DicomModalities: {
+        bound: { AET: "BOUND", Host: "127.0.0.1", Port: 104, TlsCertificate: files.clientCert },
+        other: { AET: "OTHER", Host: "127.0.0.1", Port: 104 },
+      },
+    });
+  });
+  after(() => s.stop());
+
+  test("the certificate's own modality queries; the same certificate claiming another modality's AE title is rejected", async () => {
+    findAnswered(await findscu(s, "BOUND"));
+    const r = await findscu(s, "OTHER");
+    assert.match(r.output, /Association Rejected/, r.output);
+    assert.match(r.output, /Calling AE Title Not Recognized/, r.output);
+    assert.doesNotMatch(r.output, /Find Response/, r.output);
+    noRefusalFor(s, "OTHER");
+  });
+});
