@@ -17,7 +17,7 @@ import {
   type SyntheticDatasetSpec,
 } from "@dicomtls/test-peers";
 // storage imports no package of ours; the reindex test borrows the real header parser by path, as the server will.
-import { parseDatasetHeader } from "@dicomtls/pdu-codec";
+import { parseDatasetHeader } from "@dicomtls/dataset";
 import { FileSystemInstanceStore, INDEX_FILE_NAME, INSTANCE_FOLDERS, StorageError, type InstanceWriter } from "../src/index.js";
 
 const IMPLEMENTATION_CLASS_UID = "1.2.826.0.1.3680043.9.7433.1.1";

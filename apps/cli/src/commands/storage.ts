@@ -1,5 +1,5 @@
 import { ConfigError, formatIssue, loadConfig } from "@dicomtls/config";
-import { parseDatasetHeader } from "@dicomtls/pdu-codec";
+import { parseDatasetHeader } from "@dicomtls/dataset";
 import { checkStorage, rebuildIndex, type Disagreement, type IdentifierReader, type StorageCheckReport } from "@dicomtls/storage";
 import type { CliIo } from "../options.js";
 import { formatDuration } from "./store-progress.js";

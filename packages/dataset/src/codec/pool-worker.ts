@@ -4,7 +4,7 @@
  * being copied.
  */
 import { move, transferableSymbol, valueSymbol } from "piscina";
-import { runCodecTask, transferablesOf, type CodecResult, type CodecTask } from "@dicomtls/pdu-codec/worker";
+import { runCodecTask, transferablesOf, type CodecResult, type CodecTask } from "../worker.js";
 
 export default function codecTask(task: CodecTask): CodecResult | ReturnType<typeof move> {
   const result = runCodecTask(task);

@@ -1,4 +1,4 @@
-import type { CodecFailure } from "@dicomtls/pdu-codec/worker";
+import type { CodecFailure } from "../worker.js";
 
 /** Stable codes of codec runner errors (STYLE.md: `ERR_DICOM_*`); the dataset and file codes are pdu-codec's. */
 export const CodecErrorCode = {

@@ -1,0 +1,2 @@
+export * from "./dataset/index.js";
+export * from "./codec/index.js";
