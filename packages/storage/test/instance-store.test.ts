@@ -16,7 +16,7 @@ import {
   tempDir,
   type SyntheticDatasetSpec,
 } from "@dicomtls/test-peers";
-// storage imports no package of ours; the reindex test borrows the real header parser by path, as the server will.
+// The reindex test uses the real header parser, as the server passes it.
 import { parseDatasetHeader } from "@dicomtls/dataset";
 import { FileSystemInstanceStore, INDEX_FILE_NAME, INSTANCE_FOLDERS, StorageError, type InstanceWriter } from "../src/index.js";
 

@@ -16,7 +16,7 @@ export interface StorageTerminal {
   readonly write: (text: string) => void;
 }
 
-/** The dataset header read the way the Storage SCP reads it on receipt (pdu-codec's parser; storage picks the identifiers). */
+/** The dataset header read the way the Storage SCP reads it on receipt (@dicomtls/dataset's parser; storage picks the identifiers). */
 const readIdentifiers: IdentifierReader = (prefix, transferSyntaxUid) => parseDatasetHeader(prefix, transferSyntaxUid);
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
