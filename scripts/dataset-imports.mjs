@@ -2,7 +2,7 @@
 // Merge helper for the move of dataset, Part 10 and codec-runner code into @dicomtls/dataset (branch h-layout).
 // A branch written before the move imports those names from @dicomtls/pdu-codec or @dicomtls/association, and may
 // add files under the old folders. After merging such a branch (and accepting git's "file location" suggestions),
-// run `node scripts/dataset-imports.mjs` from the repository root: it
+// resolve the conflicts, then run `node scripts/dataset-imports.mjs` from the repository root: it
 //   1. rewrites imports of names @dicomtls/dataset exports from @dicomtls/pdu-codec / @dicomtls/association to it,
 //      and `@dicomtls/pdu-codec/worker` to `@dicomtls/dataset/worker`;
 //   2. in packages/dataset/src, points relative imports of PDU code (../fragmenter.js, ../pdu/*, ../errors.js) and
@@ -87,7 +87,19 @@ function fixRelative(file, text) {
     .replace(/from "@dicomtls\/dataset";/g, `from "${toIndex.startsWith(".") ? toIndex : `./${toIndex}`}";`);
 }
 
+// Run it after resolving conflicts: an import inside conflict markers would be rewritten on both sides.
+for (const root of ["packages", "apps", "tooling", "plugins"]) {
+  if (!existsSync(root)) continue;
+  const manifests = readdirSync(root).flatMap((d) => ["package.json", "tsconfig.build.json"].map((n) => join(root, d, n))).filter((f) => existsSync(f));
+  const conflicted = [...tsFiles(root), ...manifests].filter((f) => /^<{7} /m.test(readFileSync(f, "utf8")));
+  if (conflicted.length > 0) {
+    console.error(`dataset-imports: resolve the merge conflicts first:\n  ${conflicted.join("\n  ")}`);
+    process.exit(1);
+  }
+}
+
 const changed = [];
+const pduCodecUsers = [];
 const users = new Map(); // package dir -> "src" | "test"
 for (const root of ["packages", "apps", "tooling", "plugins"]) {
   if (!existsSync(root)) continue;
@@ -101,7 +113,13 @@ for (const root of ["packages", "apps", "tooling", "plugins"]) {
         writeFileSync(file, after);
         changed.push(file);
       }
-      if (dir !== join("packages", "dataset") && /from\s+"@dicomtls\/dataset(\/worker)?"/.test(after)) {
+      const usesDataset = /from\s+"@dicomtls\/dataset(\/worker)?"/.test(after);
+      // pdu-codec depends on nothing (dataset depends on it): a file of it that needs dataset belongs in dataset.
+      if (dir === join("packages", "pdu-codec") && usesDataset) {
+        pduCodecUsers.push(file);
+        continue;
+      }
+      if (dir !== join("packages", "dataset") && usesDataset) {
         const kind = file.startsWith(join(dir, "src")) ? "src" : "test";
         if (users.get(dir) !== "src") users.set(dir, kind);
       }
@@ -144,5 +162,6 @@ for (const dir of [join("packages", "pdu-codec", "test"), join("packages", "asso
     if (/from\s*"\.\.\/src\/worker\.js"/.test(text) || local.some((s) => DATASET.has(s.replace(/^\s*type\s+/, "").split(" as ")[0].trim()))) misplaced.push(file);
   }
 }
-if (misplaced.length > 0) console.log(`dataset-imports: these tests test code now in packages/dataset; git mv them to packages/dataset/test/:\n  ${misplaced.join("\n  ")}`);
+misplaced.push(...pduCodecUsers.filter((f) => !misplaced.includes(f)));
+if (misplaced.length > 0) console.log(`dataset-imports: these files use code now in packages/dataset; git mv them to packages/dataset (test/ or src/):\n  ${misplaced.join("\n  ")}`);
 console.log(changed.length === 0 ? "dataset-imports: nothing to change" : `dataset-imports: changed\n  ${changed.join("\n  ")}`);

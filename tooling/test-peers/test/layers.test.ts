@@ -107,7 +107,10 @@ describe("dependency direction (ARCHITECTURE.md)", () => {
         const target = byName.get(dep);
         if (target === undefined) continue;
         if (target.group === "tooling") faults.push(`${p.name} depends on ${dep} (tooling): make it a devDependency`);
-        else if (target.group === "apps") faults.push(`${p.name} depends on the app ${dep}`);
+        else if (target.group === "apps") {
+          // An app may build on another (the CLI on the server's plugin loader); nothing else builds on an app.
+          if (p.group !== "apps") faults.push(`${p.name} depends on the app ${dep}: libraries and plugins never import an app`);
+        }
         else {
           const to = layerOf(target);
           if (to !== undefined && to >= layer) faults.push(`${p.name} (layer ${layer}) depends on ${dep} (layer ${to}): imports point down only`);
