@@ -1,8 +1,9 @@
 import type { Registry } from "prom-client";
 import { registerSnapshotGauges } from "../http/snapshot-gauges.js";
 import { availableParallelism } from "node:os";
-import { createCodecRunner, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, type CodecRunnerOptions, type CodecRunnerStats } from "@dicomtls/association";
-import { Status, parseDatasetHeader, type DatasetHeader } from "@dicomtls/pdu-codec";
+import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from "@dicomtls/association";
+import { createCodecRunner, type CodecRunnerOptions, type CodecRunnerStats, parseDatasetHeader, type DatasetHeader } from "@dicomtls/dataset";
+import { Status } from "@dicomtls/pdu-codec";
 import {
   StoreRefusedError,
   acceptedTransferSyntaxes,
