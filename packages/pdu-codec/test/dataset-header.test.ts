@@ -230,7 +230,7 @@ describe("parseDatasetHeader", () => {
       [0x00200013, "IS", " 7"],
       [0x00204000, "LT", ""],
     ]);
-    const { tags } = parseDatasetHeader(ds, DatasetTransferSyntax.ExplicitVrLittleEndian);
+    const tags = parseDatasetHeader(ds, DatasetTransferSyntax.ExplicitVrLittleEndian).tags ?? {};
     assert.equal(tags["ReferringPhysicianName"], "Dupont^Émilie=デュポン^エミリ");
     assert.equal(tags["PatientName"], "Müller^Jörg\\Other^Name");
     assert.equal(tags["PatientID"], "P7", "leading spaces of LO are not significant (PS3.5 §6.2)");

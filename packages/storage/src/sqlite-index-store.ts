@@ -179,6 +179,7 @@ export class SqliteIndexStore implements IndexStore {
     let after = 0;
     for (;;) {
       if (isAborted(query.signal)) return;
+      this.checkOpen(); // closed between pages: a StorageError naming the store, not SQLite's
       const page: IndexRecord[] = [];
       let rows = 0;
       for (const row of stmt.iterate(...params, after) as IterableIterator<unknown[]>) {
@@ -218,6 +219,7 @@ export class SqliteIndexStore implements IndexStore {
     let after = 0;
     for (;;) {
       if (isAborted(options.signal)) return;
+      this.checkOpen();
       const page = stmt.all(...params, after);
       for (const row of page) {
         if (isAborted(options.signal)) return;

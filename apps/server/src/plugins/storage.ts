@@ -58,7 +58,7 @@ function identifiersOf(h: DatasetHeader): InstanceIdentifiers {
   if (h.modality !== undefined) out.modality = h.modality;
   if (h.accessionNumber !== undefined) out.accessionNumber = h.accessionNumber;
   // The main tags of every level, for the hierarchy Query/Retrieve reads (parsed in the worker with the rest).
-  out.tags = h.tags;
+  if (h.tags !== undefined) out.tags = h.tags;
   return out;
 }
 

@@ -40,8 +40,9 @@ export interface DatasetHeader {
   /**
    * The main DICOM tags the index holds (main-tags.ts), by PS3.6 keyword: strings decoded through the character set,
    * several values joined with `\`, PN component groups joined with `=`. Absent and empty attributes are left out.
+   * Always set by parseDatasetHeader; optional so that headers made by hand (tests, other sources) need not carry it.
    */
-  tags: Record<string, string>;
+  tags?: Record<string, string>;
   /** The transfer syntax the dataset was read with. */
   transferSyntaxUid: string;
   /** Bytes of (inflated, for Deflated) dataset before the pixel data or the truncation point. */
