@@ -79,7 +79,10 @@ export interface InstanceSelector {
 }
 
 export interface IndexStore {
-  /** Records at a level, matching the query, streamed in a stable order. */
+  /**
+   * Records at a level, matching the query, streamed in a stable order (the SQLite index: arrival, or the order of the
+   * indexed column a range or prefix condition is on).
+   */
   find(query: IndexQuery): AsyncIterable<IndexRecord>;
   /** The stored instances a retrieve identifier designates, streamed (files may be read while iterating). */
   instances(selector: InstanceSelector, options?: { readonly signal?: AbortSignal }): AsyncIterable<StoredInstance>;

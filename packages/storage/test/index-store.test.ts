@@ -270,6 +270,39 @@ describe("find streams in pages", () => {
   });
 });
 
+describe("find walks an index in order for a range or prefix condition", () => {
+  it("pages of a date range and of a name prefix: each match once, in the index's order, ties kept apart by rowid", async () => {
+    const folder = newFolder();
+    const s = await open(folder);
+    const n = 1_300;
+    // Three dates and four names only: most page boundaries fall inside a run of equal values.
+    const dates = ["20190101", "20200202", "20210303"];
+    s.index.upsertMany(
+      Array.from({ length: n }, (_, k) => ({
+        sopInstanceUid: `1.2.826.0.1.3680043.9.7433.95.${k}`,
+        sopClassUid: resolveSpec({}).sopClassUid,
+        transferSyntaxUid: "1.2.840.10008.1.2.1",
+        relativePath: `00/1.2.826.0.1.3680043.9.7433.95.${k}.dcm`,
+        size: 1,
+        receivedAt: new Date(0).toISOString(),
+        patientId: `P${k}`,
+        studyInstanceUid: `1.2.826.0.1.3680043.9.7433.94.${k}`,
+        seriesInstanceUid: `1.2.826.0.1.3680043.9.7433.93.${k}`,
+        tags: { StudyDate: dates[k % 3]!, PatientName: `${["Doe", "DOE", "Roe", "doe"][k % 4]}^${k}` },
+      })),
+    );
+    const idx = s.queryIndex();
+    const studies = await all({ level: QueryLevel.Study, conditions: [{ keyword: "StudyDate", from: "20200101" }] }, idx);
+    assert.equal(studies.length, n - Math.ceil(n / 3));
+    assert.equal(new Set(attr(studies, "StudyInstanceUID")).size, studies.length, "no study twice");
+    assert.deepEqual(attr(studies, "StudyDate"), [...attr(studies, "StudyDate")].sort(), "in date order");
+    const patients = await all({ level: QueryLevel.Patient, conditions: [{ keyword: "PatientName", prefix: "doe^", caseInsensitive: true }] }, idx);
+    assert.equal(patients.length, n - Math.ceil((n - 2) / 4));
+    assert.equal(new Set(attr(patients, "PatientID")).size, patients.length, "no patient twice");
+    await s.close();
+  });
+});
+
 /** The relative path of a stored instance, from a store opened for that only. */
 async function openRow(folder: string, uid: string): Promise<string> {
   const s = await FileSystemInstanceStore.open({ folder, implementationClassUid: IMPLEMENTATION_CLASS_UID, recover: false });
