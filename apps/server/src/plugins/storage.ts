@@ -59,7 +59,7 @@ export function codecThreadsOf(dicomThreadsCount: number, cores: number = availa
   return Math.max(1, Math.min(dicomThreadsCount, cores - 1));
 }
 
-/** The identifier fields the index keeps, from the parsed header. */
+/** The identifier fields and main tags the index keeps, from the parsed header. */
 function identifiersOf(h: DatasetHeader): InstanceIdentifiers {
   const out: InstanceIdentifiers = {};
   if (h.patientId !== undefined) out.patientId = h.patientId;
@@ -69,6 +69,8 @@ function identifiersOf(h: DatasetHeader): InstanceIdentifiers {
   if (h.studyDate !== undefined) out.studyDate = h.studyDate;
   if (h.modality !== undefined) out.modality = h.modality;
   if (h.accessionNumber !== undefined) out.accessionNumber = h.accessionNumber;
+  // The main tags of every level, for the hierarchy Query/Retrieve reads (parsed in the worker with the rest).
+  if (h.tags !== undefined) out.tags = h.tags;
   return out;
 }
 
@@ -177,6 +179,13 @@ export const storagePlugin: ServerPlugin<StoragePluginOptions | undefined> = {
       // Start-up recovery and reindex(): the parse runs on this thread, on a 64 KB prefix (growing as the SCP's does).
       readIdentifiers: (prefix, transferSyntaxUid) => identifiersOf(parseDatasetHeader(prefix, transferSyntaxUid)),
     });
+    const m = store.migration;
+    if (m !== undefined) {
+      logger.info(
+        { event: "storage-migrated", folder: config.storageDirectory, fromVersion: m.fromVersion, rows: m.rows, withoutFile: m.withoutFile, durationMs: Math.round(m.durationMs) },
+        `storage ${config.storageDirectory}: index of schema ${m.fromVersion} migrated, the patient/study/series hierarchy built from ${m.rows} rows (${m.withoutFile} without a readable file)`,
+      );
+    }
     logRecovery(logger, config.storageDirectory, store.recovery);
     if (!store.sync) {
       logger.warn(
