@@ -5,7 +5,7 @@
 import { strict as assert } from "node:assert";
 import { test } from "node:test";
 import type { Association, DatasetStream, DimseMessage, OutgoingMessage } from "@dicomtls/association";
-import { CommandField, Status, cFindRq, decodeIdentifier, encodeIdentifier, type DecodedIdentifier } from "@dicomtls/pdu-codec";
+import { CommandField, Status, cFindRq, decodeIdentifier, encodeIdentifier, identifierText, type DecodedIdentifier } from "@dicomtls/pdu-codec";
 import { FindSopClass, StorageAccessOnFind, findHandler, type FindIndex, type FindIndexQuery, type FindIndexRecord, type FindServiceOptions } from "../src/index.js";
 
 const EXPLICIT_LE = "1.2.840.10008.1.2.1";
@@ -46,9 +46,7 @@ class MemoryIndex implements FindIndex {
 
 function message(keys: Record<string, string | undefined>, sopClass: string = FindSopClass.StudyRoot, signal = new AbortController().signal): DimseMessage {
   const bytes = encodeIdentifier(keys, { transferSyntaxUid: EXPLICIT_LE });
-  const dataset = (async function* () {
-    yield bytes;
-  })() as unknown as DatasetStream;
+  const dataset = [bytes] as unknown as DatasetStream;
   return {
     context: { id: 1, abstractSyntax: sopClass, transferSyntax: EXPLICIT_LE, requestorRoles: { scu: true, scp: false } },
     command: cFindRq({ messageId: 7, affectedSopClassUid: sopClass }),
@@ -76,7 +74,7 @@ async function run(options: Partial<FindServiceOptions> & { index: FindIndex }, 
   return out;
 }
 
-const uids = (answers: Answer[]): string[] => answers.filter((a) => a.identifier !== undefined).map((a) => String(a.identifier?.StudyInstanceUID?.[0]));
+const uids = (answers: Answer[]): string[] => answers.filter((a) => a.identifier !== undefined).map((a) => identifierText(a.identifier!, "StudyInstanceUID"));
 
 test("matches stream as Pending answers holding only the requested keys, the level, the Retrieve AE Title; Success has no data set", async () => {
   const answers = await run({ index: new MemoryIndex(STUDIES) }, { QueryRetrieveLevel: "STUDY", PatientName: "doe^john", StudyInstanceUID: "", StudyDate: "" });
@@ -143,9 +141,9 @@ test("a constraint on a key below the level matches nothing; universal it comes 
 test("keys the index lacks are read from the stored file: Always filters on them, Answers only fills them (FF01), Never leaves them empty", async () => {
   const files: Record<string, Record<string, string>> = { "1.2.1.1.1": { StudyDescription: "HEAD" }, "1.2.2.1.1": { StudyDescription: "KNEE" } };
   const reads: string[] = [];
-  const readStoredAttributes = async (uid: string, keywords: readonly string[]) => {
+  const readStoredAttributes = (uid: string, keywords: readonly string[]) => {
     reads.push(`${uid}:${keywords.join(",")}`);
-    return files[uid] ?? {};
+    return Promise.resolve(files[uid] ?? {});
   };
   const index = new MemoryIndex(STUDIES);
   const keys = { QueryRetrieveLevel: "STUDY", PatientID: "PAT001", StudyDescription: "KNEE", StudyInstanceUID: "" };
