@@ -45,8 +45,10 @@ export function readAttributes(file: FileReader, keywords: readonly string[]): R
     const out: Record<string, string> = {};
     for (const k of keywords) {
       const values = decoded[k];
-      if (values === undefined || values.some((v) => typeof v === "object")) continue;
-      out[k] = values.join("\\");
+      if (values === undefined) continue;
+      const texts = values.filter((v): v is string | number => typeof v !== "object");
+      if (texts.length !== values.length) continue;
+      out[k] = texts.map(String).join("\\");
     }
     return out;
   }
