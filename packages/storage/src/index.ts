@@ -21,6 +21,7 @@ export {
   type StorageCheckOptions,
   type StorageCheckReport,
 } from "./check.js";
+export type { MigrationReport } from "./migrate.js";
 export { rebuildIndex, type RebuildIndexOptions, type RebuildIndexResult } from "./rebuild-index.js";
 export {
   QueryLevel,
