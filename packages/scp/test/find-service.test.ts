@@ -21,7 +21,7 @@ const STUDIES: FindIndexRecord[] = [
   record("STUDY", { PatientID: "PAT005", PatientName: "Roe^Ann", StudyInstanceUID: "1.2.5", StudyTime: "101500", ModalitiesInStudy: "CT" }, "1.2.5.1.1"),
 ];
 
-/** Evaluates IndexConditions like the SQLite index would, records whose value is empty never pass a condition. */
+/** Evaluates IndexConditions like the SQLite index does (a record whose value is empty passes only with matchAbsent). */
 class MemoryIndex implements FindIndex {
   queries: FindIndexQuery[] = [];
   constructor(readonly records: readonly FindIndexRecord[]) {}
@@ -33,8 +33,10 @@ class MemoryIndex implements FindIndex {
       if (r.level !== query.level) continue;
       const ok = (query.conditions ?? []).every((c) => {
         const v = r.attributes[c.keyword] ?? "";
+        if (v === "") return c.matchAbsent === true;
         if ("anyOf" in c) return c.anyOf.includes(v);
-        return c.caseInsensitive === true ? v.toUpperCase().startsWith(c.prefix.toUpperCase()) : v.startsWith(c.prefix);
+        if ("prefix" in c) return c.caseInsensitive === true ? v.toUpperCase().startsWith(c.prefix.toUpperCase()) : v.startsWith(c.prefix);
+        return (c.from === undefined || v >= c.from) && (c.to === undefined || v <= c.to);
       });
       if (!ok || (query.accept !== undefined && !query.accept(r))) continue;
       yield r;
@@ -90,15 +92,16 @@ test("CaseSensitivePN true: a lower-case name matches nothing; the pre-filter is
   const index = new MemoryIndex(STUDIES);
   const answers = await run({ index, caseSensitivePN: true }, { QueryRetrieveLevel: "STUDY", PatientName: "doe^john" });
   assert.deepEqual(uids(answers), []);
-  assert.deepEqual(index.queries[0]?.conditions, [{ keyword: "PatientName", anyOf: ["doe^john"] }]);
+  assert.deepEqual(index.queries[0]?.conditions, [{ keyword: "PatientName", anyOf: ["doe^john"], matchAbsent: true }]);
 });
 
-test("pre-filters: a PN prefix before the wildcard (case-insensitive), UID lists as anyOf", async () => {
+test("pre-filters: a PN prefix before the wildcard (case-insensitive), UID lists as anyOf, DA ranges; each keeps C.3.2 (matchAbsent)", async () => {
   const index = new MemoryIndex(STUDIES);
-  await run({ index }, { QueryRetrieveLevel: "STUDY", PatientName: "DU*", StudyInstanceUID: "1.2.3\\1.2.1" });
+  await run({ index }, { QueryRetrieveLevel: "STUDY", PatientName: "DU*", StudyInstanceUID: "1.2.3\\1.2.1", StudyDate: "20200101-" });
   assert.deepEqual(index.queries[0]?.conditions, [
-    { keyword: "PatientName", prefix: "DU", caseInsensitive: true },
-    { keyword: "StudyInstanceUID", anyOf: ["1.2.3", "1.2.1"] },
+    { keyword: "StudyDate", from: "20200101", matchAbsent: true },
+    { keyword: "PatientName", prefix: "DU", caseInsensitive: true, matchAbsent: true },
+    { keyword: "StudyInstanceUID", anyOf: ["1.2.3", "1.2.1"], matchAbsent: true },
   ]);
 });
 

@@ -5,12 +5,14 @@
  */
 import { resolveKey, type DecodedIdentifier, type IdentifierValue } from "@dicomtls/pdu-codec";
 import { FindQueryError, MatchKind, parseConstraint, type KeyConstraint, type MatchOptions } from "./matching.js";
+import { splitRange } from "./temporal.js";
 import { COMPUTED_KEYS, FindLevel, KEY_LEVEL, NEVER_MATCHED, PREFILTER_KEYS, levelDepth, parseLevel } from "./find-keys.js";
 
 /** A pre-filter on an attribute the index holds (the same shape as @dicomtls/storage's IndexCondition). */
 export type FindIndexCondition =
-  | { readonly keyword: string; readonly anyOf: readonly string[] }
-  | { readonly keyword: string; readonly prefix: string; readonly caseInsensitive?: boolean };
+  | { readonly keyword: string; readonly anyOf: readonly string[]; readonly matchAbsent?: boolean }
+  | { readonly keyword: string; readonly prefix: string; readonly caseInsensitive?: boolean; readonly matchAbsent?: boolean }
+  | { readonly keyword: string; readonly from?: string; readonly to?: string; readonly matchAbsent?: boolean };
 
 /** One requested key: how to answer it. */
 export interface ReturnKey {
@@ -69,17 +71,28 @@ export function queryLevel(identifier: DecodedIdentifier, studyRoot: boolean): {
   return { level, levelText };
 }
 
+/**
+ * What the index can pre-filter for a constraint (a superset of its matches): exact lists, the prefix of a wildcard
+ * (case-insensitive for PN unless CaseSensitivePN), a DA range. `matchAbsent` keeps PS3.4 C.3.2 (an entity whose
+ * value is zero length matches), as the exact matcher does.
+ */
 function prefilterOf(c: KeyConstraint, value: string, options: MatchOptions): FindIndexCondition | undefined {
-  if (!PREFILTER_KEYS.has(c.keyword)) return undefined;
+  const keyword = c.keyword;
+  if (c.vr === "DA" && c.kind === MatchKind.Range) {
+    const range = splitRange("DA", value.trim());
+    if (range === undefined) return undefined;
+    return { keyword, ...(range.low !== undefined && { from: range.low }), ...(range.high !== undefined && { to: range.high }), matchAbsent: true };
+  }
+  if (!PREFILTER_KEYS.has(keyword)) return undefined;
   const caseInsensitive = c.vr === "PN" && options.caseSensitivePN !== true;
   const items = value.split("\\").map((s) => s.trim());
   if (items.some((s) => /[*?]/.test(s))) {
     if (items.length !== 1) return undefined;
     const prefix = items[0]!.slice(0, items[0]!.search(/[*?]/));
-    return prefix === "" ? undefined : { keyword: c.keyword, prefix, ...(caseInsensitive && { caseInsensitive: true }) };
+    return prefix === "" ? undefined : { keyword, prefix, ...(caseInsensitive && { caseInsensitive: true }), matchAbsent: true };
   }
-  if (!caseInsensitive) return { keyword: c.keyword, anyOf: c.vr === "UI" ? items.map((s) => s.replace(/\0+$/, "")) : items };
-  return items.length === 1 ? { keyword: c.keyword, prefix: items[0]!, caseInsensitive: true } : undefined;
+  if (!caseInsensitive) return { keyword, anyOf: c.vr === "UI" ? items.map((s) => s.replace(/\0+$/, "")) : items, matchAbsent: true };
+  return items.length === 1 ? { keyword, prefix: items[0]!, caseInsensitive: true, matchAbsent: true } : undefined;
 }
 
 /**

@@ -9,7 +9,7 @@ import { channel } from "node:diagnostics_channel";
 import type { DimseMessage, OutgoingMessage } from "@dicomtls/association";
 import { Status, cFindRsp, decodeIdentifier, encodeIdentifier, type DecodedIdentifier, type DimseCommand } from "@dicomtls/pdu-codec";
 import { matchesAll, type KeyConstraint } from "./matching.js";
-import { FindLevel, FindSopClass, PREFILTER_KEYS } from "./find-keys.js";
+import { COMPUTED_KEYS, FindLevel, FindSopClass } from "./find-keys.js";
 import { LevelOutsideModelError, parseFindQuery, type FindIndexCondition, type ParsedFindQuery } from "./find-query.js";
 import type { ServiceContext, ServiceHandler } from "../types.js";
 
@@ -53,6 +53,11 @@ export interface FindServiceOptions {
   /** Default Always. Without `readStoredAttributes` it acts as Never. */
   readonly storageAccessOnFind?: StorageAccessOnFind;
   readonly readStoredAttributes?: ReadStoredAttributes;
+  /**
+   * Keywords the index holds (a record leaves out those whose value is empty): they are never read from a file.
+   * Default: only those a record carries, and the computed ones.
+   */
+  readonly indexedKeywords?: ReadonlySet<string>;
   /** (0008,0005) term(s) a query without one is decoded with (Orthanc's DefaultEncoding); default ISO_IR 100 (Latin1). */
   readonly defaultCharacterSets?: readonly string[];
 }
@@ -86,15 +91,11 @@ function splitValue(value: string | undefined): readonly string[] | undefined {
   return value === undefined || value === "" ? undefined : value.split("\\");
 }
 
-/** The exact test on what the index holds; constraints on keys it does not hold are left for the file (`deferred`). */
-function indexAccept(constraints: readonly KeyConstraint[]): (record: FindIndexRecord) => boolean {
+/** The exact test on what the index holds; constraints on keys it does not hold are left for the file. */
+function indexAccept(constraints: readonly KeyConstraint[], held: (keyword: string, record: FindIndexRecord) => boolean): (record: FindIndexRecord) => boolean {
   return (record) => {
     for (const c of constraints) {
-      if (!(c.keyword in record.attributes)) continue;
-      const stored = splitValue(record.attributes[c.keyword]);
-      // The index pre-filters these identifiers, so an empty one cannot match there: keep the exact test in step.
-      if (stored === undefined && PREFILTER_KEYS.has(c.keyword)) return false;
-      if (!c.matches(stored)) return false;
+      if (held(c.keyword, record) && !c.matches(splitValue(record.attributes[c.keyword]))) return false;
     }
     return true;
   };
@@ -114,6 +115,10 @@ class FindRun {
     this.#transferSyntaxUid = transferSyntaxUid;
     this.#signal = signal;
   }
+
+  /** True when the index answers for `keyword` (its value is the record's, empty when left out). */
+  readonly held = (keyword: string, record: FindIndexRecord): boolean =>
+    keyword in record.attributes || COMPUTED_KEYS.has(keyword) || this.#options.indexedKeywords?.has(keyword) === true;
 
   get #access(): StorageAccessOnFind {
     return this.#options.readStoredAttributes === undefined ? StorageAccessOnFind.Never : (this.#options.storageAccessOnFind ?? StorageAccessOnFind.Always);
@@ -135,7 +140,7 @@ class FindRun {
     const records = this.#options.index.find({
       level: q.level,
       conditions: q.conditions,
-      accept: indexAccept(q.constraints),
+      accept: indexAccept(q.constraints, this.held),
       signal: this.#signal,
     });
     try {
@@ -159,8 +164,8 @@ class FindRun {
   async #answer(record: FindIndexRecord): Promise<OutgoingMessage | undefined> {
     const q = this.#query;
     const attributes = record.attributes;
-    const deferred = q.constraints.filter((c) => !(c.keyword in attributes));
-    const missing = q.returnKeys.filter((k) => !k.alwaysEmpty && !(k.keyword in attributes)).map((k) => k.keyword);
+    const deferred = q.constraints.filter((c) => !this.held(c.keyword, record));
+    const missing = q.returnKeys.filter((k) => !k.alwaysEmpty && !this.held(k.keyword, record)).map((k) => k.keyword);
     let fromFile: Readonly<Record<string, string>> | undefined;
     if (missing.length > 0 && this.#access !== StorageAccessOnFind.Never) {
       fromFile = await this.#options.readStoredAttributes?.(record.sampleSopInstanceUid, missing, this.#signal);
