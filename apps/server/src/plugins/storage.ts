@@ -1,6 +1,6 @@
 import type { Registry } from "prom-client";
 import { registerSnapshotGauges } from "../http/snapshot-gauges.js";
-import { createCodecRunner, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, type CodecRunnerOptions, type CodecRunnerStats } from "@dicomtls/association";
+import { createCodecRunner, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, type CodecRunner, type CodecRunnerOptions, type CodecRunnerStats } from "@dicomtls/association";
 import { Status, parseDatasetHeader, type DatasetHeader } from "@dicomtls/pdu-codec";
 import {
   StoreRefusedError,
@@ -35,6 +35,21 @@ export interface StoragePluginOptions {
 
 /** The storage service of each running server, for the plugins that declare `dependencies: ["storage"]`. */
 const services = new WeakMap<ServerApp, StorageService>();
+
+/** What the storage plugin owns and shares with the plugins that depend on it (query, retrieve, commitment). */
+export interface StorageShare {
+  readonly store: FileSystemInstanceStore;
+  /** The node's one codec runner (Piscina pool): dataset work off the event loop. */
+  readonly codec: CodecRunner;
+}
+const shares = new WeakMap<ServerApp, StorageShare>();
+
+/** The store and codec runner of a running server, for a plugin that declares `dependencies: ["storage"]`. */
+export function storageOf(app: ServerApp): StorageShare {
+  const share = shares.get(app);
+  if (share === undefined) throw new Error(`the "${STORAGE_PLUGIN_NAME}" plugin is not registered: declare dependencies: ["${STORAGE_PLUGIN_NAME}"]`);
+  return share;
+}
 
 /**
  * The "stored instance" hook for other plugins: `hook` runs after each instance became durable (after the peer's
@@ -194,6 +209,7 @@ export const storagePlugin: ServerPlugin<StoragePluginOptions | undefined> = {
     });
     service.register(app.scp);
     services.set(app, service);
+    shares.set(app, { store, codec });
 
     const deidentify = config.deidentifyLogs;
     service.onInstanceStored((i: StoredInstance) => {

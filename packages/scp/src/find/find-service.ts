@@ -76,8 +76,13 @@ interface FindOutcome {
   error?: string;
 }
 
+/** PS3.7 C.1: Error Comment is LO, at most 64 characters of the default repertoire. */
+function errorCommentOf(text: string): string {
+  return text.replaceAll("§", "").replace(/[^\x20-\x7e]/g, "?").slice(0, 64);
+}
+
 function finalResponse(rq: DimseCommand, status: number, errorComment?: string): OutgoingMessage {
-  return { command: cFindRsp(rq, status, errorComment === undefined ? {} : { errorComment: errorComment.slice(0, 64) }) };
+  return { command: cFindRsp(rq, status, errorComment === undefined ? {} : { errorComment: errorCommentOf(errorComment) }) };
 }
 
 async function readAll(message: DimseMessage): Promise<Uint8Array> {
