@@ -8,7 +8,8 @@ import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { datasetChunks, makeDataset, resolveSpec, tempDir, type SyntheticDatasetSpec } from "@dicomtls/test-peers";
-import { parseDatasetHeader } from "@dicomtls/pdu-codec";
+import { MAIN_TAGS, parseDatasetHeader } from "@dicomtls/pdu-codec";
+import { MAIN_TAG_KEYWORDS } from "../src/main-tags.js";
 import { FileSystemInstanceStore, QueryLevel, type IndexQuery, type IndexRecord, type IndexStore } from "../src/index.js";
 
 const IMPLEMENTATION_CLASS_UID = "1.2.826.0.1.3680043.9.7433.1.1";
@@ -120,6 +121,22 @@ describe("IndexStore over the hierarchy", () => {
     assert.deepEqual(sorted(attr(images, "SOPInstanceUID")), sorted(uids.slice(0, 2)));
     assert.deepEqual(images.map((i) => i.sampleSopInstanceUid), attr(images, "SOPInstanceUID"));
     assert.equal(images[0]!.attributes["PatientID"], "P1");
+  });
+
+  it("the header's main tags reach their level", async () => {
+    const [image] = await all({ level: QueryLevel.Image, conditions: [{ keyword: "SOPInstanceUID", anyOf: [uids[4]!] }] }, idx);
+    assert.ok(image);
+    const a = image.attributes;
+    // Patient, study, series and instance attributes of the synthetic header (tooling/test-peers dicom-files.ts).
+    assert.deepEqual(
+      [a["PatientBirthDate"], a["PatientSex"], a["StudyTime"], a["StudyID"], a["Manufacturer"], a["SeriesNumber"], a["InstanceNumber"], a["ImagePositionPatient"]],
+      ["19700101", "O", "101010", "S15", "dicomtls synthetic", "1", "15", "-100\\-100\\0"],
+    );
+    assert.equal(a["SOPClassUID"], resolveSpec({}).sopClassUid);
+  });
+
+  it("the header parse and the index agree on the main tags", () => {
+    assert.deepEqual([...new Set(MAIN_TAGS.map(([, k]) => k))].sort(), [...MAIN_TAG_KEYWORDS].sort());
   });
 
   it("limit and signal end the stream", async () => {
