@@ -6,7 +6,10 @@
 import { strict as assert } from "node:assert";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { encodeIdentifier } from "@dicomtls/pdu-codec";
+import { IMPLEMENTATION_CLASS_UID } from "@dicomtls/association";
+import { encodeIdentifier, parseDatasetHeader } from "@dicomtls/pdu-codec";
+import { FileSystemInstanceStore } from "@dicomtls/storage";
+import { identifiersOf } from "../src/plugins/storage.js";
 import { dcmtkEnv, makeFileMeta, runProcess, type RunResult } from "@dicomtls/test-peers";
 import type { NodeFiles } from "./store-support.js";
 
@@ -43,21 +46,42 @@ export const FIXTURE: Readonly<Record<"A" | "B" | "C" | "D" | "E" | "F", StudySp
   F: { n: 9, patientId: "PAT009", patientName: "Bulk^Test", studyDate: "20000101", studyTime: "130000", accession: "ACC009", modality: "CT", sopClassUid: CT_IMAGE, instances: 300 },
 };
 
-/** One Part 10 file holding `keys` (keyword -> value; non-ASCII values make it ISO_IR 192). */
-export function writeInstanceFile(path: string, sopClassUid: string, sopInstanceUid: string, keys: Record<string, string>): void {
-  const dataset = encodeIdentifier({ ...keys, SOPClassUID: sopClassUid, SOPInstanceUID: sopInstanceUid }, { transferSyntaxUid: EXPLICIT_LE });
-  const meta = makeFileMeta({ mediaStorageSopClassUid: sopClassUid, mediaStorageSopInstanceUid: sopInstanceUid, transferSyntaxUid: EXPLICIT_LE });
-  writeFileSync(path, Buffer.concat([meta, dataset]));
+/** One instance's data set (Explicit VR Little Endian) holding `keys`, for `loadStore`. */
+export function instanceDataset(sopClassUid: string, sopInstanceUid: string, keys: Record<string, string>): { sopClassUid: string; sopInstanceUid: string; dataset: Uint8Array } {
+  return { sopClassUid, sopInstanceUid, dataset: encodeIdentifier({ ...keys, SOPClassUID: sopClassUid, SOPInstanceUID: sopInstanceUid }, { transferSyntaxUid: EXPLICIT_LE }) };
 }
 
-/** Writes the fixture's instances under `dir`; returns their paths. */
-export function writeFixture(dir: string): string[] {
-  mkdirSync(dir, { recursive: true });
-  const paths: string[] = [];
+/**
+ * Writes instances into a storage folder through the store API (what the storage plugin does per C-STORE, without
+ * the network), before a server opens it: the fast way to load thousands of instances. Returns how many were stored.
+ */
+export async function loadStore(folder: string, instances: Iterable<{ sopClassUid: string; sopInstanceUid: string; dataset: Uint8Array }>): Promise<number> {
+  const store = await FileSystemInstanceStore.open({ folder, implementationClassUid: IMPLEMENTATION_CLASS_UID, sync: false });
+  let n = 0;
+  const source = instances[Symbol.iterator]();
+  // Several writes in flight, as several associations would: each spends most of its time waiting on file calls.
+  const worker = async (): Promise<void> => {
+    for (let next = source.next(); next.done !== true; next = source.next()) {
+      const i = next.value;
+      const writer = await store.begin({ sopClassUid: i.sopClassUid, sopInstanceUid: i.sopInstanceUid, transferSyntaxUid: EXPLICIT_LE, sourceAeTitle: "LOADER" });
+      await writer.write(i.dataset);
+      await writer.commit(identifiersOf(parseDatasetHeader(i.dataset, EXPLICIT_LE)));
+      n++;
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: 16 }, worker));
+  } finally {
+    await store.close();
+  }
+  return n;
+}
+
+/** The fixture's instances as data sets, for `loadStore` (or `writeFixture`). */
+export function* fixtureInstances(): Generator<ReturnType<typeof instanceDataset> & { file: string }> {
   for (const s of Object.values(FIXTURE)) {
     for (let i = 1; i <= s.instances; i++) {
-      const path = join(dir, `${s.n}-${i}.dcm`);
-      writeInstanceFile(path, s.sopClassUid, instanceUid(s.n, i), {
+      const keys = {
         PatientID: s.patientId,
         PatientName: s.patientName,
         PatientComments: "",
@@ -70,9 +94,21 @@ export function writeFixture(dir: string): string[] {
         SeriesNumber: "1",
         Modality: s.modality,
         InstanceNumber: String(i),
-      });
-      paths.push(path);
+      };
+      yield { ...instanceDataset(s.sopClassUid, instanceUid(s.n, i), keys), file: `${s.n}-${i}.dcm` };
     }
+  }
+}
+
+/** Writes the fixture's instances as Part 10 files under `dir`; returns their paths. */
+export function writeFixture(dir: string): string[] {
+  mkdirSync(dir, { recursive: true });
+  const paths: string[] = [];
+  for (const i of fixtureInstances()) {
+    const meta = makeFileMeta({ mediaStorageSopClassUid: i.sopClassUid, mediaStorageSopInstanceUid: i.sopInstanceUid, transferSyntaxUid: EXPLICIT_LE });
+    const path = join(dir, i.file);
+    writeFileSync(path, Buffer.concat([meta, i.dataset]));
+    paths.push(path);
   }
   return paths;
 }

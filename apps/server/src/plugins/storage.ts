@@ -63,7 +63,7 @@ export function onInstanceStored(app: ServerApp, hook: StoredInstanceHook): () =
 }
 
 /** The identifier fields and main tags the index keeps, from the parsed header. */
-function identifiersOf(h: DatasetHeader): InstanceIdentifiers {
+export function identifiersOf(h: DatasetHeader): InstanceIdentifiers {
   const out: InstanceIdentifiers = {};
   if (h.patientId !== undefined) out.patientId = h.patientId;
   if (h.patientName !== undefined) out.patientName = h.patientName;
