@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { startServer, stopAll, tempDir, type StartedServer } from "@dicomtls/test-peers";
 import { requirePeers } from "./helpers.js";
 import { writeNodeConfig, writePki, type NodeFiles } from "./store-support.js";
-import { FIXTURE, findscuTls, parseFindscu, seriesUid, storeFolder, studyUid, writeFixture, type FindscuOutcome } from "./find-support.js";
+import { FIXTURE, findscuTls, fixtureInstances, loadStore, parseFindscu, seriesUid, storeFolder, studyUid, writeFixture, type FindscuOutcome } from "./find-support.js";
 
 type Letter = keyof typeof FIXTURE;
 const uidOf = (l: Letter): string => studyUid(FIXTURE[l].n);
@@ -168,5 +168,19 @@ describe("findscu +tls against dicomtls: query-retrieve-facts §9", () => {
     assert.match(o.final ?? "", /^Cancel/, r.output.slice(-2000));
     assert.ok(o.answers.length >= 2 && o.answers.length < 300, `${o.answers.length} answers`);
     assert.doesNotMatch(r.output, /DataSetType/, "the Cancel response carries no data set");
+  });
+
+  it("#18 LimitFindResults 2 / LimitFindInstances 5: that many answers, then Success (Orthanc >= 1.12.11)", async () => {
+    const storage = join(tmp.path, "limited");
+    await loadStore(storage, fixtureInstances());
+    const { path } = await writeNodeConfig(tmp.path, "limited.json", files, storage, { DicomAlwaysAllowFind: true, LimitFindResults: 2, LimitFindInstances: 5 });
+    const limited = await startServer(path);
+    const studies = parseFindscu((await findscuTls(files, limited.port, "-S", ["-k", STUDY, "-k", RETURN_UID])).output);
+    assert.equal(studies.answers.length, 2);
+    assert.equal(studies.final, "Success");
+    const images = parseFindscu((await findscuTls(files, limited.port, "-S", ["-k", "QueryRetrieveLevel=IMAGE", "-k", "SOPInstanceUID"])).output);
+    assert.equal(images.answers.length, 5);
+    assert.equal(images.final, "Success");
+    await limited.stop();
   });
 });
