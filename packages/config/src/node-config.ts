@@ -84,6 +84,12 @@ export interface NodeConfig {
   readonly deidentifyLogsDicomVersion: string;
   readonly limitFindResults: number;
   readonly limitFindInstances: number;
+  /** Orthanc's StorageAccessOnFind: read C-FIND keys the index lacks from a stored file to filter and answer, to answer only, or never. */
+  readonly storageAccessOnFind: StorageAccessOnFind;
+  /** Orthanc's CaseSensitivePN: C-FIND matches PN values with regard to case (default false). */
+  readonly caseSensitivePN: boolean;
+  /** Orthanc's DefaultEncoding: the character set of C-FIND queries without (0008,0005); see DEFAULT_ENCODING_TERMS. */
+  readonly defaultEncoding: DefaultEncoding;
   /** Absolute. */
   readonly storageDirectory: string;
   readonly overwriteInstances: boolean;
@@ -170,3 +176,31 @@ export const TransferSyntaxGroup = {
   H265: "H265TransferSyntaxAccepted",
 } as const;
 export type TransferSyntaxGroup = (typeof TransferSyntaxGroup)[keyof typeof TransferSyntaxGroup];
+
+/** Orthanc's StorageAccessOnFind values. */
+export const STORAGE_ACCESS_ON_FIND = ["Always", "Answers", "Never"] as const;
+export type StorageAccessOnFind = (typeof STORAGE_ACCESS_ON_FIND)[number];
+
+/**
+ * Orthanc's DefaultEncoding names and the (0008,0005) term each stands for (PS3.3 C.12.1.1.2); only those whose text
+ * the identifier decoder reads are accepted (Orthanc's Windows1251 and Korean are not).
+ */
+export const DEFAULT_ENCODING_TERMS = {
+  Ascii: "ISO_IR 6",
+  Utf8: "ISO_IR 192",
+  Latin1: "ISO_IR 100",
+  Latin2: "ISO_IR 101",
+  Latin3: "ISO_IR 109",
+  Latin4: "ISO_IR 110",
+  Latin5: "ISO_IR 148",
+  Cyrillic: "ISO_IR 144",
+  Arabic: "ISO_IR 127",
+  Greek: "ISO_IR 126",
+  Hebrew: "ISO_IR 138",
+  Thai: "ISO_IR 166",
+  Japanese: "ISO_IR 13",
+  Chinese: "GB18030",
+  SimplifiedChinese: "GB18030",
+} as const;
+export type DefaultEncoding = keyof typeof DEFAULT_ENCODING_TERMS;
+export const DEFAULT_ENCODINGS = Object.keys(DEFAULT_ENCODING_TERMS) as [DefaultEncoding, ...DefaultEncoding[]];

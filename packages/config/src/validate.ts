@@ -9,7 +9,7 @@ import { z } from "zod";
 import { ConfigIssueKind } from "./errors.js";
 import type { JsonObject } from "./json-text.js";
 import { closest, ORTHANC_KEYS_NOT_USED } from "./known-keys.js";
-import { DicomTlsProfile, TransferSyntaxGroup } from "./node-config.js";
+import { DEFAULT_ENCODINGS, DicomTlsProfile, STORAGE_ACCESS_ON_FIND, TransferSyntaxGroup } from "./node-config.js";
 import type { ModalityConfig, NodeConfig } from "./node-config.js";
 import { describeValue, fromZod, type RawIssue } from "./issues.js";
 import { AuditTrail, CRL_TEXT, PROFILE_VALUES, REVOCATION_CHECK_VALUES, TS_TEXT, absolute, aeTitle, bool, expected, int, pathString, tsPattern, uid } from "./schema-parts.js";
@@ -49,6 +49,9 @@ export const DEFAULTS = {
   DeidentifyLogsDicomVersion: "2023b",
   LimitFindResults: 0,
   LimitFindInstances: 0,
+  StorageAccessOnFind: "Always",
+  CaseSensitivePN: false,
+  DefaultEncoding: "Latin1",
   StorageDirectory: "OrthancStorage",
   OverwriteInstances: false,
   SyncStorageArea: true,
@@ -118,6 +121,9 @@ const TopLevel = z.object({
   DeidentifyLogsDicomVersion: z.string(expected('expected a DICOM edition such as "2023b"')).regex(/^\d{4}[a-e]$/, expected('expected a DICOM edition such as "2023b"')).optional(),
   LimitFindResults: int(0).optional(),
   LimitFindInstances: int(0).optional(),
+  StorageAccessOnFind: z.enum(STORAGE_ACCESS_ON_FIND, expected(`expected one of ${STORAGE_ACCESS_ON_FIND.map((v) => `"${v}"`).join(", ")}`)).optional(),
+  CaseSensitivePN: bool().optional(),
+  DefaultEncoding: z.enum(DEFAULT_ENCODINGS, expected(`expected one of ${DEFAULT_ENCODINGS.map((v) => `"${v}"`).join(", ")}`)).optional(),
   StorageDirectory: pathString().optional(),
   OverwriteInstances: bool().optional(),
   SyncStorageArea: bool().optional(),
@@ -294,6 +300,9 @@ export function validateConfig(root: JsonObject, options: ValidateOptions): Vali
     deidentifyLogsDicomVersion: o.DeidentifyLogsDicomVersion ?? DEFAULTS.DeidentifyLogsDicomVersion,
     limitFindResults: o.LimitFindResults ?? DEFAULTS.LimitFindResults,
     limitFindInstances: o.LimitFindInstances ?? DEFAULTS.LimitFindInstances,
+    storageAccessOnFind: o.StorageAccessOnFind ?? DEFAULTS.StorageAccessOnFind,
+    caseSensitivePN: o.CaseSensitivePN ?? DEFAULTS.CaseSensitivePN,
+    defaultEncoding: o.DefaultEncoding ?? DEFAULTS.DefaultEncoding,
     storageDirectory: absolute(options.baseDir("StorageDirectory"), o.StorageDirectory ?? DEFAULTS.StorageDirectory),
     overwriteInstances: o.OverwriteInstances ?? DEFAULTS.OverwriteInstances,
     syncStorageArea: o.SyncStorageArea ?? DEFAULTS.SyncStorageArea,

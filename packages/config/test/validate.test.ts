@@ -78,8 +78,26 @@ describe("defaults", () => {
   });
 });
 
+describe("C-FIND keys: StorageAccessOnFind, CaseSensitivePN, DefaultEncoding", () => {
+  it("default to Orthanc's Always, false, Latin1 and are read as given, no longer listed as not used", () => {
+    const defaults = parseConfigText("{}", { env: {}, isFile: always }).config;
+    assert.equal(defaults.storageAccessOnFind, "Always");
+    assert.equal(defaults.caseSensitivePN, false);
+    assert.equal(defaults.defaultEncoding, "Latin1");
+    const { config, ignoredKeys } = parseConfigText('{ "StorageAccessOnFind": "Never", "CaseSensitivePN": true, "DefaultEncoding": "Utf8" }', { env: {}, isFile: always });
+    assert.equal(config.storageAccessOnFind, "Never");
+    assert.equal(config.caseSensitivePN, true);
+    assert.equal(config.defaultEncoding, "Utf8");
+    assert.equal(effectiveConfig(config)["StorageAccessOnFind"], "Never");
+    assert.deepEqual(ignoredKeys, []);
+  });
+});
+
 describe("invalid values name the key, what was expected and what was found", () => {
   const cases: { name: string; text: string; path: string; message: RegExp; kind?: string }[] = [
+    { name: "StorageAccessOnFind unknown", text: '{ "StorageAccessOnFind": "Sometimes" }', path: "StorageAccessOnFind", message: /expected one of "Always", "Answers", "Never", got "Sometimes"/ },
+    { name: "CaseSensitivePN not a bool", text: '{ "CaseSensitivePN": "true" }', path: "CaseSensitivePN", message: /^expected true or false, got "true"$/ },
+    { name: "DefaultEncoding unsupported", text: '{ "DefaultEncoding": "Korean" }', path: "DefaultEncoding", message: /expected one of "Ascii", .*"Latin1".*, got "Korean"/ },
     { name: "wrong type (bool)", text: '{ "DicomTlsEnabled": "yes" }', path: "DicomTlsEnabled", message: /^expected true or false, got "yes"$/ },
     { name: "wrong type (bool, SyncStorageArea)", text: '{ "SyncStorageArea": "false" }', path: "SyncStorageArea", message: /^expected true or false, got "false"$/ },
     { name: "wrong type (int)", text: '{ "DicomPort": "4242" }', path: "DicomPort", message: /^expected an integer 1-65535, got "4242"$/ },

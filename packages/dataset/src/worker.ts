@@ -11,6 +11,7 @@ import { batchByteLength, batchDataLength, encodeBatch } from "./worker/batch.js
 import { FileError } from "./worker/errors.js";
 import { planDataset } from "./worker/file-plan.js";
 import { readFileInfo, withFile } from "./worker/part10.js";
+import { readAttributes } from "./worker/read-attributes.js";
 import type { CodecFailure, CodecResult, CodecTask, CodecTaskValue, EncodedBatch, PreparedFilePlan } from "./worker/protocol.js";
 import { PduEncodeError } from "@dicomtls/pdu-codec";
 
@@ -44,6 +45,8 @@ function run<T extends CodecTask>(task: T): CodecTaskValue<T> {
       return parseDatasetHeader(task.bytes, task.transferSyntaxUid) as CodecTaskValue<T>;
     case "file-info":
       return withFile(task.path, readFileInfo) as CodecTaskValue<T>;
+    case "read-attributes":
+      return withFile(task.path, (file) => readAttributes(file, task.keywords)) as CodecTaskValue<T>;
     case "prepare-file":
       return withFile(task.path, (file): PreparedFilePlan => {
         const info = readFileInfo(file);

@@ -32,3 +32,17 @@ export {
 } from "./storage/storage-service.js";
 export { parseConstraint, matchesAll, FindQueryError, MatchKind, WILDCARD_VRS, type KeyConstraint, type MatchOptions } from "./find/matching.js";
 export { dateKey, timeKey, dateTimeKey } from "./find/temporal.js";
+export {
+  findHandler,
+  registerFindService,
+  FIND_SOP_CLASSES,
+  FindChannels,
+  StorageAccessOnFind,
+  type FindIndex,
+  type FindIndexQuery,
+  type FindIndexRecord,
+  type FindServiceOptions,
+  type ReadStoredAttributes,
+} from "./find/find-service.js";
+export { parseFindQuery, LevelOutsideModelError, type FindIndexCondition, type ParsedFindQuery, type ReturnKey } from "./find/find-query.js";
+export { FindLevel, FindSopClass, KEY_LEVEL, parseLevel } from "./find/find-keys.js";

@@ -32,3 +32,4 @@ export {
   type InstanceSelector,
   type IndexStore,
 } from "./index-store.js";
+export { MAIN_TAG_KEYWORDS } from "./main-tags.js";

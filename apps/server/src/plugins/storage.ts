@@ -2,7 +2,7 @@ import type { Registry } from "prom-client";
 import { registerSnapshotGauges } from "../http/snapshot-gauges.js";
 import { availableParallelism } from "node:os";
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from "@dicomtls/association";
-import { createCodecRunner, type CodecRunnerOptions, type CodecRunnerStats, parseDatasetHeader, type DatasetHeader } from "@dicomtls/dataset";
+import { createCodecRunner, type CodecRunner, type CodecRunnerOptions, type CodecRunnerStats, parseDatasetHeader, type DatasetHeader } from "@dicomtls/dataset";
 import { Status } from "@dicomtls/pdu-codec";
 import {
   StoreRefusedError,
@@ -38,6 +38,21 @@ export interface StoragePluginOptions {
 /** The storage service of each running server, for the plugins that declare `dependencies: ["storage"]`. */
 const services = new WeakMap<ServerApp, StorageService>();
 
+/** What the storage plugin owns and shares with the plugins that depend on it (query, retrieve, commitment). */
+export interface StorageShare {
+  readonly store: FileSystemInstanceStore;
+  /** The node's one codec runner (Piscina pool): dataset work off the event loop. */
+  readonly codec: CodecRunner;
+}
+const shares = new WeakMap<ServerApp, StorageShare>();
+
+/** The store and codec runner of a running server, for a plugin that declares `dependencies: ["storage"]`. */
+export function storageOf(app: ServerApp): StorageShare {
+  const share = shares.get(app);
+  if (share === undefined) throw new Error(`the "${STORAGE_PLUGIN_NAME}" plugin is not registered: declare dependencies: ["${STORAGE_PLUGIN_NAME}"]`);
+  return share;
+}
+
 /**
  * The "stored instance" hook for other plugins: `hook` runs after each instance became durable (after the peer's
  * Success is on its way; errors are published on `dicom:scp:stored-hook-error`, never sent to the peer).
@@ -60,7 +75,7 @@ export function codecThreadsOf(dicomThreadsCount: number, cores: number = availa
 }
 
 /** The identifier fields and main tags the index keeps, from the parsed header. */
-function identifiersOf(h: DatasetHeader): InstanceIdentifiers {
+export function identifiersOf(h: DatasetHeader): InstanceIdentifiers {
   const out: InstanceIdentifiers = {};
   if (h.patientId !== undefined) out.patientId = h.patientId;
   if (h.patientName !== undefined) out.patientName = h.patientName;
@@ -220,6 +235,7 @@ export const storagePlugin: ServerPlugin<StoragePluginOptions | undefined> = {
     });
     service.register(app.scp);
     services.set(app, service);
+    shares.set(app, { store, codec });
 
     const deidentify = config.deidentifyLogs;
     service.onInstanceStored((i: StoredInstance) => {

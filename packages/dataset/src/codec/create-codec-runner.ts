@@ -65,6 +65,11 @@ class RoutingCodecRunner implements CodecRunner {
     return (await this.#forFile(path)).readFileInfo(path, options);
   }
 
+  /** Always on the pool: a header up to the pixel data, decoded, is more than the loop should hold for a C-FIND answer. */
+  readAttributes(path: string, keywords: readonly string[], options?: TaskOptions): Promise<Record<string, string>> {
+    return this.#pool.readAttributes(path, keywords, options);
+  }
+
   async prepareFile(path: string, options: PrepareFileOptions): Promise<PreparedFile> {
     return (await this.#forFile(path)).prepareFile(path, options);
   }

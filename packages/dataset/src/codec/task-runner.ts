@@ -154,6 +154,10 @@ export abstract class TaskCodecRunner implements CodecRunner {
     return this.run({ kind: "file-info", path }, [], options.signal, path);
   }
 
+  readAttributes(path: string, keywords: readonly string[], options: TaskOptions = {}): Promise<Record<string, string>> {
+    return this.run({ kind: "read-attributes", path, keywords: [...keywords] }, [], options.signal, path);
+  }
+
   async prepareFile(path: string, options: PrepareFileOptions): Promise<PreparedFile> {
     const layout: PduLayout = {
       presentationContextId: options.presentationContextId,

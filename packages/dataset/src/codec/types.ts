@@ -61,6 +61,11 @@ export interface CodecRunner {
   parseHeader(bytes: Uint8Array | readonly Uint8Array[], transferSyntaxUid: string, options?: TaskOptions): Promise<DatasetHeader>;
   /** The File Meta of a Part 10 file: what to propose for it in an association request. */
   readFileInfo(path: string, options?: TaskOptions): Promise<FileInfo>;
+  /**
+   * Values of attributes of a stored Part 10 file by keyword ('\'-joined; sequences and binary values left out), read
+   * and decoded off the event loop: C-FIND keys the index does not hold (Orthanc's StorageAccessOnFind).
+   */
+  readAttributes(path: string, keywords: readonly string[], options?: TaskOptions): Promise<Record<string, string>>;
   /** A Part 10 file's dataset as PDUs for one presentation context, converted if the accepted syntax asks. */
   prepareFile(path: string, options: PrepareFileOptions): Promise<PreparedFile>;
   /** True while the runner has as many tasks waiting as it accepts: callers should hold off (e.g. pause a socket). */

@@ -280,13 +280,18 @@ function decodeElements(state: DecodeState, start: number, end: number, enc: Dat
  * see `SUPPORTED_CHARACTER_SETS`. Throws DatasetError ERR_DICOM_DATASET_UNPARSABLE on malformed bytes and
  * ERR_DICOM_DATASET_CHARACTER_SET on a character set it cannot decode.
  */
-export function decodeIdentifier(bytes: Uint8Array, transferSyntaxUid: string = DatasetTransferSyntax.ExplicitVrLittleEndian): DecodedIdentifier {
+export function decodeIdentifier(
+  bytes: Uint8Array,
+  transferSyntaxUid: string = DatasetTransferSyntax.ExplicitVrLittleEndian,
+  /** The character set(s) assumed while (0008,0005) is absent (Orthanc's DefaultEncoding; default: the default repertoire). */
+  defaultCharacterSets: readonly string[] = [],
+): DecodedIdentifier {
   const enc = datasetEncoding(transferSyntaxUid);
   if (!enc.littleEndian || enc.deflated) {
     throw new DatasetError(DatasetErrorCode.NotConvertible, `identifiers are decoded from Explicit or Implicit VR Little Endian, not ${transferSyntaxUid}`, 0);
   }
   const state: DecodeState = { view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), bytes, depth: 0 };
-  return decodeElements(state, 0, bytes.byteLength, enc, [], false)[0];
+  return decodeElements(state, 0, bytes.byteLength, enc, defaultCharacterSets, false)[0];
 }
 
 /** The first value of a decoded key as text ("" when absent or empty). */

@@ -83,12 +83,19 @@ export interface FileBatchTask extends PduLayout {
   reuse?: ArrayBuffer;
 }
 
+/** Values of some attributes of a stored Part 10 file (C-FIND keys the index does not hold). */
+export interface ReadAttributesTask {
+  kind: "read-attributes";
+  path: string;
+  keywords: string[];
+}
+
 /** Loads the worker's code (dcmjs included) so the first real task does not pay for it. */
 export interface WarmUpTask {
   kind: "warm-up";
 }
 
-export type CodecTask = ParseHeaderTask | FileInfoTask | PrepareFileTask | FileBatchTask | WarmUpTask;
+export type CodecTask = ParseHeaderTask | FileInfoTask | PrepareFileTask | FileBatchTask | WarmUpTask | ReadAttributesTask;
 
 /** A failure as data: thrown errors lose their class and `code` when cloned across threads. */
 export interface CodecFailure {
@@ -118,6 +125,8 @@ export type CodecTaskValue<T extends CodecTask> = T extends ParseHeaderTask
       ? PreparedFilePlan
       : T extends WarmUpTask
         ? true
-        : EncodedBatch;
+        : T extends ReadAttributesTask
+          ? Record<string, string>
+          : EncodedBatch;
 
 export type CodecResult<V = unknown> = { ok: true; value: V } | { ok: false; error: CodecFailure };

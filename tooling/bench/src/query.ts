@@ -1,0 +1,213 @@
+/**
+ * C-FIND over DICOM TLS: dicomtls-server next to Orthanc 1.10.1, in one run, on the same deterministic data set.
+ * Run: pnpm bench:query [--patients 1000] [--runs 10]      (the issue's 100,000 instances: 1,000 patients x 2 studies
+ *      x 2 series x 25 instances); pnpm bench:query --quick  (20 patients: 2,000 instances).
+ *
+ * The data set is written once as small Part 10 files (1x1 pixel, no sequences), then stored into each node with
+ * DCMTK storescu +tls (one association). The same 20 queries (exact ID, PN wildcard, date range, modality,
+ * accession, UID list, at each level) go 10 times each to both nodes through our SCU's find() over TLS (a new
+ * association per query, as a workstation does); p50 / p99 of the whole query (connect, TLS, association, every
+ * answer, release) per kind and the ratio dicomtls / Orthanc. Also: the time to the first answer of the widest query,
+ * and dicomtls' event-loop delay while serving the queries (the runtime-stats record of a server restarted on the
+ * loaded store). DCMTK's dcmqrscp is not part of the run.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { find, type FindOptions } from "@dicomtls/scu";
+import { dcmtkEnv, freePort, requireTool, startOrthanc, stopAll, tempDir, writePart10File } from "@dicomtls/test-peers";
+import { buildClientOptions, loadTlsContext } from "@dicomtls/tls-context";
+import { makeDevPki, ms, printTable, ratio, startDicomTls, timed, timedRun, type DevPki } from "./lib/index.js";
+
+const CT = "1.2.840.10008.5.1.4.1.1.2";
+const MR = "1.2.840.10008.5.1.4.1.1.4";
+
+function flag(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  if (!Number.isInteger(v) || v < 1) throw new Error(`${name}: expected a whole number of at least 1`);
+  return v;
+}
+
+const QUICK = process.argv.includes("--quick");
+const PATIENTS = flag("--patients", QUICK ? 20 : 1000);
+const RUNS = flag("--runs", 10);
+const STUDIES_PER_PATIENT = 2;
+const SERIES_PER_STUDY = 2;
+const INSTANCES_PER_SERIES = 25;
+
+const ROOT = "1.2.826.0.1.3680043.10.1172.500";
+const patientId = (p: number): string => `P${String(p).padStart(5, "0")}`;
+const studyUid = (p: number, s: number): string => `${ROOT}.${p}.${s}`;
+const seriesUid = (p: number, s: number, r: number): string => `${studyUid(p, s)}.${r}`;
+const sopUid = (p: number, s: number, r: number, i: number): string => `${seriesUid(p, s, r)}.${i}`;
+/** Names: a tenth of the patients are DOE^..., the rest spread over 26 initials. */
+const patientName = (p: number): string => (p % 10 === 0 ? `DOE^P${p}` : `${String.fromCharCode(65 + (p % 26))}NAME${p}^GIVEN`);
+const studyDate = (p: number, s: number): string => {
+  const d = new Date(Date.UTC(2000, 0, 1) + ((p * 37 + s * 11) % 8000) * 86_400_000);
+  return d.toISOString().slice(0, 10).replaceAll("-", "");
+};
+const modality = (s: number, r: number): string => (r === 0 ? "CT" : s % 2 === 0 ? "MR" : "CT");
+
+async function writeDataSet(dir: string): Promise<number> {
+  mkdirSync(dir, { recursive: true });
+  let n = 0;
+  for (let p = 0; p < PATIENTS; p++) {
+    for (let s = 0; s < STUDIES_PER_PATIENT; s++) {
+      for (let r = 0; r < SERIES_PER_STUDY; r++) {
+        for (let i = 0; i < INSTANCES_PER_SERIES; i++) {
+          const m = modality(s, r);
+          await writePart10File(join(dir, `${n++}.dcm`), {
+            seed: n,
+            sopClassUid: m === "MR" ? MR : CT,
+            sopInstanceUid: sopUid(p, s, r, i),
+            rows: 1,
+            columns: 1,
+            sequences: false,
+            patientId: patientId(p),
+            patientName: patientName(p),
+            studyInstanceUid: studyUid(p, s),
+            seriesInstanceUid: seriesUid(p, s, r),
+            studyDate: studyDate(p, s),
+            accessionNumber: `A${p}-${s}`,
+            modality: m,
+          });
+        }
+      }
+    }
+  }
+  return n;
+}
+
+interface QueryKind {
+  readonly name: string;
+  readonly model?: "patient" | "study";
+  readonly level: string;
+  readonly keys: Readonly<Record<string, string>>;
+}
+
+const mid = Math.floor(PATIENTS / 2);
+const QUERIES: readonly QueryKind[] = [
+  { name: "PATIENT exact ID", model: "patient", level: "PATIENT", keys: { PatientID: patientId(mid), PatientName: "" } },
+  { name: "PATIENT PN wildcard", model: "patient", level: "PATIENT", keys: { PatientName: "DOE*", PatientID: "" } },
+  { name: "STUDY exact PatientID", level: "STUDY", keys: { PatientID: patientId(mid), StudyInstanceUID: "", StudyDate: "" } },
+  { name: "STUDY PN wildcard", level: "STUDY", keys: { PatientName: "DOE*", StudyInstanceUID: "" } },
+  { name: "STUDY date range (1 month)", level: "STUDY", keys: { StudyDate: `${studyDate(mid, 0).slice(0, 6)}01-${studyDate(mid, 0).slice(0, 6)}31`, StudyInstanceUID: "" } },
+  { name: "STUDY date single", level: "STUDY", keys: { StudyDate: studyDate(mid, 0), StudyInstanceUID: "" } },
+  { name: "STUDY accession", level: "STUDY", keys: { AccessionNumber: `A${mid}-1`, StudyInstanceUID: "" } },
+  { name: "STUDY UID", level: "STUDY", keys: { StudyInstanceUID: studyUid(mid, 0), StudyDate: "", PatientName: "" } },
+  { name: "STUDY UID list (3)", level: "STUDY", keys: { StudyInstanceUID: [studyUid(1, 0), studyUid(mid, 1), studyUid(PATIENTS - 1, 0)].join("\\") } },
+  { name: "STUDY modality in study", level: "STUDY", keys: { ModalitiesInStudy: "MR", PatientID: patientId(mid), StudyInstanceUID: "" } },
+  { name: "SERIES of a study", level: "SERIES", keys: { StudyInstanceUID: studyUid(mid, 0), SeriesInstanceUID: "", Modality: "" } },
+  { name: "SERIES modality + PatientID", level: "SERIES", keys: { PatientID: patientId(mid), Modality: "CT", SeriesInstanceUID: "" } },
+  { name: "SERIES UID", level: "SERIES", keys: { SeriesInstanceUID: seriesUid(mid, 1, 1), Modality: "" } },
+  { name: "SERIES UID list (2)", level: "SERIES", keys: { SeriesInstanceUID: `${seriesUid(1, 0, 0)}\\${seriesUid(mid, 1, 0)}` } },
+  { name: "IMAGE of a series (25)", level: "IMAGE", keys: { SeriesInstanceUID: seriesUid(mid, 0, 1), SOPInstanceUID: "", InstanceNumber: "" } },
+  { name: "IMAGE of a study (50)", level: "IMAGE", keys: { StudyInstanceUID: studyUid(mid, 1), SOPInstanceUID: "" } },
+  { name: "IMAGE UID", level: "IMAGE", keys: { SOPInstanceUID: sopUid(mid, 0, 0, 7), SOPClassUID: "" } },
+  { name: "IMAGE UID list (3)", level: "IMAGE", keys: { SOPInstanceUID: [sopUid(1, 0, 0, 0), sopUid(mid, 1, 1, 3), sopUid(PATIENTS - 1, 0, 1, 24)].join("\\") } },
+  { name: "IMAGE of a patient (100)", level: "IMAGE", keys: { PatientID: patientId(mid), SOPInstanceUID: "" } },
+  { name: "IMAGE PN wildcard (10%)", level: "IMAGE", keys: { PatientName: "DOE*", SOPInstanceUID: "" } },
+];
+
+interface Node {
+  readonly label: string;
+  readonly port: number;
+  readonly aet: string;
+}
+
+async function runQuery(node: Node, tls: FindOptions["tls"], q: QueryKind): Promise<{ totalMs: number; firstMs: number; matches: number }> {
+  const t0 = process.hrtime.bigint();
+  const query = find({ host: "127.0.0.1", port: node.port, callingAeTitle: "BENCHSCU", calledAeTitle: node.aet, ...(tls !== undefined && { tls }), level: q.level, keys: q.keys, model: q.model ?? "study", timeouts: { dimseMs: 120_000 } });
+  let firstMs = Number.NaN;
+  let matches = 0;
+  for await (const _ of query) {
+    if (matches++ === 0) firstMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  }
+  await query.result();
+  return { totalMs: Number(process.hrtime.bigint() - t0) / 1e6, firstMs, matches };
+}
+
+function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
+async function storeInto(pki: DevPki, node: Node, folder: string): Promise<number> {
+  const args = ["-aet", "BENCHSCU", "-aec", node.aet, "+tls", pki.clientKey, pki.clientCert, "+cf", pki.caCert, "-R", "+sd", "127.0.0.1", String(node.port), folder];
+  const { ms: elapsed } = await timedRun("storescu", args, { env: dcmtkEnv(), timeoutMs: 6 * 3600_000 });
+  return elapsed;
+}
+
+async function main(): Promise<void> {
+  requireTool("storescu");
+  const tmp = tempDir("dicomtls-bench-query-");
+  try {
+    const pki = await makeDevPki(join(tmp.path, "pki"));
+    const folder = join(tmp.path, "dataset");
+    const { ms: writeMs, value: instances } = await timed(() => writeDataSet(folder));
+    console.log(`C-FIND over DICOM TLS: ${PATIENTS} patients, ${PATIENTS * STUDIES_PER_PATIENT} studies, ${instances} instances (written in ${ms(writeMs)} ms); ${RUNS} runs per query; Node ${process.version}`);
+
+    mkdirSync(join(tmp.path, "dicomtls"), { recursive: true });
+    const dicomtlsOptions = { dir: join(tmp.path, "dicomtls"), pki, config: { DicomAlwaysAllowFind: true, SyncStorageArea: false } };
+    const loader = await startDicomTls(dicomtlsOptions);
+    const orthanc = await startOrthanc({
+      dir: join(tmp.path, "orthanc"),
+      dicomPort: await freePort(),
+      httpPort: await freePort(),
+      config: { DicomTlsEnabled: true, DicomTlsCertificate: pki.nodeCert, DicomTlsPrivateKey: pki.nodeKey, DicomTlsTrustedCertificates: pki.caCert, DicomAlwaysAllowFind: true },
+    });
+    console.log(`loaded into dicomtls with storescu +tls in ${ms(await storeInto(pki, { label: "dicomtls", port: loader.port, aet: loader.aet }, folder))} ms`);
+    console.log(`loaded into orthanc with storescu +tls in ${ms(await storeInto(pki, { label: "orthanc", port: orthanc.dicomPort, aet: orthanc.aet }, folder))} ms`);
+    // A fresh server on the loaded store: its runtime-stats (event-loop delay) then cover the queries only.
+    await loader.stop();
+    const dicomtls = await startDicomTls(dicomtlsOptions);
+    const nodes: Node[] = [
+      { label: "dicomtls", port: dicomtls.port, aet: dicomtls.aet },
+      { label: "orthanc", port: orthanc.dicomPort, aet: orthanc.aet },
+    ];
+
+    const ctx = await loadTlsContext({ certificateFile: pki.clientCert, privateKeyFile: pki.clientKey, trustedCertificatesFile: pki.caCert });
+    const results = new Map<string, { total: number[]; first: number[]; matches: number }>();
+    // Interleaved: run r of every query on both nodes before run r + 1, so load from other jobs hits both alike.
+    for (let run = 0; run < RUNS; run++) {
+      for (const q of QUERIES) {
+        for (const node of nodes) {
+          const tls = buildClientOptions(ctx, { host: "127.0.0.1", port: node.port });
+          const r = await runQuery(node, tls, q);
+          const key = `${q.name}|${node.label}`;
+          const entry = results.get(key) ?? { total: [], first: [], matches: r.matches };
+          entry.total.push(r.totalMs);
+          if (!Number.isNaN(r.firstMs)) entry.first.push(r.firstMs);
+          if (entry.matches !== r.matches) throw new Error(`${key}: ${r.matches} matches, earlier ${entry.matches}`);
+          results.set(key, entry);
+        }
+      }
+    }
+    await dicomtls.stop();
+    await orthanc.stop();
+    const stats = dicomtls.records().find((r) => r["event"] === "runtime-stats");
+
+    console.log("");
+    const rows = QUERIES.map((q) => {
+      const d = results.get(`${q.name}|dicomtls`)!;
+      const o = results.get(`${q.name}|orthanc`)!;
+      const dp50 = percentile(d.total, 50);
+      const op50 = percentile(o.total, 50);
+      return [q.name, String(d.matches), String(o.matches), ms(dp50), ms(percentile(d.total, 99)), ms(op50), ms(percentile(o.total, 99)), ratio(dp50, op50)];
+    });
+    printTable(["query", "matches", "orthanc matches", "dicomtls p50 ms", "p99 ms", "orthanc p50 ms", "p99 ms", "p50 ratio"], rows);
+    const widest = QUERIES.at(-1)!;
+    const wd = results.get(`${widest.name}|dicomtls`)!;
+    const wo = results.get(`${widest.name}|orthanc`)!;
+    console.log("");
+    console.log(`first answer of "${widest.name}" (${wd.matches} matches, connect + TLS + association included): dicomtls p50 ${ms(percentile(wd.first, 50))} ms, orthanc p50 ${ms(percentile(wo.first, 50))} ms`);
+    if (stats !== undefined) {
+      console.log(`dicomtls-server while serving the queries: event-loop delay p99 ${String(stats["loopDelayP99Ms"])} ms, max ${String(stats["loopDelayMaxMs"])} ms, peak RSS ${String(stats["peakRssMb"])} MB`);
+    }
+  } finally {
+    await stopAll();
+    tmp.remove();
+  }
+}
+
+await main();
