@@ -1,6 +1,6 @@
 import type { Registry } from "prom-client";
 import { registerSnapshotGauges } from "../http/snapshot-gauges.js";
-import { createCodecRunner, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, type CodecRunnerOptions, type CodecRunnerStats } from "@dicomtls/association";
+import { createCodecRunner, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, type CodecRunner, type CodecRunnerOptions, type CodecRunnerStats } from "@dicomtls/association";
 import { Status, parseDatasetHeader, type DatasetHeader } from "@dicomtls/pdu-codec";
 import {
   StoreRefusedError,
@@ -35,6 +35,15 @@ export interface StoragePluginOptions {
 
 /** The storage service of each running server, for the plugins that declare `dependencies: ["storage"]`. */
 const services = new WeakMap<ServerApp, StorageService>();
+/** The store and codec runner of each running server (Query/Retrieve reads what storage wrote). */
+const stores = new WeakMap<ServerApp, { readonly store: InstanceStore; readonly codec: CodecRunner }>();
+
+/** The instance store and codec runner of the storage plugin, for plugins that declare `dependencies: ["storage"]`. */
+export function storageOf(app: ServerApp): { readonly store: InstanceStore; readonly codec: CodecRunner } {
+  const found = stores.get(app);
+  if (found === undefined) throw new Error(`the "${STORAGE_PLUGIN_NAME}" plugin is not registered: declare dependencies: ["${STORAGE_PLUGIN_NAME}"]`);
+  return found;
+}
 
 /**
  * The "stored instance" hook for other plugins: `hook` runs after each instance became durable (after the peer's
@@ -194,6 +203,7 @@ export const storagePlugin: ServerPlugin<StoragePluginOptions | undefined> = {
     });
     service.register(app.scp);
     services.set(app, service);
+    stores.set(app, { store, codec });
 
     const deidentify = config.deidentifyLogs;
     service.onInstanceStored((i: StoredInstance) => {
