@@ -56,7 +56,7 @@ export function onInstanceStored(app: ServerApp, hook: StoredInstanceHook): () =
   return service.onInstanceStored(hook);
 }
 
-/** The identifier fields the index keeps, from the parsed header. */
+/** The identifier fields and main tags the index keeps, from the parsed header. */
 function identifiersOf(h: DatasetHeader): InstanceIdentifiers {
   const out: InstanceIdentifiers = {};
   if (h.patientId !== undefined) out.patientId = h.patientId;
@@ -66,6 +66,8 @@ function identifiersOf(h: DatasetHeader): InstanceIdentifiers {
   if (h.studyDate !== undefined) out.studyDate = h.studyDate;
   if (h.modality !== undefined) out.modality = h.modality;
   if (h.accessionNumber !== undefined) out.accessionNumber = h.accessionNumber;
+  // The main tags of every level, for the hierarchy Query/Retrieve reads (parsed in the worker with the rest).
+  out.tags = h.tags;
   return out;
 }
 
