@@ -40,7 +40,7 @@ describe("our SCU -> dicomtls-server C-MOVE / C-GET SCP (DICOM TLS)", () => {
       },
     });
     server = await startServer(config.path);
-    const common = { patientId: "PAT001", patientName: "Doe^John" };
+    const common = { patientId: "PAT001", patientName: "Doe^John", accessionNumber: "ACC001" };
     studyA = await writeSources(join(tmp.path, "a"), [
       ...[0, 1, 2].map((k) => ({ ...common, seed: 3000 + k, sopClassUid: SyntheticSopClass.CtImageStorage, studyInstanceUid: STUDY_A, seriesInstanceUid: uid(3011), sopInstanceUid: uid(30100 + k) })),
       ...[0, 1].map((k) => ({ ...common, seed: 3010 + k, sopClassUid: SyntheticSopClass.MrImageStorage, studyInstanceUid: STUDY_A, seriesInstanceUid: uid(3012), sopInstanceUid: uid(30110 + k) })),
@@ -82,6 +82,23 @@ describe("our SCU -> dicomtls-server C-MOVE / C-GET SCP (DICOM TLS)", () => {
     assert.equal(arrived, result.completed, `the destination holds ${arrived} files`);
     const record = await server.waitForRecord((x) => x["event"] === "c-move" && x["cancelled"] === true);
     assert.equal(record["status"], "0xFE00");
+  });
+
+  test("Patient Root IMAGE-level move of a UID list, and a Study Root move by AccessionNumber alone (Orthanc's extension)", async () => {
+    const pick = [studyA[0]!, studyA[4]!];
+    const byList = await move({
+      ...base(),
+      model: "patient",
+      destination: "TLSDEST",
+      level: "IMAGE",
+      keys: { PatientID: "PAT001", StudyInstanceUID: STUDY_A, SeriesInstanceUID: "", SOPInstanceUID: pick.map((s) => s.spec.sopInstanceUid).join("\\") },
+    }).result();
+    assert.deepEqual([byList.status, byList.completed, byList.failed], [QueryStatus.Success, pick.length, 0], JSON.stringify(byList));
+    const byAccession = await move({ ...base(), destination: "TLSDEST", level: "STUDY", keys: { StudyInstanceUID: "", AccessionNumber: "ACC001" } }).result();
+    assert.deepEqual([byAccession.status, byAccession.completed], [QueryStatus.Success, studyA.length], JSON.stringify(byAccession));
+    const none = await move({ ...base(), destination: "TLSDEST", level: "STUDY", keys: { StudyInstanceUID: uid(999) } }).result();
+    // Zero matches: Success with zero counts, as dcmqrscp and pynetdicom (Orthanc answers C000).
+    assert.deepEqual([none.status, none.completed, none.failed], [QueryStatus.Success, 0, 0], JSON.stringify(none));
   });
 
   test("C-GET without a context for the MR class: the MR sub-operations fail and are listed, the CT instances still arrive (B000)", async () => {

@@ -1,5 +1,5 @@
-import { createGetService, createMoveService, type RetrieveInstance, type RetrieveSelector, type RetrieveSource, type RetrieveSummary } from "@dicomtls/scp";
-import type { InstanceStore, StoredInstance } from "@dicomtls/storage";
+import { createGetService, createMoveService, type RetrieveInstance, type RetrieveSource, type RetrieveSummary } from "@dicomtls/scp";
+import { QueryLevel, type IndexStore, type InstanceSelector } from "@dicomtls/storage";
 import { displayAddress } from "../diagnostics-log.js";
 import { ModalityConnector, modalityByAet, modalityLabel } from "../modality-connection.js";
 import type { ServerApp, ServerPlugin } from "../server.js";
@@ -9,48 +9,27 @@ export const RETRIEVE_PLUGIN_NAME = "retrieve";
 
 const hex = (status: number): string => `0x${status.toString(16).toUpperCase().padStart(4, "0")}`;
 
-function any(values: readonly string[] | undefined, value: string | undefined): boolean {
-  return values === undefined || (value !== undefined && values.includes(value));
-}
-
-/** Whether a stored instance lies under every unique key the selector gives (the levels above included). */
-function selects(selector: RetrieveSelector, i: StoredInstance): boolean {
-  return (
-    any(selector.patientIds, i.patientId) &&
-    any(selector.studyInstanceUids, i.studyInstanceUid) &&
-    any(selector.accessionNumbers, i.accessionNumber) &&
-    any(selector.seriesInstanceUids, i.seriesInstanceUid) &&
-    any(selector.sopInstanceUids, i.sopInstanceUid)
-  );
-}
-
-/** The store's rows for the selector's most specific key, one lookup per listed value. */
-async function* candidates(store: InstanceStore, s: RetrieveSelector): AsyncGenerator<StoredInstance> {
-  if (s.sopInstanceUids !== undefined) {
-    for (const uid of s.sopInstanceUids) {
-      const found = await store.get(uid);
-      if (found !== undefined) yield found;
-    }
-  } else if (s.seriesInstanceUids !== undefined) {
-    for (const uid of s.seriesInstanceUids) yield* await store.list({ seriesInstanceUid: uid });
-  } else if (s.studyInstanceUids !== undefined) {
-    for (const uid of s.studyInstanceUids) yield* await store.list({ studyInstanceUid: uid });
-  } else if (s.patientIds !== undefined) {
-    for (const id of s.patientIds) yield* await store.list({ patientId: id });
-  } else if (s.accessionNumbers !== undefined) {
-    yield* await store.list();
-  }
-}
-
-/** The instance store as the retrieve services' source: the instances a C-MOVE / C-GET identifier designates. */
-export function instanceStoreSource(store: InstanceStore): RetrieveSource {
+/**
+ * The index as the retrieve services' source: the instances a C-MOVE / C-GET identifier designates, streamed by
+ * IndexStore.instances. AccessionNumber (Orthanc's STUDY-level stand-in for an empty StudyInstanceUID) is first
+ * resolved to the studies that carry it.
+ */
+export function indexSource(index: IndexStore): RetrieveSource {
   return {
     async *instances(selector, { signal }): AsyncGenerator<RetrieveInstance> {
-      const seen = new Set<string>();
-      for await (const i of candidates(store, selector)) {
-        if (signal.aborted) return;
-        if (seen.has(i.sopInstanceUid) || !selects(selector, i)) continue;
-        seen.add(i.sopInstanceUid);
+      let studyInstanceUids = selector.studyInstanceUids;
+      if (selector.accessionNumbers !== undefined && studyInstanceUids === undefined) {
+        const studies: string[] = [];
+        const found = index.find({ level: QueryLevel.Study, conditions: [{ keyword: "AccessionNumber", anyOf: selector.accessionNumbers }], signal });
+        for await (const record of found) {
+          const study = record.attributes["StudyInstanceUID"];
+          if (study !== undefined) studies.push(study);
+        }
+        studyInstanceUids = studies;
+      }
+      const { accessionNumbers: _resolved, ...rest } = selector;
+      const query: InstanceSelector = { ...rest, ...(studyInstanceUids !== undefined && { studyInstanceUids }) };
+      for await (const i of index.instances(query, { signal })) {
         yield { sopInstanceUid: i.sopInstanceUid, sopClassUid: i.sopClassUid, transferSyntaxUid: i.transferSyntaxUid, path: i.path };
       }
     },
@@ -90,7 +69,7 @@ export const retrievePlugin: ServerPlugin<undefined> = {
   dependencies: [STORAGE_PLUGIN_NAME],
   register(app) {
     const { store, codec } = storageOf(app);
-    const source = instanceStoreSource(store);
+    const source = indexSource(store.queryIndex());
     const connector = new ModalityConnector(app.config, () => app.tlsContext());
     const onFinished = (s: RetrieveSummary): void => logRetrieve(app.logger, s);
     createMoveService({

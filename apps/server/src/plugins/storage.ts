@@ -36,10 +36,10 @@ export interface StoragePluginOptions {
 /** The storage service of each running server, for the plugins that declare `dependencies: ["storage"]`. */
 const services = new WeakMap<ServerApp, StorageService>();
 /** The store and codec runner of each running server (Query/Retrieve reads what storage wrote). */
-const stores = new WeakMap<ServerApp, { readonly store: InstanceStore; readonly codec: CodecRunner }>();
+const stores = new WeakMap<ServerApp, { readonly store: FileSystemInstanceStore; readonly codec: CodecRunner }>();
 
-/** The instance store and codec runner of the storage plugin, for plugins that declare `dependencies: ["storage"]`. */
-export function storageOf(app: ServerApp): { readonly store: InstanceStore; readonly codec: CodecRunner } {
+/** The instance store (and its queryIndex()) and codec runner of the storage plugin, for plugins that declare `dependencies: ["storage"]`. */
+export function storageOf(app: ServerApp): { readonly store: FileSystemInstanceStore; readonly codec: CodecRunner } {
   const found = stores.get(app);
   if (found === undefined) throw new Error(`the "${STORAGE_PLUGIN_NAME}" plugin is not registered: declare dependencies: ["${STORAGE_PLUGIN_NAME}"]`);
   return found;
