@@ -84,6 +84,29 @@ describe("our SCU -> dicomtls-server C-MOVE / C-GET SCP (DICOM TLS)", () => {
     assert.equal(record["status"], "0xFE00");
   });
 
+  test("C-CANCEL stops a running C-GET the same way: FE00, fewer instances received than the series holds", async () => {
+    const controller = new AbortController();
+    let received = 0;
+    const op = get({
+      ...base(),
+      level: "SERIES",
+      keys: { StudyInstanceUID: STUDY_F, SeriesInstanceUID: SERIES_F },
+      sopClasses: [SyntheticSopClass.CtImageStorage],
+      signal: controller.signal,
+      onInstance: async (instance) => {
+        for await (const _ of instance.dataset);
+        received++;
+      },
+    });
+    let pendings = 0;
+    for await (const _ of op) if (++pendings === 3) controller.abort();
+    const result = await op.result();
+    assert.equal(result.status, QueryStatus.Cancel, JSON.stringify(result));
+    assert.ok(result.completed >= 3 && result.completed < BULK, JSON.stringify(result));
+    assert.equal(received, result.completed);
+    assert.equal(result.remaining, BULK - result.completed - result.failed - result.warning);
+  });
+
   test("Patient Root IMAGE-level move of a UID list, and a Study Root move by AccessionNumber alone (Orthanc's extension)", async () => {
     const pick = [studyA[0]!, studyA[4]!];
     const byList = await move({

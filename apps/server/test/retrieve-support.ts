@@ -20,6 +20,8 @@ export async function startStunnelClient(dir: string, name: string, files: NodeF
     conf,
     [
       "foreground = yes",
+      // No pid file: parallel tests must not share one (the process is stopped by its pid).
+      "pid =",
       "debug = notice",
       `[${name}]`,
       "client = yes",

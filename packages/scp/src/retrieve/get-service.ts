@@ -1,4 +1,4 @@
-import { chooseContext, localRoles, type Association, type CodecRunner } from "@dicomtls/association";
+import { chooseContext, localRoles, type AcceptedPresentationContext, type Association, type CodecRunner } from "@dicomtls/association";
 import { cGetRsp } from "@dicomtls/pdu-codec";
 import type { RegisterOptions } from "../service-registry.js";
 import type { ServiceHandler } from "../types.js";
@@ -21,7 +21,7 @@ export interface GetService {
 }
 
 /** The accepted contexts of a SOP class on which we may send C-STORE: the requestor took the SCP role (PS3.7 D.3.3.4). */
-function storageContexts(association: Association, sopClassUid: string): ReturnType<Association["findContext"]>[] {
+function storageContexts(association: Association, sopClassUid: string): AcceptedPresentationContext[] {
   return association.contexts.filter((c) => c.abstractSyntax === sopClassUid && localRoles(c, association.isRequestor).scu);
 }
 
@@ -37,7 +37,7 @@ export function createGetService(options: GetServiceOptions): GetService {
     async function* subOperations(instances: readonly RetrieveInstance[], stop: AbortSignal): AsyncGenerator<{ instance: RetrieveInstance; outcome: SubOperationOutcome }> {
       for (const instance of instances) {
         if (stop.aborted) return;
-        const candidates = storageContexts(association, instance.sopClassUid).filter((c) => c !== undefined);
+        const candidates = storageContexts(association, instance.sopClassUid);
         const context = chooseContext(candidates, instance);
         const outcome: SubOperationOutcome =
           context === undefined
