@@ -96,7 +96,7 @@ describe("movescu / getscu through stunnel -> dicomtls-server (DICOM TLS)", () =
         down: { AET: "DOWN", Host: "127.0.0.1", Port: downPort, UseDicomTls: true, Timeout: 5 },
       },
     });
-    server = await startServer(config.path);
+    server = await startServer(config.path, { built: true });
     sources = await writeSources(join(tmp.path, "sources"), fixtureSpecs());
     const stored = await storescuTls(files, server.port, sources.map((s) => s.path));
     assert.equal(stored.code, 0, stored.output);

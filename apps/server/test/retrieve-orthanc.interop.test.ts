@@ -49,7 +49,7 @@ describe("C-MOVE between Orthanc and dicomtls-server over DICOM TLS", () => {
     const config = await writeNodeConfig(tmp.path, "node.json", files, storage, {
       DicomModalities: { orthanc: { AET: "ORTHANC", Host: "127.0.0.1", Port: orthancPort, UseDicomTls: true } },
     });
-    server = await startServer(config.path);
+    server = await startServer(config.path, { built: true });
     // Orthanc's own certificate from the same test root, both EKUs: it is client and server with one certificate.
     const own = writeCert(join(tmp.path, "orthanc-pki"), "orthanc", await files.pki.issue({ commonName: "orthanc" }));
     orthanc = await startOrthanc({

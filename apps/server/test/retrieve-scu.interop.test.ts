@@ -39,7 +39,7 @@ describe("our SCU -> dicomtls-server C-MOVE / C-GET SCP (DICOM TLS)", () => {
         tlsdest: { AET: "TLSDEST", Host: "127.0.0.1", Port: dest.port, UseDicomTls: true },
       },
     });
-    server = await startServer(config.path);
+    server = await startServer(config.path, { built: true });
     const common = { patientId: "PAT001", patientName: "Doe^John", accessionNumber: "ACC001" };
     studyA = await writeSources(join(tmp.path, "a"), [
       ...[0, 1, 2].map((k) => ({ ...common, seed: 3000 + k, sopClassUid: SyntheticSopClass.CtImageStorage, studyInstanceUid: STUDY_A, seriesInstanceUid: uid(3011), sopInstanceUid: uid(30100 + k) })),
