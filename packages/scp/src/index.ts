@@ -33,6 +33,7 @@ export {
 export { parseConstraint, matchesAll, FindQueryError, MatchKind, WILDCARD_VRS, type KeyConstraint, type MatchOptions } from "./find/matching.js";
 export { dateKey, timeKey, dateTimeKey } from "./find/temporal.js";
 export {
+  RetrieveChannels,
   RetrieveSopClass,
   RetrieveStatus,
   type RetrieveLevel,

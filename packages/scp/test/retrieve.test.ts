@@ -1,8 +1,9 @@
 import { strict as assert } from "node:assert";
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { after, describe, test } from "node:test";
 import { requestAssociation } from "@dicomtls/association";
 import { cGetRq, decodeIdentifier, encodeIdentifier, Status } from "@dicomtls/pdu-codec";
-import { createGetService, createScp, RetrieveRequestError, RetrieveSopClass, RetrieveStatus, retrieveSelector, verificationHandler } from "../src/index.js";
+import { createGetService, createScp, RetrieveChannels, RetrieveRequestError, type RetrieveSummary, RetrieveSopClass, RetrieveStatus, retrieveSelector, verificationHandler } from "../src/index.js";
 import { SubOperationTally } from "../src/retrieve/sub-operations.js";
 import { listen } from "./helpers.js";
 
@@ -108,11 +109,22 @@ describe("C-GET role selection (PS3.4 C.5.3, PS3.7 D.3.3.4)", () => {
     const ctx = assoc.findContext(RetrieveSopClass.StudyRootGet)!;
     const ask = (keys: Record<string, string>) =>
       assoc.request(ctx.id, cGetRq({ messageId: assoc.nextMessageId(), affectedSopClassUid: RetrieveSopClass.StudyRootGet }), encodeIdentifier(keys, { transferSyntaxUid: EXPLICIT_LE }));
+    const published: RetrieveSummary[] = [];
+    const onFinished = (m: unknown): void => void published.push(m as RetrieveSummary);
+    subscribe(RetrieveChannels.finished, onFinished);
     const none = await ask({ QueryRetrieveLevel: "STUDY", StudyInstanceUID: "1.2.3" });
     assert.deepEqual([none.command.status, none.command.numberOfCompletedSuboperations, none.command.numberOfFailedSuboperations, none.dataset], [Status.Success, 0, 0, undefined]);
     const bad = await ask({ QueryRetrieveLevel: "PATIENT", PatientID: "P" });
     assert.equal(bad.command.status, RetrieveStatus.IdentifierDoesNotMatchSopClass);
     assert.match(bad.command.errorComment ?? "", /PATIENT/);
+    unsubscribe(RetrieveChannels.finished, onFinished);
+    assert.deepEqual(
+      published.map((p) => [p.kind, p.status, p.matched, p.association.callingAeTitle.trim()]),
+      [
+        ["C-GET", 0, 0, "GETSCU"],
+        ["C-GET", 0xa900, 0, "GETSCU"],
+      ],
+    );
     await assoc.release();
   });
 });

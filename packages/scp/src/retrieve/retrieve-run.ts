@@ -1,7 +1,8 @@
+import { channel } from "node:diagnostics_channel";
 import type { Association, DimseMessage, OutgoingMessage } from "@dicomtls/association";
 import { decodeIdentifier, type DimseCommand, type SuboperationCounts } from "@dicomtls/pdu-codec";
 import { RetrieveRequestError, retrieveSelector } from "./retrieve-identifier.js";
-import { RetrieveStatus, type RetrieveInstance, type RetrieveLevel, type RetrieveSelector, type RetrieveSource, type RetrieveSummary } from "./retrieve-types.js";
+import { RetrieveChannels, RetrieveStatus, type RetrieveInstance, type RetrieveLevel, type RetrieveSelector, type RetrieveSource, type RetrieveSummary } from "./retrieve-types.js";
 import { SubOperationTally, withDataset, type SubOperationOutcome } from "./sub-operations.js";
 
 /** What differs between C-MOVE and C-GET; the identifier, counting, Pending and final responses are the same. */
@@ -22,6 +23,8 @@ export interface RetrieveSpec {
   readonly destination?: string;
   readonly onFinished?: (summary: RetrieveSummary) => void;
 }
+
+const finishedChannel = channel(RetrieveChannels.finished);
 
 async function readSelector(message: DimseMessage): Promise<RetrieveSelector> {
   if (message.dataset === undefined) throw new RetrieveRequestError(RetrieveStatus.IdentifierDoesNotMatchSopClass, "the request carries no identifier");
@@ -54,6 +57,10 @@ export async function* runRetrieve(spec: RetrieveSpec): AsyncGenerator<OutgoingM
   const { message } = spec;
   const signal = message.signal;
   let level: RetrieveLevel | undefined;
+  const finished = (s: RetrieveSummary): void => {
+    if (finishedChannel.hasSubscribers) finishedChannel.publish(s);
+    spec.onFinished?.(s);
+  };
   const summary = (status: number, tally: SubOperationTally, cancelled: boolean, failures = tally.failures): RetrieveSummary => ({
     kind: spec.kind,
     association: spec.association,
@@ -78,7 +85,7 @@ export async function* runRetrieve(spec: RetrieveSpec): AsyncGenerator<OutgoingM
     const refused = err instanceof RetrieveRequestError;
     const status = refused ? err.status : RetrieveStatus.UnableToProcess;
     const reason = (err as Error).message;
-    spec.onFinished?.(summary(status, new SubOperationTally(0), false, [{ reason }]));
+    finished(summary(status, new SubOperationTally(0), false, [{ reason }]));
     yield { command: spec.respond(status, {}, { errorComment: reason.slice(0, 64) }) };
     return;
   }
@@ -90,6 +97,6 @@ export async function* runRetrieve(spec: RetrieveSpec): AsyncGenerator<OutgoingM
   const cancelled = signal.aborted && tally.done < tally.total;
   const status = tally.finalStatus(cancelled);
   const { counts, dataset } = tally.final(cancelled, message.context.transferSyntax);
-  spec.onFinished?.(summary(status, tally, cancelled));
+  finished(summary(status, tally, cancelled));
   yield withDataset(spec.respond(status, counts), dataset);
 }

@@ -66,6 +66,12 @@ export interface MoveDestination {
   open(contexts: readonly ProposedPresentationContext[]): Promise<Association>;
 }
 
+/** `node:diagnostics_channel` channels of the retrieve services (`dicom:scp:<event>`). */
+export const RetrieveChannels = {
+  /** A C-MOVE or C-GET ended (or was refused): the RetrieveSummary. The audit trail can record the transfer from it. */
+  finished: "dicom:scp:retrieve-finished",
+} as const;
+
 /** How one retrieve ended, for the caller's log and audit. */
 export interface RetrieveSummary {
   readonly kind: "C-MOVE" | "C-GET";
