@@ -53,7 +53,7 @@ describe("storage check CONFIG", () => {
     const { config, folder } = await storeWithConfig([501, 502]);
     const r = await cli("storage", "check", config);
     assert.equal(r.code, 0, [...r.out, ...r.err].join("\n"));
-    assert.deepEqual(r.out, [`storage ${folder}: files and index agree (2 files, 2 index rows)`]);
+    assert.deepEqual(r.out, [`storage ${folder}: files and index agree (2 files, 2 index rows; 2 patients, 2 studies, 2 series, 2 instances in the hierarchy)`]);
   });
 
   test("disagreements: exit 1, one line each naming kind and path, a summary; --json for scripts", async () => {

@@ -1,7 +1,8 @@
 /**
  * Issue 9, "what must be shown" 4: `kill -9` of the built server while four DCMTK `storescu +tls` send. After the
- * restart no `.partial` file is left, `dicomtls storage check` finds files and index in agreement (exit 0), and every
- * instance a storescu was told Success for is in the store with the dataset bytes it sent.
+ * restart no `.partial` file is left, `dicomtls storage check` finds files and index in agreement (exit 0), the
+ * patient/study/series hierarchy included (issue 10, 7), and every instance a storescu was told Success for is in the
+ * store with the dataset bytes it sent.
  */
 import { strict as assert } from "node:assert";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -83,6 +84,13 @@ describe("kill -9 while four storescu +tls send, then restart", () => {
     const check = await runCli(["storage", "check", config.path], { built: true });
     assert.equal(check.code, 0, check.output);
     assert.match(check.stdout, /files and index agree/);
+    // Issue 10, "what must be shown" 7: the hierarchy agrees too (check compares it with the rows: missing links,
+    // extra rows, counts), and holds exactly the files (each synthetic seed is its own patient, study and series).
+    const json = await runCli(["storage", "check", "--json", config.path], { built: true });
+    const report = JSON.parse(json.stdout) as { agree: boolean; files: number; levels?: Record<string, number> };
+    assert.equal(report.agree, true, json.output);
+    assert.deepEqual(report.levels, { patients: report.files, studies: report.files, series: report.files, instances: report.files });
+    assert.ok(report.files >= acknowledged.length, `${report.files} files hold the ${acknowledged.length} acknowledged`);
 
     for (const name of acknowledged) {
       const source = sources.get(name);

@@ -1,8 +1,8 @@
 /**
- * Keeps the patient / study / series levels and their computed attributes in step with the `instances` rows: an
- * instance row is linked into the hierarchy after it is written and unlinked before it is removed or replaced, inside
- * the caller's transaction (the same durable step as the row). A level row holds the attributes of the first instance
- * that created it, as Orthanc keeps them; it disappears with its last instance.
+ * Keeps the patient / study / series levels in step with the `instances` rows, inside the caller's transaction (the
+ * same durable step as the row). A level row holds the attributes of the first instance that created it, as Orthanc
+ * keeps them; it disappears with its last instance. Per stored instance of a known series this costs one look-up and
+ * one UPDATE (the series' count); the study's and patient's computed attributes are summed from the series when read.
  */
 import type Database from "better-sqlite3";
 import type { TagValues } from "./index-store.js";
@@ -27,7 +27,7 @@ export function effectiveTags(i: InstanceIdentifiers): Record<string, string> {
 }
 
 /** Named parameters for the tag columns of one level (absent and empty values are NULL; PN gets its `_ci` twin). */
-function tagParams(tags: readonly string[], values: TagValues): Record<string, string | null> {
+export function tagParams(tags: readonly string[], values: TagValues): Record<string, string | null> {
   const out: Record<string, string | null> = {};
   for (const k of tags) {
     const v = values[k];
@@ -42,12 +42,8 @@ function insertSql(table: string, tags: readonly string[], extra: readonly strin
   return `INSERT INTO ${table} (${cols.join(", ")}) VALUES (${cols.map((c) => `@${c}`).join(", ")})`;
 }
 
-interface Link {
-  series: number;
-  study: number;
-  patient: number;
-  sopClassUid: string;
-}
+/** The instance-level tag columns of `instances`, for the row's own INSERT. */
+export const INSTANCE_TAG_COLUMNS: readonly string[] = INSTANCE_TAGS;
 
 /** Adds `value` to a `\`-joined set (unchanged when present). */
 function addToSet(set: string | null, value: string): string {
@@ -63,92 +59,67 @@ export class Hierarchy {
     this.s = {
       patientId: p("SELECT id FROM patients WHERE PatientID = ?").pluck(),
       insertPatient: p(insertSql("patients", PATIENT_TAGS, [])),
-      study: p("SELECT id, patient_id AS patient FROM studies WHERE StudyInstanceUID = ?"),
+      studyId: p("SELECT id FROM studies WHERE StudyInstanceUID = ?").pluck(),
       insertStudy: p(insertSql("studies", STUDY_TAGS, ["patient_id"])),
-      series: p("SELECT se.id, se.study_id AS study, st.patient_id AS patient, se.Modality AS modality FROM series se JOIN studies st ON st.id = se.study_id WHERE SeriesInstanceUID = ?"),
+      series: p("SELECT id, sop_classes AS classes FROM series WHERE SeriesInstanceUID = ?"),
       insertSeries: p(insertSql("series", SERIES_TAGS, ["study_id"])),
-      linkInstance: p(`UPDATE instances SET series_id = @series_id, ${INSTANCE_TAGS.map((k) => `${k} = @${k}`).join(", ")} WHERE sop_instance_uid = @uid`),
-      linkOf: p("SELECT i.series_id AS series, se.study_id AS study, st.patient_id AS patient, i.sop_class_uid AS sopClassUid FROM instances i JOIN series se ON se.id = i.series_id JOIN studies st ON st.id = se.study_id WHERE i.sop_instance_uid = ?"),
-      unlinkInstance: p("UPDATE instances SET series_id = NULL WHERE sop_instance_uid = ?"),
-      patientAdd: p("UPDATE patients SET NumberOfPatientRelatedStudies = NumberOfPatientRelatedStudies + @studies, NumberOfPatientRelatedSeries = NumberOfPatientRelatedSeries + @series, NumberOfPatientRelatedInstances = NumberOfPatientRelatedInstances + @instances WHERE id = @id"),
-      studyAdd: p("UPDATE studies SET NumberOfStudyRelatedSeries = NumberOfStudyRelatedSeries + @series, NumberOfStudyRelatedInstances = NumberOfStudyRelatedInstances + @instances WHERE id = @id"),
-      seriesAdd: p("UPDATE series SET NumberOfSeriesRelatedInstances = NumberOfSeriesRelatedInstances + @instances WHERE id = @id"),
-      studySets: p("SELECT ModalitiesInStudy AS modalities, SOPClassesInStudy AS classes FROM studies WHERE id = ?"),
-      setStudySets: p("UPDATE studies SET ModalitiesInStudy = @modalities, SOPClassesInStudy = @classes WHERE id = @id"),
-      seriesLeft: p("SELECT NumberOfSeriesRelatedInstances FROM series WHERE id = ?").pluck(),
-      studyLeft: p("SELECT NumberOfStudyRelatedInstances FROM studies WHERE id = ?").pluck(),
-      patientLeft: p("SELECT NumberOfPatientRelatedInstances FROM patients WHERE id = ?").pluck(),
+      added: p("UPDATE series SET NumberOfSeriesRelatedInstances = NumberOfSeriesRelatedInstances + 1 WHERE id = ?"),
+      addedWithClass: p("UPDATE series SET NumberOfSeriesRelatedInstances = NumberOfSeriesRelatedInstances + 1, sop_classes = @classes WHERE id = @id"),
+      removed: p("UPDATE series SET NumberOfSeriesRelatedInstances = NumberOfSeriesRelatedInstances - 1 WHERE id = ? RETURNING NumberOfSeriesRelatedInstances AS n, study_id AS study"),
+      seriesClasses: p("SELECT sop_class_uid FROM instances WHERE series_id = ? GROUP BY sop_class_uid ORDER BY MIN(rowid)").pluck(),
+      setClasses: p("UPDATE series SET sop_classes = @classes WHERE id = @id"),
       deleteSeries: p("DELETE FROM series WHERE id = ?"),
-      deleteStudy: p("DELETE FROM studies WHERE id = ?"),
-      deletePatient: p("DELETE FROM patients WHERE id = ?"),
-      // Recomputed after a removal (rare): distinct values in order of first arrival.
-      modalitiesOf: p("SELECT Modality FROM series WHERE study_id = ? AND Modality IS NOT NULL GROUP BY Modality ORDER BY MIN(id)").pluck(),
-      classesOf: p("SELECT i.sop_class_uid FROM instances i JOIN series se ON se.id = i.series_id WHERE se.study_id = ? GROUP BY i.sop_class_uid ORDER BY MIN(i.rowid)").pluck(),
+      deleteStudyIfEmpty: p("DELETE FROM studies WHERE id = ? AND NOT EXISTS (SELECT 1 FROM series WHERE study_id = studies.id) RETURNING patient_id AS patient"),
+      deletePatientIfEmpty: p("DELETE FROM patients WHERE id = ? AND NOT EXISTS (SELECT 1 FROM studies WHERE patient_id = patients.id)"),
     };
   }
 
   /**
-   * Links the row of `uid` (already written) under its series, study and patient, creating them as needed. An instance
-   * without a Study or Series Instance UID (type 1 attributes: a malformed dataset) stays outside the hierarchy.
+   * The series an instance with these tags belongs to, created with its study and patient as needed (counted once the
+   * row is written: `added`). Undefined for an instance without a Study or Series Instance UID (type 1 attributes: a
+   * malformed dataset), which stays outside the hierarchy.
    */
-  link(uid: string, sopClassUid: string, tags: TagValues): void {
+  seriesFor(tags: TagValues): { id: number; classes: string | null } | undefined {
     const studyUid = tags["StudyInstanceUID"];
     const seriesUid = tags["SeriesInstanceUID"];
-    if (studyUid === undefined || seriesUid === undefined) return;
-    let series = this.s["series"]!.get(seriesUid) as { id: number; study: number; patient: number; modality: string | null } | undefined;
-    if (series === undefined) {
-      let study = this.s["study"]!.get(studyUid) as { id: number; patient: number } | undefined;
-      if (study === undefined) {
-        // PatientID is type 2: an empty one is a patient of its own, as in Orthanc.
-        const patientKey = tags["PatientID"] ?? "";
-        let patient = this.s["patientId"]!.get(patientKey) as number | undefined;
-        if (patient === undefined) {
-          patient = Number(this.s["insertPatient"]!.run({ ...tagParams(PATIENT_TAGS, tags), PatientID: patientKey }).lastInsertRowid);
-        }
-        const id = Number(this.s["insertStudy"]!.run({ ...tagParams(STUDY_TAGS, tags), patient_id: patient }).lastInsertRowid);
-        this.s["patientAdd"]!.run({ id: patient, studies: 1, series: 0, instances: 0 });
-        study = { id, patient };
-      }
-      const id = Number(this.s["insertSeries"]!.run({ ...tagParams(SERIES_TAGS, tags), study_id: study.id }).lastInsertRowid);
-      this.s["studyAdd"]!.run({ id: study.id, series: 1, instances: 0 });
-      this.s["patientAdd"]!.run({ id: study.patient, studies: 0, series: 1, instances: 0 });
-      series = { id, study: study.id, patient: study.patient, modality: tags["Modality"] ?? null };
+    if (studyUid === undefined || seriesUid === undefined) return undefined;
+    const found = this.s["series"]!.get(seriesUid) as { id: number; classes: string | null } | undefined;
+    if (found !== undefined) return found;
+    let study = this.s["studyId"]!.get(studyUid) as number | undefined;
+    if (study === undefined) {
+      // PatientID is type 2: an empty one is a patient of its own, as in Orthanc.
+      const patientKey = tags["PatientID"] ?? "";
+      let patient = this.s["patientId"]!.get(patientKey) as number | undefined;
+      patient ??= Number(this.s["insertPatient"]!.run({ ...tagParams(PATIENT_TAGS, tags), PatientID: patientKey }).lastInsertRowid);
+      study = Number(this.s["insertStudy"]!.run({ ...tagParams(STUDY_TAGS, tags), patient_id: patient }).lastInsertRowid);
     }
-    this.s["linkInstance"]!.run({ ...tagParams(INSTANCE_TAGS, tags), series_id: series.id, uid });
-    this.s["seriesAdd"]!.run({ id: series.id, instances: 1 });
-    this.s["studyAdd"]!.run({ id: series.study, series: 0, instances: 1 });
-    this.s["patientAdd"]!.run({ id: series.patient, studies: 0, series: 0, instances: 1 });
-    const sets = this.s["studySets"]!.get(series.study) as { modalities: string | null; classes: string | null };
-    const modalities = series.modality === null ? sets.modalities : addToSet(sets.modalities, series.modality);
-    const classes = addToSet(sets.classes, sopClassUid);
-    if (modalities !== sets.modalities || classes !== sets.classes) this.s["setStudySets"]!.run({ id: series.study, modalities, classes });
+    return { id: Number(this.s["insertSeries"]!.run({ ...tagParams(SERIES_TAGS, tags), study_id: study }).lastInsertRowid), classes: null };
   }
 
-  /** Takes the row of `uid` out of the hierarchy (before it is removed or replaced); empty levels go with it. */
-  unlink(uid: string): void {
-    const link = this.s["linkOf"]!.get(uid) as Link | undefined;
-    if (link === undefined) return;
-    this.s["unlinkInstance"]!.run(uid);
-    this.s["seriesAdd"]!.run({ id: link.series, instances: -1 });
-    this.s["studyAdd"]!.run({ id: link.study, series: 0, instances: -1 });
-    this.s["patientAdd"]!.run({ id: link.patient, studies: 0, series: 0, instances: -1 });
-    if ((this.s["seriesLeft"]!.get(link.series) as number) === 0) {
-      this.s["deleteSeries"]!.run(link.series);
-      this.s["studyAdd"]!.run({ id: link.study, series: -1, instances: 0 });
-      this.s["patientAdd"]!.run({ id: link.patient, studies: 0, series: -1, instances: 0 });
-    }
-    if ((this.s["studyLeft"]!.get(link.study) as number) === 0) {
-      this.s["deleteStudy"]!.run(link.study);
-      this.s["patientAdd"]!.run({ id: link.patient, studies: -1, series: 0, instances: 0 });
-    } else {
-      const modalities = (this.s["modalitiesOf"]!.all(link.study) as string[]).join("\\");
-      const classes = (this.s["classesOf"]!.all(link.study) as string[]).join("\\");
-      this.s["setStudySets"]!.run({ id: link.study, modalities: modalities === "" ? null : modalities, classes: classes === "" ? null : classes });
-    }
-    if ((this.s["patientLeft"]!.get(link.patient) as number) === 0) this.s["deletePatient"]!.run(link.patient);
+  /** An instance row of `series` was written: its count, and its SOP class when new to the series. */
+  added(series: { id: number; classes: string | null }, sopClassUid: string): void {
+    const classes = addToSet(series.classes, sopClassUid);
+    if (classes === series.classes) this.s["added"]!.run(series.id);
+    else this.s["addedWithClass"]!.run({ id: series.id, classes });
   }
 
-  /** Empties the three level tables and every instance's link (reindex, migration). */
+  /** An instance row of `seriesId` is about to go (removed or replaced): empty levels go with it. */
+  removed(seriesId: number): void {
+    const left = this.s["removed"]!.get(seriesId) as { n: number; study: number } | undefined;
+    if (left === undefined) return;
+    if (left.n > 0) return void this.s["setClasses"]!.run({ id: seriesId, classes: this.classesWithout(seriesId) });
+    this.s["deleteSeries"]!.run(seriesId);
+    const study = this.s["deleteStudyIfEmpty"]!.get(left.study) as { patient: number } | undefined;
+    if (study !== undefined) this.s["deletePatientIfEmpty"]!.run(study.patient);
+  }
+
+  /** The series' SOP classes once the instance being removed is unlinked (the caller cleared its series_id first). */
+  private classesWithout(seriesId: number): string | null {
+    const classes = (this.s["seriesClasses"]!.all(seriesId) as string[]).join("\\");
+    return classes === "" ? null : classes;
+  }
+
+  /** Empties the three level tables and every instance's link (migration). */
   clear(): void {
     this.db.exec("UPDATE instances SET series_id = NULL WHERE series_id IS NOT NULL; DELETE FROM series; DELETE FROM studies; DELETE FROM patients;");
   }

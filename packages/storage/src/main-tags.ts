@@ -71,12 +71,32 @@ export const MAIN_TAG_KEYWORDS: ReadonlySet<string> = new Set<string>([
   "SOPClassUID",
 ]);
 
-/** Computed per level (PS3.4 C.3, tables C.6-1..C.6-5): columns maintained on every insert and removal. */
-export const PATIENT_COUNTS = ["NumberOfPatientRelatedStudies", "NumberOfPatientRelatedSeries", "NumberOfPatientRelatedInstances"] as const;
-export const STUDY_COUNTS = ["NumberOfStudyRelatedSeries", "NumberOfStudyRelatedInstances"] as const;
-export const SERIES_COUNTS = ["NumberOfSeriesRelatedInstances"] as const;
-/** Computed multi-valued study attributes, kept as `\`-joined distinct values in order of arrival. */
-export const STUDY_SETS = ["ModalitiesInStudy", "SOPClassesInStudy"] as const;
+/**
+ * Computed per level (PS3.4 C.3, tables C.6-1..C.6-5), as SQL on the level's row (alias `r`). Only the series' count
+ * (and its SOP classes, `sop_classes`) is kept in a column, maintained on every insert and removal: one UPDATE per stored
+ * instance; the study's and patient's are summed from their series rows when read (a few rows, by index), which keeps
+ * the C-STORE path's index transaction short.
+ */
+const SERIES_OF_PATIENT = "FROM series y JOIN studies x ON x.id = y.study_id WHERE x.patient_id = r.id";
+export const COMPUTED: Readonly<Record<QueryLevel, ReadonlyArray<readonly [string, string]>>> = {
+  [QueryLevel.Patient]: [
+    ["NumberOfPatientRelatedStudies", "(SELECT COUNT(*) FROM studies x WHERE x.patient_id = r.id)"],
+    ["NumberOfPatientRelatedSeries", `(SELECT COUNT(*) ${SERIES_OF_PATIENT})`],
+    ["NumberOfPatientRelatedInstances", `(SELECT TOTAL(y.NumberOfSeriesRelatedInstances) ${SERIES_OF_PATIENT})`],
+  ],
+  [QueryLevel.Study]: [
+    ["NumberOfStudyRelatedSeries", "(SELECT COUNT(*) FROM series y WHERE y.study_id = r.id)"],
+    ["NumberOfStudyRelatedInstances", "(SELECT TOTAL(y.NumberOfSeriesRelatedInstances) FROM series y WHERE y.study_id = r.id)"],
+    // Each series' values in order of arrival; duplicates are removed when the record is made (sets.ts).
+    ["ModalitiesInStudy", "(SELECT group_concat(y.Modality, '\\') FROM (SELECT Modality FROM series WHERE study_id = r.id AND Modality IS NOT NULL ORDER BY id) y)"],
+    ["SOPClassesInStudy", "(SELECT group_concat(y.sop_classes, '\\') FROM (SELECT sop_classes FROM series WHERE study_id = r.id ORDER BY id) y)"],
+  ],
+  [QueryLevel.Series]: [["NumberOfSeriesRelatedInstances", "r.NumberOfSeriesRelatedInstances"]],
+  [QueryLevel.Image]: [],
+};
+
+/** Computed attributes holding several values, deduplicated when a record is made. */
+export const COMPUTED_SETS: ReadonlySet<string> = new Set(["ModalitiesInStudy", "SOPClassesInStudy"]);
 
 /**
  * PN attributes: each also has a `<keyword>_ci` column, upper-cased by JavaScript's toUpperCase (accented letters too,
@@ -105,10 +125,10 @@ export const MULTI_VALUED_TAGS: ReadonlySet<string> = new Set([
 
 /** The table of a level and its own attribute columns. */
 export const LEVEL_TABLES = {
-  [QueryLevel.Patient]: { table: "patients", alias: "p", tags: PATIENT_TAGS as readonly string[], computed: PATIENT_COUNTS as readonly string[] },
-  [QueryLevel.Study]: { table: "studies", alias: "st", tags: STUDY_TAGS as readonly string[], computed: [...STUDY_COUNTS, ...STUDY_SETS] as readonly string[] },
-  [QueryLevel.Series]: { table: "series", alias: "se", tags: SERIES_TAGS as readonly string[], computed: SERIES_COUNTS as readonly string[] },
-  [QueryLevel.Image]: { table: "instances", alias: "i", tags: INSTANCE_TAGS as readonly string[], computed: [] as readonly string[] },
+  [QueryLevel.Patient]: { table: "patients", alias: "p", tags: PATIENT_TAGS as readonly string[] },
+  [QueryLevel.Study]: { table: "studies", alias: "st", tags: STUDY_TAGS as readonly string[] },
+  [QueryLevel.Series]: { table: "series", alias: "se", tags: SERIES_TAGS as readonly string[] },
+  [QueryLevel.Image]: { table: "instances", alias: "i", tags: INSTANCE_TAGS as readonly string[] },
 } as const;
 
 /** The levels from the top down to `level`. */

@@ -3,15 +3,16 @@
  * - 1: one flat `instances` table;
  * - 2: plus an index on `path` (start-up recovery reads one instance folder's rows at a time);
  * - 3: the patient / study / series / instance hierarchy: `patients`, `studies`, `series`, with Orthanc's main DICOM
- *   tags as columns named by PS3.6 keyword and the computed attributes, and `instances` linked to its series
- *   (`series_id`) with the instance-level main tags.
+ *   tags as columns named by PS3.6 keyword, the series' instance count and SOP classes (the other computed attributes
+ *   are summed from the series rows when read), and `instances` linked to its series (`series_id`) with the
+ *   instance-level main tags.
  *
  * Going from 1 or 2 to 3 adds tables and columns (idempotent: an interrupted migration is done again); the version is
  * set to 3 only once the hierarchy is built from the rows and their files (`migrate.ts`), so a crash in between
  * leaves a version-2 index that the next open migrates again.
  */
 import type Database from "better-sqlite3";
-import { INSTANCE_TAGS, PATIENT_COUNTS, PATIENT_TAGS, PERSON_NAME_TAGS, SERIES_COUNTS, SERIES_TAGS, STUDY_COUNTS, STUDY_SETS, STUDY_TAGS } from "./main-tags.js";
+import { INSTANCE_TAGS, PATIENT_TAGS, PERSON_NAME_TAGS, SERIES_TAGS, STUDY_TAGS } from "./main-tags.js";
 
 export const SCHEMA_VERSION = 3;
 
@@ -46,25 +47,18 @@ function tagColumns(tags: readonly string[]): string {
   return tags.flatMap((k) => (PERSON_NAME_TAGS.has(k) ? [`${k} TEXT`, `${k}_ci TEXT`] : [`${k} TEXT`])).join(",\n    ");
 }
 
-function countColumns(counts: readonly string[]): string {
-  return counts.map((k) => `${k} INTEGER NOT NULL DEFAULT 0`).join(",\n    ");
-}
-
 const HIERARCHY_TABLES = `
   CREATE TABLE IF NOT EXISTS patients (
     id INTEGER PRIMARY KEY,
     ${tagColumns(PATIENT_TAGS.filter((k) => k !== "PatientID"))},
-    PatientID TEXT NOT NULL UNIQUE,
-    ${countColumns(PATIENT_COUNTS)}
+    PatientID TEXT NOT NULL UNIQUE
   );
   CREATE INDEX IF NOT EXISTS patients_name ON patients (PatientName_ci);
   CREATE TABLE IF NOT EXISTS studies (
     id INTEGER PRIMARY KEY,
     patient_id INTEGER NOT NULL REFERENCES patients (id),
     ${tagColumns(STUDY_TAGS.filter((k) => k !== "StudyInstanceUID"))},
-    StudyInstanceUID TEXT NOT NULL UNIQUE,
-    ${countColumns(STUDY_COUNTS)},
-    ${STUDY_SETS.map((k) => `${k} TEXT`).join(", ")}
+    StudyInstanceUID TEXT NOT NULL UNIQUE
   );
   CREATE INDEX IF NOT EXISTS studies_patient ON studies (patient_id);
   CREATE INDEX IF NOT EXISTS studies_date ON studies (StudyDate);
@@ -75,7 +69,8 @@ const HIERARCHY_TABLES = `
     study_id INTEGER NOT NULL REFERENCES studies (id),
     ${tagColumns(SERIES_TAGS.filter((k) => k !== "SeriesInstanceUID"))},
     SeriesInstanceUID TEXT NOT NULL UNIQUE,
-    ${countColumns(SERIES_COUNTS)}
+    NumberOfSeriesRelatedInstances INTEGER NOT NULL DEFAULT 0,
+    sop_classes TEXT
   );
   CREATE INDEX IF NOT EXISTS series_study ON series (study_id);
   CREATE INDEX IF NOT EXISTS series_modality ON series (Modality);

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { IndexCondition, IndexQuery, IndexRecord, IndexStore, InstanceSelector, QueryLevel } from "./index-store.js";
 import { QueryLevel as Level } from "./index-store.js";
 import type { StoredInstance } from "./instance-store.js";
-import { LEVEL_TABLES, levelsDownTo, MULTI_VALUED_TAGS, PERSON_NAME_TAGS } from "./main-tags.js";
+import { COMPUTED, COMPUTED_SETS, LEVEL_TABLES, levelsDownTo, MULTI_VALUED_TAGS, PERSON_NAME_TAGS } from "./main-tags.js";
 import { fromRow, type Row, type SqliteIndex } from "./sqlite-index.js";
 
 /** Rows read per page before the event loop gets a turn (a page of a wide query costs about a millisecond). */
@@ -40,12 +40,21 @@ interface Compiled {
   readonly keywords: readonly string[];
 }
 
-/** The SQL column holding `keyword` at `level` or above (the deepest level that has it), or undefined. */
+/** The computed attributes of `level` as SQL on its row. */
+function computedOf(level: QueryLevel): Array<readonly [string, string]> {
+  const alias = LEVEL_TABLES[level].alias;
+  return COMPUTED[level].map(([k, sql]) => [k, sql.replace(/\br\./g, `${alias}.`)] as const);
+}
+
+/**
+ * The SQL column holding `keyword` at `level` or above (the deepest level that has it), or undefined (computed
+ * attributes too: a condition on them is left to accept, but for ModalitiesInStudy, see conditionSql).
+ */
 function columnOf(level: QueryLevel, keyword: string): string | undefined {
   if (level === Level.Image && INSTANCE_OWN[keyword] !== undefined) return INSTANCE_OWN[keyword];
   for (const l of levelsDownTo(level).reverse()) {
     const t = LEVEL_TABLES[l];
-    if (t.tags.includes(keyword) || (l === level && t.computed.includes(keyword))) return `${t.alias}.${keyword}`;
+    if (t.tags.includes(keyword)) return `${t.alias}.${keyword}`;
   }
   return undefined;
 }
@@ -59,7 +68,8 @@ function prefixEnd(prefix: string): string | undefined {
 
 /** One condition as SQL (a superset of its matches), or undefined when the index cannot evaluate it. */
 function conditionSql(level: QueryLevel, c: IndexCondition, params: unknown[]): string | undefined {
-  const base = columnOf(level, c.keyword);
+  const studySeries = c.keyword === "ModalitiesInStudy" && level === Level.Study;
+  const base = studySeries ? "x.Modality" : columnOf(level, c.keyword);
   if (base === undefined) return undefined;
   let column = base;
   let test: (col: string) => string | undefined;
@@ -94,17 +104,14 @@ function conditionSql(level: QueryLevel, c: IndexCondition, params: unknown[]): 
       return parts.length === 0 ? undefined : parts.join(" AND ");
     };
   }
-  let sql: string | undefined;
-  if (c.keyword === "ModalitiesInStudy" && level === Level.Study) {
+  const core = test(column);
+  if (core === undefined) return undefined;
+  if (studySeries) {
     // The study's modalities are its series': one of them matching is the test, with the series' own index.
-    const inner = test("x.Modality");
-    sql = inner === undefined ? undefined : `EXISTS (SELECT 1 FROM series x WHERE x.study_id = st.id AND ${inner})`;
-  } else {
-    const core = test(column);
-    if (core === undefined) return undefined;
-    sql = MULTI_VALUED_TAGS.has(c.keyword) ? `(${core} OR instr(${base}, '\\') > 0)` : core;
+    const any = `EXISTS (SELECT 1 FROM series x WHERE x.study_id = st.id AND ${core})`;
+    return c.matchAbsent === true ? `(${any} OR NOT EXISTS (SELECT 1 FROM series x WHERE x.study_id = st.id AND x.Modality IS NOT NULL))` : any;
   }
-  if (sql === undefined) return undefined;
+  const sql = MULTI_VALUED_TAGS.has(c.keyword) ? `(${core} OR instr(${base}, '\\') > 0)` : core;
   return c.matchAbsent === true ? `(${sql} OR ${base} IS NULL)` : sql;
 }
 
@@ -114,11 +121,14 @@ function compileFind(query: IndexQuery): Compiled {
   const keywords: string[] = [];
   for (const l of levelsDownTo(level)) {
     const t = LEVEL_TABLES[l];
-    const own = l === level ? [...t.tags, ...t.computed] : t.tags;
-    for (const k of own) {
+    for (const k of t.tags) {
       selected.push(`${t.alias}.${k}`);
       keywords.push(k);
     }
+  }
+  for (const [k, sql] of computedOf(level)) {
+    selected.push(sql);
+    keywords.push(k);
   }
   if (level === Level.Image) {
     for (const [k, col] of Object.entries(INSTANCE_OWN)) {
@@ -140,7 +150,10 @@ function toRecord(level: QueryLevel, row: unknown[], keywords: readonly string[]
   const attributes: Record<string, string> = {};
   for (let c = 0; c < keywords.length; c++) {
     const v = row[c + 2] as string | number | null;
-    if (v !== null) attributes[keywords[c]!] = String(v);
+    if (v === null) continue;
+    const k = keywords[c]!;
+    // The study's sets are gathered from its series: each value once, in order of arrival.
+    attributes[k] = COMPUTED_SETS.has(k) ? [...new Set(String(v).split("\\"))].join("\\") : String(v);
   }
   return { level, attributes, sampleSopInstanceUid: (row[1] as string | null) ?? "" };
 }

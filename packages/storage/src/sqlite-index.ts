@@ -1,6 +1,6 @@
 import Database from "better-sqlite3";
 import { storageErrorFrom } from "./errors.js";
-import { effectiveTags, Hierarchy } from "./hierarchy.js";
+import { effectiveTags, Hierarchy, INSTANCE_TAG_COLUMNS, tagParams } from "./hierarchy.js";
 import type { TagValues } from "./index-store.js";
 import { applySchema, SCHEMA_VERSION } from "./schema.js";
 
@@ -103,8 +103,8 @@ function toParams(i: IndexedInstance): Record<string, string | number | null> {
 }
 
 /**
- * The SQLite index: the flat `instances` table plus the hierarchy (schema.ts, hierarchy.ts), written once the file is in place (its row is taken back if the folder's fsync then
- * fails). WAL with synchronous=NORMAL: a commit is safe
+ * The SQLite index: the `instances` rows and the hierarchy above them (schema.ts, hierarchy.ts), written in one
+ * transaction once the file is in place (taken back if the folder's fsync then fails). WAL with synchronous=NORMAL: a commit is safe
  * against a process crash, and the last ones may be lost on power loss, which reindex() repairs from the files
  * (the files are the truth; the index only speeds look-ups up).
  */
@@ -115,13 +115,11 @@ export class SqliteIndex {
   schemaVersion: number;
   /** The hierarchy must be built from the rows and their files (`migrateHierarchy`) before queries see them all. */
   readonly needsHierarchy: boolean;
-  private readonly hierarchy: Hierarchy | undefined;
-  private readonly upsertStmt: Database.Statement;
-  private readonly insertIgnoreStmt: Database.Statement;
+  /** What writes the rows and the hierarchy (absent when opened read-only: the columns may not exist yet). */
+  private readonly writes: Writes | undefined;
   private readonly getStmt: Database.Statement<[string], Row>;
   private readonly hasStmt: Database.Statement<[string], { one: number }>;
   private readonly countStmt: Database.Statement<[], { n: number }>;
-  private readonly removeStmt: Database.Statement<[string]>;
 
   private readonly inFolderStmt: Database.Statement<[string, string], Row>;
   private readonly pathsInFolderStmt: Database.Statement<[string, string], string>;
@@ -149,16 +147,11 @@ export class SqliteIndex {
       throw storageErrorFrom(err, "open the SQLite index", file);
     }
     this.needsHierarchy = needsHierarchy;
-    // Read-only (storage check) on an index of older code: no hierarchy to maintain, and none written.
-    this.hierarchy = options.readonly === true ? undefined : new Hierarchy(this.db);
-    const cols = COLUMNS.map(([c]) => c);
-    const values = cols.map((c) => `@${c}`).join(", ");
-    this.upsertStmt = this.db.prepare(`INSERT OR REPLACE INTO instances (${cols.join(", ")}) VALUES (${values})`);
-    this.insertIgnoreStmt = this.db.prepare(`INSERT OR IGNORE INTO instances (${cols.join(", ")}) VALUES (${values})`);
+    // Read-only (storage check, perhaps of an index of older code): nothing is written.
+    this.writes = options.readonly === true ? undefined : new Writes(this.db);
     this.getStmt = this.db.prepare("SELECT * FROM instances WHERE sop_instance_uid = ?");
     this.hasStmt = this.db.prepare("SELECT 1 AS one FROM instances WHERE sop_instance_uid = ?");
     this.countStmt = this.db.prepare("SELECT COUNT(*) AS n FROM instances");
-    this.removeStmt = this.db.prepare("DELETE FROM instances WHERE sop_instance_uid = ?");
     // `ab/` <= path < `ab0`: every path in folder `ab` ('0' follows '/'), a range the path index answers.
     this.inFolderStmt = this.db.prepare("SELECT * FROM instances WHERE path >= ? AND path < ?");
     // Only the path: the path index covers the query, no table look-up per row.
@@ -167,35 +160,24 @@ export class SqliteIndex {
     this.sizesInFolderStmt = this.db.prepare("SELECT path, size FROM instances WHERE path >= ? AND path < ?");
   }
 
-  /** Writes (or replaces) the row and links it into the hierarchy, in one transaction. */
+  /** Writes (or replaces) the row and places it in the hierarchy, in one transaction. */
   upsert(i: IndexedInstance): void {
-    this.db.transaction(() => this.upsertOne(i))();
-  }
-  private upsertOne(i: IndexedInstance): void {
-    this.hierarchy?.unlink(i.sopInstanceUid);
-    this.upsertStmt.run(toParams(i));
-    this.hierarchy?.link(i.sopInstanceUid, i.sopClassUid, effectiveTags(i));
+    this.write().upsert(i);
   }
   /** Adds the row unless one with the same SOP Instance UID exists (keeps the first, like the file). */
   insertIfAbsent(i: IndexedInstance): void {
-    this.db.transaction(() => {
-      if (this.insertIgnoreStmt.run(toParams(i)).changes > 0) this.hierarchy?.link(i.sopInstanceUid, i.sopClassUid, effectiveTags(i));
-    })();
+    this.write().insertIfAbsent(i);
   }
   remove(sopInstanceUid: string): void {
-    this.db.transaction(() => this.removeOne(sopInstanceUid))();
-  }
-  private removeOne(sopInstanceUid: string): void {
-    this.hierarchy?.unlink(sopInstanceUid);
-    this.removeStmt.run(sopInstanceUid);
+    this.write().remove(sopInstanceUid);
   }
   /** @internal Migration: links an existing row (not linked yet) with the tags read from its file. */
   linkExisting(i: IndexedInstance): void {
-    this.hierarchy?.link(i.sopInstanceUid, i.sopClassUid, effectiveTags(i));
+    this.write().linkExisting(i);
   }
   /** @internal Migration: empties the hierarchy before it is built again. */
   clearHierarchy(): void {
-    this.hierarchy?.clear();
+    this.write().hierarchy.clear();
   }
   /** @internal Migration: the hierarchy is complete; the index is now of the current schema version. */
   markHierarchyComplete(): void {
@@ -250,7 +232,7 @@ export class SqliteIndex {
   removeAt(relativePath: string): string[] {
     const uids = this.uidAtStmt.all(relativePath).map((r) => r.uid);
     this.db.transaction(() => {
-      for (const uid of uids) this.removeOne(uid);
+      for (const uid of uids) this.write().remove(uid);
     })();
     return uids;
   }
@@ -261,7 +243,7 @@ export class SqliteIndex {
   /** Adds rows in one transaction (reindex: a batch at a time). */
   upsertMany(rows: readonly IndexedInstance[]): void {
     this.db.transaction(() => {
-      for (const r of rows) this.upsertOne(r);
+      for (const r of rows) this.write().upsert(r);
     })();
   }
   /** Moves the WAL's content into the database file and truncates the WAL (before the file is swapped). */
@@ -271,12 +253,70 @@ export class SqliteIndex {
   /** Replaces every row with `rows`, in one transaction. */
   replaceAll(rows: readonly IndexedInstance[]): void {
     this.db.transaction(() => {
-      this.hierarchy?.clear();
+      this.write().hierarchy.clear();
       this.db.exec("DELETE FROM instances");
-      for (const r of rows) this.upsertOne(r);
+      for (const r of rows) this.write().upsert(r);
     })();
   }
   close(): void {
     this.db.close();
+  }
+  private write(): Writes {
+    if (this.writes === undefined) throw new Error(`the index ${this.file} was opened read-only`);
+    return this.writes;
+  }
+}
+
+/**
+ * The writes of an index opened for writing: the row, with its series link and instance-level tags in the same INSERT,
+ * and the hierarchy's upkeep. Each public method is one transaction (nested in the caller's when there is one).
+ */
+class Writes {
+  readonly hierarchy: Hierarchy;
+  private readonly insertStmt: Database.Statement;
+  private readonly seriesOfStmt: Database.Statement<[string], { series: number | null }>;
+  private readonly deleteStmt: Database.Statement<[string]>;
+  private readonly linkStmt: Database.Statement;
+  readonly upsert: (i: IndexedInstance) => void;
+  readonly insertIfAbsent: (i: IndexedInstance) => void;
+  readonly remove: (uid: string) => void;
+  readonly linkExisting: (i: IndexedInstance) => void;
+
+  constructor(db: Database.Database) {
+    this.hierarchy = new Hierarchy(db);
+    const cols = [...COLUMNS.map(([c]) => c), "series_id", ...INSTANCE_TAG_COLUMNS];
+    this.insertStmt = db.prepare(`INSERT INTO instances (${cols.join(", ")}) VALUES (${cols.map((c) => `@${c}`).join(", ")})`);
+    this.seriesOfStmt = db.prepare("SELECT series_id AS series FROM instances WHERE sop_instance_uid = ?");
+    this.deleteStmt = db.prepare("DELETE FROM instances WHERE sop_instance_uid = ?");
+    this.linkStmt = db.prepare(`UPDATE instances SET series_id = @series_id, ${INSTANCE_TAG_COLUMNS.map((k) => `${k} = @${k}`).join(", ")} WHERE sop_instance_uid = @uid`);
+    this.upsert = db.transaction((i: IndexedInstance) => {
+      this.removeRow(i.sopInstanceUid);
+      this.insertRow(i);
+    });
+    this.insertIfAbsent = db.transaction((i: IndexedInstance) => {
+      if (this.seriesOfStmt.get(i.sopInstanceUid) === undefined) this.insertRow(i);
+    });
+    this.remove = db.transaction((uid: string) => this.removeRow(uid));
+    this.linkExisting = db.transaction((i: IndexedInstance) => {
+      const tags = effectiveTags(i);
+      const series = this.hierarchy.seriesFor(tags);
+      if (series === undefined) return;
+      this.linkStmt.run({ ...tagParams(INSTANCE_TAG_COLUMNS, tags), series_id: series.id, uid: i.sopInstanceUid });
+      this.hierarchy.added(series, i.sopClassUid);
+    });
+  }
+
+  private insertRow(i: IndexedInstance): void {
+    const tags = effectiveTags(i);
+    const series = this.hierarchy.seriesFor(tags);
+    this.insertStmt.run({ ...toParams(i), ...tagParams(INSTANCE_TAG_COLUMNS, tags), series_id: series?.id ?? null });
+    if (series !== undefined) this.hierarchy.added(series, i.sopClassUid);
+  }
+
+  private removeRow(uid: string): void {
+    const old = this.seriesOfStmt.get(uid);
+    if (old === undefined) return;
+    this.deleteStmt.run(uid);
+    if (old.series !== null) this.hierarchy.removed(old.series);
   }
 }

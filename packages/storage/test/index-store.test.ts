@@ -164,6 +164,43 @@ describe("IndexStore over the hierarchy", () => {
   });
 });
 
+describe("the README example", () => {
+  it("commit with identifiers and tags, then find, instances, instance and count as the README shows them", async () => {
+    const store = await open(newFolder());
+    const spec: SyntheticDatasetSpec = { seed: 51, sopInstanceUid: "1.2.3.4.5.6" };
+    const r = resolveSpec(spec);
+    const writer = await store.begin({ sopClassUid: r.sopClassUid, sopInstanceUid: "1.2.3.4.5.6", transferSyntaxUid: r.transferSyntax, sourceAeTitle: "MODALITY", peerAddress: "10.0.0.7" });
+    for (const chunk of datasetChunks(spec, 16_384)) await writer.write(chunk);
+    await writer.commit({
+      patientId: "P1",
+      studyInstanceUid: "1.2.3",
+      seriesInstanceUid: "1.2.3.1",
+      tags: { PatientName: "DOE^JOHN", StudyDate: "20240131", Modality: "CT" },
+    });
+    const index = store.queryIndex();
+    const cancel = new AbortController();
+    const studies: IndexRecord[] = [];
+    for await (const study of index.find({
+      level: QueryLevel.Study,
+      conditions: [
+        { keyword: "PatientName", prefix: "DOE^", caseInsensitive: true },
+        { keyword: "StudyDate", from: "20240101", to: "20241231" },
+      ],
+      accept: (r) => r.attributes["ModalitiesInStudy"]?.split("\\").includes("CT") === true,
+      limit: 100,
+      signal: cancel.signal,
+    })) studies.push(study);
+    assert.deepEqual(studies.map((s) => [s.attributes["PatientID"], s.attributes["PatientName"], s.attributes["StudyInstanceUID"], s.sampleSopInstanceUid]), [["P1", "DOE^JOHN", "1.2.3", "1.2.3.4.5.6"]]);
+    const paths: string[] = [];
+    for await (const i of index.instances({ level: QueryLevel.Study, studyInstanceUids: ["1.2.3"] })) paths.push(i.path);
+    assert.equal(paths.length, 1);
+    assert.ok(existsSync(paths[0]!));
+    assert.equal((await index.instance("1.2.3.4.5.6"))?.sopClassUid, r.sopClassUid);
+    assert.equal(await index.count(QueryLevel.Patient), 1);
+    await store.close();
+  });
+});
+
 describe("the hierarchy follows removals and replacements", () => {
   it("a row removed (its file gone) takes empty levels with it and recomputes the study's sets", async () => {
     const folder = newFolder();

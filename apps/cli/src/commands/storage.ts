@@ -78,7 +78,9 @@ function disagreementLine(d: Disagreement): string {
 
 function summary(report: StorageCheckReport): string {
   const n = report.disagreements.length;
-  if (n === 0) return `storage ${report.folder}: files and index agree (${plural(report.files, "file")}, ${plural(report.rows, "index row")})`;
+  const l = report.levels;
+  const levels = l === undefined ? "" : `; ${plural(l.patients, "patient")}, ${l.studies} ${l.studies === 1 ? "study" : "studies"}, ${l.series} series, ${plural(l.instances, "instance")} in the hierarchy`;
+  if (n === 0) return `storage ${report.folder}: files and index agree (${plural(report.files, "file")}, ${plural(report.rows, "index row")}${levels})`;
   const byKind = new Map<string, number>();
   for (const d of report.disagreements) byKind.set(d.kind, (byKind.get(d.kind) ?? 0) + 1);
   const kinds = [...byKind].map(([k, c]) => `${c} ${k}`).join(", ");

@@ -187,6 +187,13 @@ export const storagePlugin: ServerPlugin<StoragePluginOptions | undefined> = {
       // Start-up recovery and reindex(): the parse runs on this thread, on a 64 KB prefix (growing as the SCP's does).
       readIdentifiers: (prefix, transferSyntaxUid) => identifiersOf(parseDatasetHeader(prefix, transferSyntaxUid)),
     });
+    const m = store.migration;
+    if (m !== undefined) {
+      logger.info(
+        { event: "storage-migrated", folder: config.storageDirectory, fromVersion: m.fromVersion, rows: m.rows, withoutFile: m.withoutFile, durationMs: Math.round(m.durationMs) },
+        `storage ${config.storageDirectory}: index of schema ${m.fromVersion} migrated, the patient/study/series hierarchy built from ${m.rows} rows (${m.withoutFile} without a readable file)`,
+      );
+    }
     logRecovery(logger, config.storageDirectory, store.recovery);
     if (!store.sync) {
       logger.warn(
