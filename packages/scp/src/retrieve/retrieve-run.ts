@@ -89,12 +89,15 @@ export async function* runRetrieve(spec: RetrieveSpec): AsyncGenerator<OutgoingM
     yield { command: spec.respond(status, {}, { errorComment: reason.slice(0, 64) }) };
     return;
   }
+  // A C-CANCEL during the look-up cut the list short: what was not listed was not started either.
+  const listingCut = signal.aborted;
   const tally = new SubOperationTally(instances.length);
   for await (const { instance, outcome } of spec.subOperations(instances, signal)) {
     tally.add(instance, outcome);
     if (tally.done < tally.total && !signal.aborted) yield { command: spec.respond(RetrieveStatus.Pending, tally.pending()) };
   }
-  const cancelled = signal.aborted && tally.done < tally.total;
+  // PS3.7 §9.3.4.3: a cancel that comes after the last sub-operation ended does not apply.
+  const cancelled = signal.aborted && (listingCut || tally.done < tally.total);
   const status = tally.finalStatus(cancelled);
   const { counts, dataset } = tally.final(cancelled, message.context.transferSyntax);
   finished(summary(status, tally, cancelled));
