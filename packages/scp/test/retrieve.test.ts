@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { after, describe, test } from "node:test";
-import { requestAssociation } from "@dicomtls/association";
+import { requestAssociation, type Association, type DimseMessage, type OutgoingMessage } from "@dicomtls/association";
 import { cGetRq, decodeIdentifier, encodeIdentifier, Status } from "@dicomtls/pdu-codec";
 import { createGetService, createScp, RetrieveChannels, RetrieveRequestError, type RetrieveSummary, RetrieveSopClass, RetrieveStatus, retrieveSelector, verificationHandler } from "../src/index.js";
 import { SubOperationTally } from "../src/retrieve/sub-operations.js";
@@ -126,5 +126,35 @@ describe("C-GET role selection (PS3.4 C.5.3, PS3.7 D.3.3.4)", () => {
       ],
     );
     await assoc.release();
+  });
+});
+
+describe("C-CANCEL", () => {
+  test("a cancel that comes while the instances are looked up ends the retrieve with FE00 and no sub-operation", async () => {
+    const controller = new AbortController();
+    const service = createGetService({
+      codec: undefined as never,
+      source: {
+        async *instances() {
+          yield { sopInstanceUid: "1.2.1", sopClassUid: CT, transferSyntaxUid: EXPLICIT_LE, path: "/nonexistent/1" };
+          // The peer's C-CANCEL-RQ arrives while the index is read.
+          await Promise.resolve(controller.abort(new Error("C-CANCEL-RQ received")));
+          yield { sopInstanceUid: "1.2.2", sopClassUid: CT, transferSyntaxUid: EXPLICIT_LE, path: "/nonexistent/2" };
+        },
+      },
+    });
+    const identifier = encodeIdentifier({ QueryRetrieveLevel: "STUDY", StudyInstanceUID: "1.2" }, { transferSyntaxUid: EXPLICIT_LE });
+    const message = {
+      context: { id: 1, abstractSyntax: RetrieveSopClass.StudyRootGet, transferSyntax: EXPLICIT_LE, requestorRoles: { scu: true, scp: false } },
+      command: cGetRq({ messageId: 7, affectedSopClassUid: RetrieveSopClass.StudyRootGet }),
+      dataset: { readAll: () => Promise.resolve(Buffer.from(identifier)) },
+      signal: controller.signal,
+    } as unknown as DimseMessage;
+    const association = { contexts: [], isRequestor: false, callingAeTitle: "GETSCU" } as unknown as Association;
+    const out: OutgoingMessage[] = [];
+    for await (const m of (await service.handler(message, { association, signal: controller.signal })) as AsyncIterable<OutgoingMessage>) out.push(m);
+    assert.equal(out.length, 1);
+    assert.equal(out[0]!.command.status, RetrieveStatus.Cancel);
+    assert.deepEqual([out[0]!.command.numberOfCompletedSuboperations, out[0]!.command.numberOfFailedSuboperations, out[0]!.command.numberOfRemainingSuboperations], [0, 0, 1]);
   });
 });

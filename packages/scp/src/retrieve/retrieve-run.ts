@@ -42,8 +42,8 @@ async function listInstances(source: RetrieveSource, selector: RetrieveSelector,
   // Remaining (0000,1020) needs the total before the first sub-operation: the list is small records, not data.
   const out: RetrieveInstance[] = [];
   for await (const instance of source.instances(selector, { signal })) {
-    out.push(instance);
     if (signal.aborted) break;
+    out.push(instance);
   }
   return out;
 }
