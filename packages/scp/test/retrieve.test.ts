@@ -136,9 +136,9 @@ describe("C-CANCEL", () => {
       codec: undefined as never,
       source: {
         async *instances() {
-          yield { sopInstanceUid: "1.2.1", sopClassUid: CT, transferSyntaxUid: EXPLICIT_LE, path: "/nonexistent/1" };
-          // The peer's C-CANCEL-RQ arrives while the index is read.
+          // The peer's C-CANCEL-RQ arrives while the index is read, before the first instance came out.
           await Promise.resolve(controller.abort(new Error("C-CANCEL-RQ received")));
+          yield { sopInstanceUid: "1.2.1", sopClassUid: CT, transferSyntaxUid: EXPLICIT_LE, path: "/nonexistent/1" };
           yield { sopInstanceUid: "1.2.2", sopClassUid: CT, transferSyntaxUid: EXPLICIT_LE, path: "/nonexistent/2" };
         },
       },
@@ -155,6 +155,6 @@ describe("C-CANCEL", () => {
     for await (const m of (await service.handler(message, { association, signal: controller.signal })) as AsyncIterable<OutgoingMessage>) out.push(m);
     assert.equal(out.length, 1);
     assert.equal(out[0]!.command.status, RetrieveStatus.Cancel);
-    assert.deepEqual([out[0]!.command.numberOfCompletedSuboperations, out[0]!.command.numberOfFailedSuboperations, out[0]!.command.numberOfRemainingSuboperations], [0, 0, 1]);
+    assert.deepEqual([out[0]!.command.numberOfCompletedSuboperations, out[0]!.command.numberOfFailedSuboperations, out[0]!.command.numberOfRemainingSuboperations], [0, 0, 0]);
   });
 });
