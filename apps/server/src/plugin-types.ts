@@ -4,6 +4,7 @@ import type { NodeConfig } from "@dicomtls/config";
 import type { PeerInfo } from "@dicomtls/association";
 import type { AAssociateRq } from "@dicomtls/pdu-codec";
 import type { Scp } from "@dicomtls/scp";
+import type { TlsContext } from "@dicomtls/tls-context";
 import type { Registry } from "prom-client";
 import type { Logger } from "./log.js";
 
@@ -17,6 +18,8 @@ export interface ServerApp {
    * served on /metrics with the node's own. It exists even when MetricsEnabled is false (nothing is served then).
    */
   readonly metrics: { readonly registry: Registry };
+  /** The node's current DICOM TLS context (it follows reloads); undefined when DicomTlsEnabled is false. */
+  tlsContext(): TlsContext | undefined;
   /** Runs at stop, last registered first (plugins close in reverse order of start). */
   onClose(hook: () => void | Promise<void>): void;
   /** A veto on each A-ASSOCIATE-RQ after Orthanc's access control accepted it; return a reason string to refuse. */

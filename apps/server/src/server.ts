@@ -263,6 +263,7 @@ export class DicomTlsServer {
       scp: this.scp,
       logger: this.#logger,
       metrics: { registry: this.metricsRegistry },
+      tlsContext: () => this.#tls?.current,
       onClose: (hook) => this.#closeHooks.push(hook),
       onAssociationRequest: (hook) => this.#associationHooks.push(hook),
     };

@@ -46,3 +46,17 @@ export {
 } from "./find/find-service.js";
 export { parseFindQuery, LevelOutsideModelError, type FindIndexCondition, type ParsedFindQuery, type ReturnKey } from "./find/find-query.js";
 export { FindLevel, FindSopClass, KEY_LEVEL, parseLevel } from "./find/find-keys.js";
+export {
+  RetrieveChannels,
+  RetrieveSopClass,
+  RetrieveStatus,
+  type RetrieveLevel,
+  type RetrieveSelector,
+  type RetrieveInstance,
+  type RetrieveSource,
+  type MoveDestination,
+  type RetrieveSummary,
+} from "./retrieve/retrieve-types.js";
+export { retrieveSelector, RetrieveRequestError } from "./retrieve/retrieve-identifier.js";
+export { createMoveService, type MoveService, type MoveServiceOptions } from "./retrieve/move-service.js";
+export { createGetService, type GetService, type GetServiceOptions } from "./retrieve/get-service.js";

@@ -37,7 +37,6 @@ export interface StoragePluginOptions {
 
 /** The storage service of each running server, for the plugins that declare `dependencies: ["storage"]`. */
 const services = new WeakMap<ServerApp, StorageService>();
-
 /** What the storage plugin owns and shares with the plugins that depend on it (query, retrieve, commitment). */
 export interface StorageShare {
   readonly store: FileSystemInstanceStore;
