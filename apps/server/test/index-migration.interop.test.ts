@@ -9,7 +9,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import Database from "better-sqlite3";
-import { parseDatasetHeader } from "@dicomtls/pdu-codec";
+import { parseDatasetHeader } from "@dicomtls/dataset";
 import { FileSystemInstanceStore, INDEX_FILE_NAME, instanceRelativePath, QueryLevel, type IndexRecord } from "@dicomtls/storage";
 import {
   dcmtkEnv,

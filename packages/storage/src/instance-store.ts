@@ -3,7 +3,8 @@ import { createReadStream, type ReadStream } from "node:fs";
 import { mkdir, open, readdir, stat, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { StorageError, StorageErrorCode, storageErrorFrom } from "./errors.js";
-import { encodeFileMeta, readFileMeta, type ReadFileMeta } from "./file-meta.js";
+import type { ReadFileMeta } from "@dicomtls/dataset";
+import { fileMetaBytes, readFileMeta } from "./file-meta.js";
 import { closeQuietly, exists, removeQuietly } from "./fs-util.js";
 import { FileInstanceWriter } from "./instance-writer.js";
 import type { BeginStore, Claim, InstanceWriter, WriterHost } from "./writer-types.js";
@@ -132,7 +133,7 @@ export class FileSystemInstanceStore implements InstanceStore, WriterHost {
   async begin(o: BeginStore): Promise<InstanceWriter> {
     this.checkOpen();
     const relativePath = instanceRelativePath(o.sopInstanceUid);
-    const meta = encodeFileMeta({
+    const meta = fileMetaBytes({
       mediaStorageSopClassUid: o.sopClassUid,
       mediaStorageSopInstanceUid: o.sopInstanceUid,
       transferSyntaxUid: o.transferSyntaxUid,

@@ -8,7 +8,7 @@ import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { datasetChunks, makeDataset, resolveSpec, tempDir, type SyntheticDatasetSpec } from "@dicomtls/test-peers";
-import { MAIN_TAGS, parseDatasetHeader } from "@dicomtls/pdu-codec";
+import { MAIN_TAGS, parseDatasetHeader } from "@dicomtls/dataset";
 import { MAIN_TAG_KEYWORDS } from "../src/main-tags.js";
 import { FileSystemInstanceStore, QueryLevel, type IndexQuery, type IndexRecord, type IndexStore } from "../src/index.js";
 

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import Database from "better-sqlite3";
 import { datasetChunks, makeDataset, resolveSpec, tempDir, type SyntheticDatasetSpec } from "@dicomtls/test-peers";
-import { parseDatasetHeader } from "@dicomtls/pdu-codec";
+import { parseDatasetHeader } from "@dicomtls/dataset";
 import { checkStorage, DisagreementKind, FileSystemInstanceStore, INDEX_FILE_NAME, QueryLevel, rebuildIndex, type IndexQuery, type IndexRecord, type IndexStore } from "../src/index.js";
 import { SqliteIndex } from "../src/sqlite-index.js";
 

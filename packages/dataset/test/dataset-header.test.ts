@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { DatasetError, DatasetTransferSyntax, parseDatasetHeader } from "../src/dataset/index.js";
-// pdu-codec has no devDependency on @dicomtls/test-peers yet; the generator is reached by path until it has one.
 import { makeDataset, pixelDataLength, resolveSpec, SyntheticPreset, type SyntheticDatasetSpec } from "@dicomtls/test-peers";
 
 const syntaxes = Object.entries(DatasetTransferSyntax);
