@@ -1,7 +1,7 @@
 /**
  * The attributes the index holds at each level of the hierarchy, by PS3.6 keyword: Orthanc's "main DICOM tags"
  * (OrthancFramework DicomMap.cpp, DEFAULT_1_11_*; query-retrieve-facts §2.2), so C-FIND matches them without reading a
- * file. The header parser (pdu-codec `parseDatasetHeader`, `tags`) reads the same list; a storage test keeps the two
+ * file. The header parser (@dicomtls/dataset `parseDatasetHeader`, `tags`) reads the same list; a storage test keeps the two
  * lists equal. Each keyword is a column of its level's table.
  */
 import { QueryLevel } from "./index-store.js";

@@ -14,7 +14,7 @@ export interface InstanceIdentifiers {
   modality?: string;
   accessionNumber?: string;
   /**
-   * The main DICOM tags of the header by PS3.6 keyword (pdu-codec `parseDatasetHeader().tags`): what the hierarchy's
+   * The main DICOM tags of the header by PS3.6 keyword (@dicomtls/dataset `parseDatasetHeader().tags`): what the hierarchy's
    * levels hold (`main-tags.ts`). Without it the hierarchy gets the fields above only.
    */
   tags?: TagValues;
