@@ -32,3 +32,12 @@ export {
 } from "./storage/storage-service.js";
 export { parseConstraint, matchesAll, FindQueryError, MatchKind, WILDCARD_VRS, type KeyConstraint, type MatchOptions } from "./find/matching.js";
 export { dateKey, timeKey, dateTimeKey } from "./find/temporal.js";
+export {
+  createCommitmentService,
+  CommitmentChannels,
+  type CommitmentService,
+  type CommitmentServiceOptions,
+  type CommitmentRequester,
+  type ReportConnection,
+} from "./commitment/commitment-service.js";
+export { checkReferences, type CommitmentLookup, type CommittedInstance } from "./commitment/commitment-report.js";

@@ -23,6 +23,7 @@ import {
 } from "@dicomtls/storage";
 import { displayAddress } from "../diagnostics-log.js";
 import type { ServerApp, ServerPlugin } from "../server.js";
+import { registerCommitment } from "./commitment.js";
 
 export const STORAGE_PLUGIN_NAME = "storage";
 
@@ -194,6 +195,8 @@ export const storagePlugin: ServerPlugin<StoragePluginOptions | undefined> = {
     });
     service.register(app.scp);
     services.set(app, service);
+    // Storage Commitment answers from the same store (IndexStore.instance once the index lands: the same facts).
+    registerCommitment(app, (uid) => store.get(uid));
 
     const deidentify = config.deidentifyLogs;
     service.onInstanceStored((i: StoredInstance) => {
