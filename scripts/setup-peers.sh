@@ -2,7 +2,7 @@
 # Installs the real interop peers the tests start: DCMTK (echoscu, storescu, storescp, dcmdump) and Orthanc,
 # both from Debian's packages, plus openssl, chromium (the status-page test drives it headless), OpenJDK 17
 # (javac/java/keytool: the test-only client that stands in for dcm4che in the seed's dcm4che flow), rsyslog with
-# its gtls driver and xmllint (the audit-trail tests). Idempotent; needs root (or sudo) on a fresh machine.
+# its gtls driver and xmllint (the audit-trail tests), stunnel4 (the TLS client of movescu/getscu in the retrieve tests). Idempotent; needs root (or sudo) on a fresh machine.
 # Debian's orthanc package may run a system service on 4242/8042; the tests start their own Orthanc
 # instances on free ports, so it is left alone.
 set -euo pipefail
@@ -16,6 +16,8 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v rsyslogd >/dev/null 2>&1 || need+=(rsyslog)
 [ -f /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so ] || [ -f /usr/lib/rsyslog/lmnsd_gtls.so ] || need+=(rsyslog-gnutls)
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
+# Debian's stunnel4: the TLS client in front of DCMTK 3.6.7 movescu/getscu, which have no TLS of their own.
+command -v stunnel4 >/dev/null 2>&1 || command -v stunnel >/dev/null 2>&1 || need+=(stunnel4)
 # Debian's Chromium: the status-page test drives it headless through playwright-core (never a downloaded browser).
 [ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then

@@ -4,10 +4,9 @@ import type { NodeConfig } from "@dicomtls/config";
 import type { PeerInfo } from "@dicomtls/association";
 import type { AAssociateRq } from "@dicomtls/pdu-codec";
 import type { Scp } from "@dicomtls/scp";
+import type { TlsContext } from "@dicomtls/tls-context";
 import type { Registry } from "prom-client";
 import type { Logger } from "./log.js";
-import type { ModalityConnection } from "./outgoing.js";
-import type { ModalityConfig } from "@dicomtls/config";
 
 /** What a plugin is given: the configuration, the SCP to register services on, the logger, and hooks. */
 export interface ServerApp {
@@ -19,13 +18,10 @@ export interface ServerApp {
    * served on /metrics with the node's own. It exists even when MetricsEnabled is false (nothing is served then).
    */
   readonly metrics: { readonly registry: Registry };
+  /** The node's current DICOM TLS context (it follows reloads); undefined when DicomTlsEnabled is false. */
+  tlsContext(): TlsContext | undefined;
   /** Runs at stop, last registered first (plugins close in reverse order of start). */
   onClose(hook: () => void | Promise<void>): void;
-  /**
-   * How to open an association to one of DicomModalities with its settings (UseDicomTls with the node's current TLS
-   * context, LocalAet, Timeout). Throws when UseDicomTls is set and the node has no TLS context.
-   */
-  modalityConnection(modality: ModalityConfig): ModalityConnection;
   /** A veto on each A-ASSOCIATE-RQ after Orthanc's access control accepted it; return a reason string to refuse. */
   onAssociationRequest(hook: (rq: AAssociateRq, peer: PeerInfo) => string | undefined | Promise<string | undefined>): void;
 }

@@ -17,7 +17,6 @@ import { accessCommandOf, accessPolicyOf } from "./mapping.js";
 import { countAssociationEvents, type AssociationStats } from "./association-stats.js";
 import { displayAddress, logLimits, peerFields, subscribeDiagnostics } from "./diagnostics-log.js";
 import { clientOffer } from "./client-offer.js";
-import { modalityConnection } from "./outgoing.js";
 import { ServerStartError, type PluginEntry, type ServerApp, type ServerPlugin, type StartOptions } from "./plugin-types.js";
 import { AuditTrail } from "./audit/index.js";
 import { registerAuditMetrics } from "./audit/audit-metrics.js";
@@ -264,10 +263,9 @@ export class DicomTlsServer {
       scp: this.scp,
       logger: this.#logger,
       metrics: { registry: this.metricsRegistry },
+      tlsContext: () => this.#tls?.current,
       onClose: (hook) => this.#closeHooks.push(hook),
       onAssociationRequest: (hook) => this.#associationHooks.push(hook),
-      // The TLS context current at call time: a certificate reloaded since start is the one presented.
-      modalityConnection: (modality) => modalityConnection(this.config, modality, this.#tls?.current),
     };
     const started = new Set<string>();
     for (const entry of entries) {

@@ -47,7 +47,8 @@ export interface AcceptOptions {
   readonly aeTitle: string;
   /** Our receive limit (PS3.8 D.1); default 128 KiB. */
   readonly maxPduLength?: number;
-  readonly policy: AcceptorPolicy;
+  /** What to accept; a function sees the request first (e.g. C-GET: storage roles only when a GET class is proposed). */
+  readonly policy: AcceptorPolicy | ((rq: AAssociateRq) => AcceptorPolicy);
   /** Decides on each A-ASSOCIATE-RQ (access control); default accept. Runs after negotiation was computed. */
   readonly onAssociationRequest?: (rq: AAssociateRq, peer: PeerInfo) => AssociationDecision | Promise<AssociationDecision>;
   /** Runs after the TLS handshake and before any PDU is read; rejecting closes the connection. */
@@ -126,7 +127,7 @@ export async function acceptAssociation(socket: Socket, options: AcceptOptions):
       await ul.dispatch({ name: "Evt8", pdu: rj });
       return;
     }
-    const negotiation = negotiateAsAcceptor(rq, options.policy, {
+    const negotiation = negotiateAsAcceptor(rq, typeof options.policy === "function" ? options.policy(rq) : options.policy, {
       maxPduLength,
       ...(options.implementationClassUid !== undefined && { implementationClassUid: options.implementationClassUid }),
       ...(options.implementationVersionName !== undefined && { implementationVersionName: options.implementationVersionName }),

@@ -16,6 +16,7 @@ export { describeRejection, describeAbort } from "./describe.js";
 export { AssociationChannels } from "./diagnostics.js";
 export { DEFAULT_REQUESTOR_ROLES, localRoles, type Roles, type AcceptedPresentationContext, type PresentationContextOutcome } from "./negotiation/types.js";
 export { negotiateAsAcceptor, type AbstractSyntaxPolicy, type AcceptorPolicy, type AcceptorIdentity, type AcceptorNegotiation } from "./negotiation/acceptor.js";
+export { MAX_PRESENTATION_CONTEXTS, canConvert, chooseContext, contextsForSopClass, groupContexts, type ContextGroup } from "./negotiation/storage-contexts.js";
 export { buildAssociateRq, interpretAssociateAc, type ProposedPresentationContext, type RequestorIdentity, type RequestorNegotiation } from "./negotiation/requestor.js";
 export { DatasetStream } from "./dimse/dataset-stream.js";
 export { MessageAssembler, DEFAULT_MAX_COMMAND_LENGTH, type AssemblyOutput } from "./dimse/message-assembler.js";

@@ -189,4 +189,53 @@ describe("parseDatasetHeader", () => {
     assert.equal(h.patientId, "JP1");
     assert.equal(h.specificCharacterSet, "ISO 2022 IR 6\\ISO 2022 IR 87");
   });
+  it("returns the main tags by keyword: values as written, IS/DS as text, several values joined with a backslash", () => {
+    for (const [name, ts] of syntaxes) {
+      const spec: SyntheticDatasetSpec = { seed: 22, transferSyntax: ts, patientName: "DOE^JANE" };
+      const s = resolveSpec(spec);
+      const { tags } = parseDatasetHeader(makeDataset(spec), ts);
+      // The synthetic generator's header (tooling/test-peers dicom-files.ts headerElements), main tags only.
+      assert.deepEqual(tags, {
+        SOPClassUID: s.sopClassUid,
+        SOPInstanceUID: s.sopInstanceUid,
+        StudyDate: s.studyDate,
+        StudyTime: "101010",
+        AccessionNumber: s.accessionNumber,
+        Modality: s.modality,
+        Manufacturer: "dicomtls synthetic",
+        PatientName: "DOE^JANE",
+        PatientID: s.patientId,
+        PatientBirthDate: "19700101",
+        PatientSex: "O",
+        StudyInstanceUID: s.studyInstanceUid,
+        SeriesInstanceUID: s.seriesInstanceUid,
+        StudyID: "S22",
+        SeriesNumber: "1",
+        InstanceNumber: "22",
+        ImagePositionPatient: "-100\\-100\\0",
+      }, name);
+    }
+  });
+
+  it("main tags are decoded through the character set; PN keeps its component groups", () => {
+    const utf8 = (text: string): string => Buffer.from(text, "utf8").toString("latin1"); // explicitLe writes latin1 bytes
+    const ds = explicitLe([
+      [0x00080005, "CS", "ISO_IR 192"],
+      [0x00080016, "UI", "1.2.840.10008.5.1.4.1.1.7"],
+      [0x00080018, "UI", "1.2.3.4.5"],
+      [0x00080090, "PN", utf8("Dupont^Émilie=デュポン^エミリ")],
+      [0x00100010, "PN", utf8("Müller^Jörg\\Other^Name")],
+      [0x00100020, "LO", "  P7"],
+      [0x00101000, "LO", "A1\\B2"],
+      [0x00200013, "IS", " 7"],
+      [0x00204000, "LT", ""],
+    ]);
+    const { tags } = parseDatasetHeader(ds, DatasetTransferSyntax.ExplicitVrLittleEndian);
+    assert.equal(tags["ReferringPhysicianName"], "Dupont^Émilie=デュポン^エミリ");
+    assert.equal(tags["PatientName"], "Müller^Jörg\\Other^Name");
+    assert.equal(tags["PatientID"], "P7", "leading spaces of LO are not significant (PS3.5 §6.2)");
+    assert.equal(tags["OtherPatientIDs"], "A1\\B2");
+    assert.equal(tags["InstanceNumber"], "7");
+    assert.equal("ImageComments" in tags, false, "an empty attribute is left out");
+  });
 });

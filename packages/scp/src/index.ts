@@ -33,6 +33,19 @@ export {
 export { parseConstraint, matchesAll, FindQueryError, MatchKind, WILDCARD_VRS, type KeyConstraint, type MatchOptions } from "./find/matching.js";
 export { dateKey, timeKey, dateTimeKey } from "./find/temporal.js";
 export {
+  RetrieveSopClass,
+  RetrieveStatus,
+  type RetrieveLevel,
+  type RetrieveSelector,
+  type RetrieveInstance,
+  type RetrieveSource,
+  type MoveDestination,
+  type RetrieveSummary,
+} from "./retrieve/retrieve-types.js";
+export { retrieveSelector, RetrieveRequestError } from "./retrieve/retrieve-identifier.js";
+export { createMoveService, type MoveService, type MoveServiceOptions } from "./retrieve/move-service.js";
+export { createGetService, type GetService, type GetServiceOptions } from "./retrieve/get-service.js";
+export {
   createCommitmentService,
   CommitmentChannels,
   type CommitmentService,

@@ -9,12 +9,14 @@ import {
   type DimseMessage,
   type HandlerResult,
   type PeerInfo,
+  type Roles,
   type VerifyTransport,
 } from "@dicomtls/association";
 import { AssociateRjResult, AssociateRjSource, Status, type AAssociateRq } from "@dicomtls/pdu-codec";
 import { AssociationLimits } from "./association-limits.js";
 import { statusResponse } from "./responses.js";
-import { ServiceRegistry, type RegisterOptions } from "./service-registry.js";
+import { ServiceRegistry, type RegisterOptions, type ServiceRegistration } from "./service-registry.js";
+import { isStorageSopClass } from "./uids/storage-sop-classes.js";
 import type { CommandAuthorization, ServiceHandler } from "./types.js";
 import { VERIFICATION_SOP_CLASS, verificationHandler } from "./verification.js";
 
@@ -44,6 +46,8 @@ const limitExceededChannel = channel(ScpChannels.limitExceeded);
 const LOCAL_LIMIT_EXCEEDED = 2;
 /** PS3.8 Table 9-21: source 3, reason 1: temporary congestion (we are shutting down). */
 const TEMPORARY_CONGESTION = 1;
+/** PS3.7 D.3.3.4: for C-GET we serve storage as SCP (the requestor's C-STORE) and also play SCU (the sub-operations). */
+const STORAGE_ROLES_FOR_GET: Roles = Object.freeze({ scu: true, scp: true });
 /** Part of the close bound kept for the A-ABORTs to reach the peers before their sockets are destroyed. */
 const ABORT_FLUSH_MS = 1_000;
 
@@ -114,15 +118,24 @@ export function createScp(options: ScpOptions): Scp {
   let closing = false;
   const limits = new AssociationLimits(options.maxAssociations, options.maxAssociationsPerHost);
 
-  const policy = (): AcceptorPolicy => {
+  /**
+   * The acceptor policy for one request. When it proposes a C-GET class, storage SOP classes (and the fallback) also
+   * take the SCU role, so the requestor's SCP role proposal is granted: the C-STOREs come back on this association.
+   */
+  const policy = (rq: AAssociateRq): AcceptorPolicy => {
     const fallback = services.fallback();
+    const retrieving = rq.presentationContexts.some((pc) => services.lookup(pc.abstractSyntax)?.storesOnSameAssociation === true);
+    const rolesOf = (uid: string | undefined, r: ServiceRegistration): Roles | undefined =>
+      r.roles ?? (retrieving && (uid === undefined || isStorageSopClass(uid)) ? STORAGE_ROLES_FOR_GET : undefined);
+    const fallbackRoles = fallback === undefined ? undefined : rolesOf(undefined, fallback);
     return {
       abstractSyntaxes: services.sopClasses().map((uid) => {
         const r = services.lookup(uid)!;
-        return { abstractSyntax: uid, transferSyntaxes: r.transferSyntaxes, ...(r.roles !== undefined && { roles: r.roles }) };
+        const roles = rolesOf(uid, r);
+        return { abstractSyntax: uid, transferSyntaxes: r.transferSyntaxes, ...(roles !== undefined && { roles }) };
       }),
       ...(fallback !== undefined && {
-        acceptUnknown: { transferSyntaxes: fallback.transferSyntaxes, ...(fallback.roles !== undefined && { roles: fallback.roles }) },
+        acceptUnknown: { transferSyntaxes: fallback.transferSyntaxes, ...(fallbackRoles !== undefined && { roles: fallbackRoles }) },
       }),
     };
   };
@@ -215,7 +228,7 @@ export function createScp(options: ScpOptions): Scp {
       let held: string | undefined;
       const pending = acceptAssociation(socket, {
         aeTitle: options.aeTitle,
-        policy: policy(),
+        policy,
         onAssociationRequest: (rq, peer) =>
           onAssociationRequest(rq, peer, (address) => {
             held = address;

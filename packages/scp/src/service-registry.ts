@@ -13,11 +13,18 @@ export interface ServiceRegistration {
   readonly transferSyntaxes: readonly string[];
   /** Roles we play for the SOP class (PS3.7 D.3.3.4); default SCP only. */
   readonly roles?: Roles;
+  /** C-GET (PS3.4 C.5.3): when proposed, the storage SOP classes take the SCP role the requestor asks for. */
+  readonly storesOnSameAssociation?: boolean;
 }
 
 export interface RegisterOptions {
   readonly transferSyntaxes?: readonly string[];
   readonly roles?: Roles;
+  /**
+   * The service sends C-STORE sub-operations back on the requestor's association (C-GET): an association that proposes
+   * this SOP class gets the SCP/SCU role selection it asks for on storage SOP classes (PS3.4 C.5.3, PS3.7 D.3.3.4).
+   */
+  readonly storesOnSameAssociation?: boolean;
 }
 
 /**
@@ -33,6 +40,7 @@ export class ServiceRegistry {
       handler,
       transferSyntaxes: options.transferSyntaxes ?? DEFAULT_TRANSFER_SYNTAXES,
       ...(options.roles !== undefined && { roles: options.roles }),
+      ...(options.storesOnSameAssociation === true && { storesOnSameAssociation: true }),
     });
   }
 

@@ -1,8 +1,10 @@
 import { join } from "node:path";
 import { exists } from "./fs-util.js";
 import { INDEX_FILE_NAME, instanceRelativePath } from "./layout.js";
+import { SCHEMA_VERSION } from "./schema.js";
 import { describeFile, listAllInstanceFolders, requireStorageFolder, type DescribedFile, type FolderListing, type IdentifierReader } from "./scan.js";
 import { SqliteIndex, type IndexedInstance } from "./sqlite-index.js";
+import { hierarchyProblems, levelCounts, type LevelCounts } from "./hierarchy-check.js";
 
 /** The kinds of disagreement between the files and the index that `checkStorage` reports. */
 export const DisagreementKind = {
@@ -18,6 +20,12 @@ export const DisagreementKind = {
   UnreadableFile: "unreadable-file",
   /** File and row disagree: SOP Class, transfer syntax, size or an identifier of the header. */
   IdentifiersDiffer: "identifiers-differ",
+  /**
+   * The hierarchy disagrees with the instance rows: an instance in no series (a missing link), a patient, study or
+   * series row without instances (an extra row), a count or set (ModalitiesInStudy...) other than the rows below give,
+   * or an index of older code not migrated yet.
+   */
+  HierarchyDiffers: "hierarchy-differs",
 } as const;
 export type DisagreementKindValue = (typeof DisagreementKind)[keyof typeof DisagreementKind];
 
@@ -36,6 +44,8 @@ export interface StorageCheckReport {
   readonly files: number;
   /** Rows of the index. */
   readonly rows: number;
+  /** Rows of each level of the hierarchy (absent for an index of older code, which has none). */
+  readonly levels?: LevelCounts;
   readonly disagreements: Disagreement[];
 }
 
@@ -122,7 +132,10 @@ export async function checkStorage(options: StorageCheckOptions): Promise<Storag
       disagreements.push(...rowsWithoutFiles(rows.values()));
     }
     if (index !== undefined) disagreements.push(...(await rowsOutsideFolders(root, index)));
-    return { folder: root, files: total, rows: index?.count() ?? 0, disagreements };
+    const hierarchy = index === undefined ? [] : hierarchyProblems(index.db, index.schemaVersion);
+    disagreements.push(...hierarchy.map((p) => ({ kind: DisagreementKind.HierarchyDiffers, ...p })));
+    const levels = index !== undefined && index.schemaVersion >= SCHEMA_VERSION ? levelCounts(index.db) : undefined;
+    return { folder: root, files: total, rows: index?.count() ?? 0, ...(levels && { levels }), disagreements };
   } finally {
     index?.close();
   }

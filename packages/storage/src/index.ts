@@ -21,6 +21,8 @@ export {
   type StorageCheckOptions,
   type StorageCheckReport,
 } from "./check.js";
+export type { MigrationReport } from "./migrate.js";
+export type { LevelCounts } from "./hierarchy-check.js";
 export { rebuildIndex, type RebuildIndexOptions, type RebuildIndexResult } from "./rebuild-index.js";
 export {
   QueryLevel,

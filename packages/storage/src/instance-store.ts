@@ -11,6 +11,9 @@ import { checkUid, INDEX_FILE_NAME, instanceRelativePath, INSTANCE_FOLDERS, TEMP
 import { recoverStore, type RecoveryReport } from "./recovery.js";
 import { describeFile, listAllInstanceFolders, type IdentifierReader } from "./scan.js";
 import { SqliteIndex, type IndexedInstance, type ListFilter } from "./sqlite-index.js";
+import type { IndexStore } from "./index-store.js";
+import { migrateHierarchy, type MigrationReport } from "./migrate.js";
+import { SqliteIndexStore } from "./sqlite-index-store.js";
 
 export interface StoredInstance extends IndexedInstance {
   /** Absolute path of the file. */
@@ -82,17 +85,31 @@ export class FileSystemInstanceStore implements InstanceStore, WriterHost {
   private closed = false;
   /** What start-up recovery found and did (all empty when `recover: false`). */
   readonly recovery: RecoveryReport;
+  /** The migration open() did on an index of older code (schema 1 or 2), if any. */
+  readonly migration: MigrationReport | undefined;
+  private readonly queries: SqliteIndexStore;
 
   private constructor(
     private readonly options: FileSystemStoreOptions,
     index: SqliteIndex,
     recovery: RecoveryReport,
+    migration: MigrationReport | undefined,
   ) {
     this.folder = options.folder;
     this.overwriteInstances = options.overwriteInstances ?? false;
     this.sync = options.sync ?? true;
     this.index = index;
     this.recovery = recovery;
+    this.migration = migration;
+    this.queries = new SqliteIndexStore(index, this.folder, () => this.checkOpen());
+  }
+
+  /**
+   * The patient / study / series / instance hierarchy for Query/Retrieve and Storage Commitment (C-FIND `find`,
+   * C-MOVE/C-GET `instances`, N-ACTION `instance`), on the same index the C-STORE path writes.
+   */
+  queryIndex(): IndexStore {
+    return this.queries;
   }
 
   static async open(options: FileSystemStoreOptions): Promise<FileSystemInstanceStore> {
@@ -100,13 +117,16 @@ export class FileSystemInstanceStore implements InstanceStore, WriterHost {
     await createFolders(options.folder);
     const index = new SqliteIndex(join(options.folder, INDEX_FILE_NAME));
     let recovery: RecoveryReport = { files: 0, removedTemporaries: [], reindexed: [], quarantined: [], removedRows: [], durationMs: 0 };
+    let migration: MigrationReport | undefined;
     try {
+      // An index of older code: its hierarchy first (recovery then keeps it in step as it adds and removes rows).
+      if (index.needsHierarchy) migration = await migrateHierarchy(options.folder, index, options.readIdentifiers);
       if (options.recover !== false) recovery = await recoverStore(options.folder, index, options.readIdentifiers, { checkSizes: options.sync === false });
     } catch (err) {
       index.close();
       throw err;
     }
-    return new FileSystemInstanceStore(options, index, recovery);
+    return new FileSystemInstanceStore(options, index, recovery, migration);
   }
 
   async begin(o: BeginStore): Promise<InstanceWriter> {

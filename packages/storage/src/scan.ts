@@ -74,7 +74,14 @@ export type DescribedFile =
   /** A Part 10 file whose SOP Instance UID belongs at another path. */
   | { readonly kind: "misplaced"; readonly sopInstanceUid: string; readonly reason: string };
 
-/** Only the identifier fields (a header parser returns more). */
+/** The tags as strings only (a reader typed loosely may hand more). */
+function pickTags(tags: Readonly<Record<string, unknown>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(tags)) if (typeof v === "string") out[k] = v;
+  return out;
+}
+
+/** Only the identifier fields and the main tags (a header parser returns more). */
 export function pickIdentifiers(i: InstanceIdentifiers): InstanceIdentifiers {
   const out: InstanceIdentifiers = {};
   const keys = ["patientId", "patientName", "studyInstanceUid", "seriesInstanceUid", "studyDate", "modality", "accessionNumber"] as const;
@@ -82,6 +89,7 @@ export function pickIdentifiers(i: InstanceIdentifiers): InstanceIdentifiers {
     const v = i[k];
     if (v !== undefined) out[k] = v;
   }
+  if (i.tags !== undefined) out.tags = pickTags(i.tags);
   return out;
 }
 

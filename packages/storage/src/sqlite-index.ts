@@ -1,5 +1,8 @@
 import Database from "better-sqlite3";
 import { storageErrorFrom } from "./errors.js";
+import { effectiveTags, Hierarchy } from "./hierarchy.js";
+import type { TagValues } from "./index-store.js";
+import { applySchema, SCHEMA_VERSION } from "./schema.js";
 
 /** Identifiers read from the dataset header (by the caller: storage parses no datasets). */
 export interface InstanceIdentifiers {
@@ -10,6 +13,11 @@ export interface InstanceIdentifiers {
   studyDate?: string;
   modality?: string;
   accessionNumber?: string;
+  /**
+   * The main DICOM tags of the header by PS3.6 keyword (pdu-codec `parseDatasetHeader().tags`): what the hierarchy's
+   * levels hold (`main-tags.ts`). Without it the hierarchy gets the fields above only.
+   */
+  tags?: TagValues;
 }
 
 /** One row of the index. */
@@ -36,7 +44,8 @@ export interface ListFilter {
   offset?: number;
 }
 
-interface Row {
+/** @internal A row of `instances` as SQLite returns it. */
+export interface Row {
   sop_instance_uid: string;
   sop_class_uid: string;
   transfer_syntax_uid: string;
@@ -54,9 +63,6 @@ interface Row {
   peer_address: string | null;
   peer_certificate_fingerprint: string | null;
 }
-
-/** 2: an index on `path`, so start-up recovery reads the rows of one instance folder at a time. */
-const SCHEMA_VERSION = 2;
 
 export interface SqliteIndexOptions {
   /** Open an existing index for reading only (storage check): no migration, no WAL switch, nothing written. */
@@ -83,7 +89,8 @@ const COLUMNS: ReadonlyArray<readonly [keyof Row, keyof IndexedInstance]> = [
   ["peer_certificate_fingerprint", "peerCertificateFingerprint"],
 ];
 
-function fromRow(row: Row): IndexedInstance {
+/** @internal */
+export function fromRow(row: Row): IndexedInstance {
   const out: Record<string, unknown> = {};
   for (const [col, key] of COLUMNS) if (row[col] !== null) out[key] = row[col];
   return out as unknown as IndexedInstance;
@@ -91,18 +98,24 @@ function fromRow(row: Row): IndexedInstance {
 
 function toParams(i: IndexedInstance): Record<string, string | number | null> {
   const out: Record<string, string | number | null> = {};
-  for (const [col, key] of COLUMNS) out[col] = i[key] ?? null;
+  for (const [col, key] of COLUMNS) out[col] = (i[key] as string | number | undefined) ?? null;
   return out;
 }
 
 /**
- * The SQLite index: one table, written once the file is in place (its row is taken back if the folder's fsync then
+ * The SQLite index: the flat `instances` table plus the hierarchy (schema.ts, hierarchy.ts), written once the file is in place (its row is taken back if the folder's fsync then
  * fails). WAL with synchronous=NORMAL: a commit is safe
  * against a process crash, and the last ones may be lost on power loss, which reindex() repairs from the files
  * (the files are the truth; the index only speeds look-ups up).
  */
 export class SqliteIndex {
-  private readonly db: Database.Database;
+  /** @internal The connection (the IndexStore queries and the migration use it). */
+  readonly db: Database.Database;
+  /** `user_version`: 3 once the hierarchy is complete; 2 (or 1) for an index of older code not migrated yet. */
+  schemaVersion: number;
+  /** The hierarchy must be built from the rows and their files (`migrateHierarchy`) before queries see them all. */
+  readonly needsHierarchy: boolean;
+  private readonly hierarchy: Hierarchy | undefined;
   private readonly upsertStmt: Database.Statement;
   private readonly insertIgnoreStmt: Database.Statement;
   private readonly getStmt: Database.Statement<[string], Row>;
@@ -119,6 +132,7 @@ export class SqliteIndex {
     readonly file: string,
     options: SqliteIndexOptions = {},
   ) {
+    let needsHierarchy = false;
     try {
       if (options.readonly === true) {
         this.db = new Database(file, { readonly: true, fileMustExist: true });
@@ -128,11 +142,15 @@ export class SqliteIndex {
         this.db.pragma("journal_mode = WAL");
         this.db.pragma("synchronous = NORMAL");
         this.db.pragma("busy_timeout = 5000");
-        this.migrate();
+        needsHierarchy = applySchema(this.db).needsHierarchy;
       }
+      this.schemaVersion = this.db.pragma("user_version", { simple: true }) as number;
     } catch (err) {
       throw storageErrorFrom(err, "open the SQLite index", file);
     }
+    this.needsHierarchy = needsHierarchy;
+    // Read-only (storage check) on an index of older code: no hierarchy to maintain, and none written.
+    this.hierarchy = options.readonly === true ? undefined : new Hierarchy(this.db);
     const cols = COLUMNS.map(([c]) => c);
     const values = cols.map((c) => `@${c}`).join(", ");
     this.upsertStmt = this.db.prepare(`INSERT OR REPLACE INTO instances (${cols.join(", ")}) VALUES (${values})`);
@@ -149,45 +167,40 @@ export class SqliteIndex {
     this.sizesInFolderStmt = this.db.prepare("SELECT path, size FROM instances WHERE path >= ? AND path < ?");
   }
 
-  private migrate(): void {
-    const version = this.db.pragma("user_version", { simple: true }) as number;
-    if (version === SCHEMA_VERSION) return;
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS instances (
-        sop_instance_uid TEXT PRIMARY KEY,
-        sop_class_uid TEXT NOT NULL,
-        transfer_syntax_uid TEXT NOT NULL,
-        patient_id TEXT,
-        patient_name TEXT,
-        study_instance_uid TEXT,
-        series_instance_uid TEXT,
-        study_date TEXT,
-        modality TEXT,
-        accession_number TEXT,
-        path TEXT NOT NULL,
-        size INTEGER NOT NULL,
-        received_at TEXT NOT NULL,
-        source_ae_title TEXT,
-        peer_address TEXT,
-        peer_certificate_fingerprint TEXT
-      );
-      CREATE INDEX IF NOT EXISTS instances_study ON instances (study_instance_uid);
-      CREATE INDEX IF NOT EXISTS instances_series ON instances (series_instance_uid);
-      CREATE INDEX IF NOT EXISTS instances_patient ON instances (patient_id);
-      CREATE INDEX IF NOT EXISTS instances_path ON instances (path);
-      PRAGMA user_version = ${SCHEMA_VERSION};
-    `);
-  }
-
+  /** Writes (or replaces) the row and links it into the hierarchy, in one transaction. */
   upsert(i: IndexedInstance): void {
+    this.db.transaction(() => this.upsertOne(i))();
+  }
+  private upsertOne(i: IndexedInstance): void {
+    this.hierarchy?.unlink(i.sopInstanceUid);
     this.upsertStmt.run(toParams(i));
+    this.hierarchy?.link(i.sopInstanceUid, i.sopClassUid, effectiveTags(i));
   }
   /** Adds the row unless one with the same SOP Instance UID exists (keeps the first, like the file). */
   insertIfAbsent(i: IndexedInstance): void {
-    this.insertIgnoreStmt.run(toParams(i));
+    this.db.transaction(() => {
+      if (this.insertIgnoreStmt.run(toParams(i)).changes > 0) this.hierarchy?.link(i.sopInstanceUid, i.sopClassUid, effectiveTags(i));
+    })();
   }
   remove(sopInstanceUid: string): void {
+    this.db.transaction(() => this.removeOne(sopInstanceUid))();
+  }
+  private removeOne(sopInstanceUid: string): void {
+    this.hierarchy?.unlink(sopInstanceUid);
     this.removeStmt.run(sopInstanceUid);
+  }
+  /** @internal Migration: links an existing row (not linked yet) with the tags read from its file. */
+  linkExisting(i: IndexedInstance): void {
+    this.hierarchy?.link(i.sopInstanceUid, i.sopClassUid, effectiveTags(i));
+  }
+  /** @internal Migration: empties the hierarchy before it is built again. */
+  clearHierarchy(): void {
+    this.hierarchy?.clear();
+  }
+  /** @internal Migration: the hierarchy is complete; the index is now of the current schema version. */
+  markHierarchyComplete(): void {
+    this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    this.schemaVersion = SCHEMA_VERSION;
   }
   get(sopInstanceUid: string): IndexedInstance | undefined {
     const row = this.getStmt.get(sopInstanceUid);
@@ -236,7 +249,9 @@ export class SqliteIndex {
   /** Removes the rows of a path; returns their SOP Instance UIDs. */
   removeAt(relativePath: string): string[] {
     const uids = this.uidAtStmt.all(relativePath).map((r) => r.uid);
-    for (const uid of uids) this.removeStmt.run(uid);
+    this.db.transaction(() => {
+      for (const uid of uids) this.removeOne(uid);
+    })();
     return uids;
   }
   /** Rows whose path is in no instance folder `00`..`ff` (only a hand-edited index has them). */
@@ -246,7 +261,7 @@ export class SqliteIndex {
   /** Adds rows in one transaction (reindex: a batch at a time). */
   upsertMany(rows: readonly IndexedInstance[]): void {
     this.db.transaction(() => {
-      for (const r of rows) this.upsertStmt.run(toParams(r));
+      for (const r of rows) this.upsertOne(r);
     })();
   }
   /** Moves the WAL's content into the database file and truncates the WAL (before the file is swapped). */
@@ -256,8 +271,9 @@ export class SqliteIndex {
   /** Replaces every row with `rows`, in one transaction. */
   replaceAll(rows: readonly IndexedInstance[]): void {
     this.db.transaction(() => {
+      this.hierarchy?.clear();
       this.db.exec("DELETE FROM instances");
-      for (const r of rows) this.upsertStmt.run(toParams(r));
+      for (const r of rows) this.upsertOne(r);
     })();
   }
   close(): void {

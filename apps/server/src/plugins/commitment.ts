@@ -1,9 +1,12 @@
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
-import { CommitmentChannels, createCommitmentService, type CommitmentLookup, type CommitmentRequester, type CommitmentService } from "@dicomtls/scp";
+import { CommitmentChannels, createCommitmentService, type CommitmentRequester } from "@dicomtls/scp";
 import type { FailedSopReference, SopReference } from "@dicomtls/pdu-codec";
 import { displayAddress } from "../diagnostics-log.js";
-import { modalityByAet } from "../outgoing.js";
-import type { ServerApp } from "../plugin-types.js";
+import { ModalityConnector, modalityByAet } from "../modality-connection.js";
+import type { ServerApp, ServerPlugin } from "../plugin-types.js";
+import { STORAGE_PLUGIN_NAME, storageOf } from "./storage.js";
+
+export const COMMITMENT_PLUGIN_NAME = "commitment";
 
 const hex = (n: number): string => `0x${n.toString(16).toUpperCase().padStart(4, "0")}`;
 
@@ -18,20 +21,31 @@ interface SentMessage {
 }
 
 /**
- * Storage Commitment Push Model SCP of the server (PS3.4 Annex J), answered from the instance store: the report goes
- * on the same association when the requester asked for that (role selection), else on a new association to the
- * requester's DicomModalities entry with its UseDicomTls, Timeout and host, as Orthanc sends it. One log record per
- * report (event commitment-report-sent / commitment-report-failed). Access (AllowNAction) is the access control's.
+ * Storage Commitment Push Model SCP of the server (PS3.4 Annex J), answered from the index (IndexStore.instance: stored,
+ * with which SOP class). The report goes on the same association when the requester asked for that (role selection),
+ * else on a new association to the requester's DicomModalities entry with its UseDicomTls, Timeout and host, as
+ * Orthanc sends it; that association calls with the AE title the requester called (PS3.4 J.3.3.1.1, Orthanc does the
+ * same), not LocalAet. One log record per report (commitment-report-sent / commitment-report-failed). Access
+ * (AllowNAction, AllowEventReport) is the SCP's access control.
  */
-export function registerCommitment(app: ServerApp, lookup: CommitmentLookup): CommitmentService {
+export const commitmentPlugin: ServerPlugin<undefined> = {
+  name: COMMITMENT_PLUGIN_NAME,
+  dependencies: [STORAGE_PLUGIN_NAME],
+  register(app) {
+    registerCommitment(app);
+  },
+};
+
+function registerCommitment(app: ServerApp): void {
   const { config, logger } = app;
+  const index = storageOf(app).store.queryIndex();
+  const connector = new ModalityConnector(config, () => app.tlsContext());
   const service = createCommitmentService({
-    lookup,
-    reportConnection: (requester) => {
+    lookup: (uid) => index.instance(uid),
+    reportConnection: async (requester) => {
       const modality = modalityByAet(config, requester.aeTitle);
       if (modality === undefined) return undefined;
-      const { label: _label, callingAeTitle: _localAet, ...connection } = app.modalityConnection(modality);
-      // PS3.4 J.3.3.1.1: the report's association is requested with the AE title the requester called, not LocalAet.
+      const { callingAeTitle: _localAet, ...connection } = await connector.options(modality);
       return connection;
     },
   });
@@ -69,5 +83,4 @@ export function registerCommitment(app: ServerApp, lookup: CommitmentLookup): Co
     unsubscribe(CommitmentChannels.reportSent, onSent);
     unsubscribe(CommitmentChannels.reportFailed, onFailed);
   });
-  return service;
 }

@@ -1,6 +1,6 @@
 import type { Registry } from "prom-client";
 import { registerSnapshotGauges } from "../http/snapshot-gauges.js";
-import { createCodecRunner, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, type CodecRunnerOptions, type CodecRunnerStats } from "@dicomtls/association";
+import { createCodecRunner, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, type CodecRunner, type CodecRunnerOptions, type CodecRunnerStats } from "@dicomtls/association";
 import { Status, parseDatasetHeader, type DatasetHeader } from "@dicomtls/pdu-codec";
 import {
   StoreRefusedError,
@@ -23,7 +23,6 @@ import {
 } from "@dicomtls/storage";
 import { displayAddress } from "../diagnostics-log.js";
 import type { ServerApp, ServerPlugin } from "../server.js";
-import { registerCommitment } from "./commitment.js";
 
 export const STORAGE_PLUGIN_NAME = "storage";
 
@@ -36,6 +35,15 @@ export interface StoragePluginOptions {
 
 /** The storage service of each running server, for the plugins that declare `dependencies: ["storage"]`. */
 const services = new WeakMap<ServerApp, StorageService>();
+/** The store and codec runner of each running server (Query/Retrieve reads what storage wrote). */
+const stores = new WeakMap<ServerApp, { readonly store: FileSystemInstanceStore; readonly codec: CodecRunner }>();
+
+/** The instance store (and its queryIndex()) and codec runner of the storage plugin, for plugins that declare `dependencies: ["storage"]`. */
+export function storageOf(app: ServerApp): { readonly store: FileSystemInstanceStore; readonly codec: CodecRunner } {
+  const found = stores.get(app);
+  if (found === undefined) throw new Error(`the "${STORAGE_PLUGIN_NAME}" plugin is not registered: declare dependencies: ["${STORAGE_PLUGIN_NAME}"]`);
+  return found;
+}
 
 /**
  * The "stored instance" hook for other plugins: `hook` runs after each instance became durable (after the peer's
@@ -48,7 +56,7 @@ export function onInstanceStored(app: ServerApp, hook: StoredInstanceHook): () =
   return service.onInstanceStored(hook);
 }
 
-/** The identifier fields the index keeps, from the parsed header. */
+/** The identifier fields and main tags the index keeps, from the parsed header. */
 function identifiersOf(h: DatasetHeader): InstanceIdentifiers {
   const out: InstanceIdentifiers = {};
   if (h.patientId !== undefined) out.patientId = h.patientId;
@@ -58,6 +66,8 @@ function identifiersOf(h: DatasetHeader): InstanceIdentifiers {
   if (h.studyDate !== undefined) out.studyDate = h.studyDate;
   if (h.modality !== undefined) out.modality = h.modality;
   if (h.accessionNumber !== undefined) out.accessionNumber = h.accessionNumber;
+  // The main tags of every level, for the hierarchy Query/Retrieve reads (parsed in the worker with the rest).
+  out.tags = h.tags;
   return out;
 }
 
@@ -195,8 +205,7 @@ export const storagePlugin: ServerPlugin<StoragePluginOptions | undefined> = {
     });
     service.register(app.scp);
     services.set(app, service);
-    // Storage Commitment answers from the same store (IndexStore.instance once the index lands: the same facts).
-    registerCommitment(app, (uid) => store.get(uid));
+    stores.set(app, { store, codec });
 
     const deidentify = config.deidentifyLogs;
     service.onInstanceStored((i: StoredInstance) => {

@@ -1,6 +1,7 @@
 export { DatasetError, DatasetErrorCode, type DatasetErrorCodeValue } from "./errors.js";
 export { DatasetTransferSyntax, datasetEncoding, type DatasetEncoding } from "./transfer-syntax.js";
 export { parseDatasetHeader, type DatasetHeader } from "./parse-header.js";
+export { MAIN_TAGS } from "./main-tags.js";
 export {
   convertImplicitToExplicit,
   convertExplicitToImplicit,

@@ -3,6 +3,7 @@ import type { DcmjsDict } from "dcmjs";
 import { dcmjs } from "./dcmjs-runtime.js";
 import { PIXEL_DATA, scanHeader, tagString } from "./element-reader.js";
 import { DatasetError, DatasetErrorCode } from "./errors.js";
+import { MAIN_TAGS, readMainTags } from "./main-tags.js";
 import { DatasetTransferSyntax, datasetEncoding } from "./transfer-syntax.js";
 
 /** Identifiers and image geometry from a dataset header; optional fields are absent when the dataset lacks them. */
@@ -36,6 +37,11 @@ export interface DatasetHeader {
   columns?: number;
   numberOfFrames?: number;
   bitsAllocated?: number;
+  /**
+   * The main DICOM tags the index holds (main-tags.ts), by PS3.6 keyword: strings decoded through the character set,
+   * several values joined with `\`, PN component groups joined with `=`. Absent and empty attributes are left out.
+   */
+  tags: Record<string, string>;
   /** The transfer syntax the dataset was read with. */
   transferSyntaxUid: string;
   /** Bytes of (inflated, for Deflated) dataset before the pixel data or the truncation point. */
@@ -96,7 +102,7 @@ const SPECIFIC_CHARACTER_SET = "00080005";
 
 /** The top-level elements the header is made of: dcmjs reads only these (it costs ~5-10 us per element it reads). */
 const HEADER_TAGS: ReadonlySet<number> = new Set(
-  [SPECIFIC_CHARACTER_SET, SOP_CLASS_UID, SOP_INSTANCE_UID, ...FIELDS.map(([, tag]) => tag)].map((tag) => parseInt(tag, 16)),
+  [SPECIFIC_CHARACTER_SET, SOP_CLASS_UID, SOP_INSTANCE_UID, ...FIELDS.map(([, tag]) => tag), ...MAIN_TAGS.map(([tag]) => tag)].map((tag) => parseInt(tag, 16)),
 );
 
 /** The selected elements, back to back: still a dataset in the same encoding (elements stay in ascending order). */
@@ -218,7 +224,7 @@ export function parseDatasetHeader(bytes: Uint8Array, transferSyntaxUid: string)
     );
   }
 
-  const header: DatasetHeader = { sopClassUid, sopInstanceUid, transferSyntaxUid, headerLength: scan.end, truncated: scan.truncated };
+  const header: DatasetHeader = { sopClassUid, sopInstanceUid, tags: readMainTags(dict), transferSyntaxUid, headerLength: scan.end, truncated: scan.truncated };
   const characterSet = rawCharacterSet(dict);
   if (characterSet !== undefined) header.specificCharacterSet = characterSet;
   const fields = header as unknown as Record<string, unknown>;
