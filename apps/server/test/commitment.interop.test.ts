@@ -32,6 +32,8 @@ describe("storage commitment: our SCU against dicomtls-server over DICOM TLS", (
   let files: NodeFiles;
   let server: StartedServer;
   let listenPort: number;
+  /** GONESCU's port in DicomModalities, where nothing listens. */
+  let gonePort: number;
   let scuCert: { certFile: string; keyFile: string };
   let clientTls: ConnectionOptions;
   const stored: Array<{ sopClassUid: string; sopInstanceUid: string }> = [];
@@ -39,8 +41,15 @@ describe("storage commitment: our SCU against dicomtls-server over DICOM TLS", (
   before(async () => {
     files = await writePki(tmp.path);
     listenPort = await freePort();
+    gonePort = await freePort();
     const config = await writeNodeConfig(tmp.path, "node.json", files, join(tmp.path, "storage"), {
-      DicomModalities: { scu: { AET: "COMMITSCU", Host: "127.0.0.1", Port: listenPort, UseDicomTls: true } },
+      // Every requester is a known modality: Orthanc (and h-acl's AllowNAction) serves N-ACTION only from those.
+      DicomModalities: {
+        scu: { AET: "COMMITSCU", Host: "127.0.0.1", Port: listenPort, UseDicomTls: true },
+        storescu: { AET: "STORESCU", Host: "127.0.0.1", Port: await freePort() },
+        raw: { AET: "RAWSCU", Host: "127.0.0.1", Port: await freePort() },
+        gone: { AET: "GONESCU", Host: "127.0.0.1", Port: gonePort, UseDicomTls: true },
+      },
     });
     server = await startServer(config.path);
     // Client and server of the report association: both EKUs.
@@ -109,25 +118,26 @@ describe("storage commitment: our SCU against dicomtls-server over DICOM TLS", (
     assert.equal(record["via"], "new-association");
   });
 
-  test("a requester whose AE title is not in DicomModalities gets no report: the server says why, commit() times out", async () => {
+  test("a requester the server cannot reach (nothing at its DicomModalities port) gets no report: the server says why, commit() times out", async () => {
     const [first] = stored;
     assert.ok(first !== undefined);
-    const otherPort = await freePort();
+    const elsewhere = await freePort();
+    assert.notEqual(elsewhere, gonePort);
     await assert.rejects(
       commit({
         host: "127.0.0.1",
         port: server.port,
-        callingAeTitle: "UNKNOWNSCU",
+        callingAeTitle: "GONESCU",
         calledAeTitle: "DICOMTLS",
         tls: clientTls,
         references: [first],
-        listen: { port: otherPort, host: "127.0.0.1" },
+        listen: { port: elsewhere, host: "127.0.0.1" },
         timeoutMs: 3_000,
       }),
       (e: unknown) => e instanceof CommitError && e.code === CommitErrorCode.Timeout,
     );
-    const failed = await server.waitForRecord((x) => x["event"] === "commitment-report-failed" && x["requester"] === "UNKNOWNSCU");
-    assert.match(String(failed["msg"]), /not in DicomModalities/);
+    const failed = await server.waitForRecord((x) => x["event"] === "commitment-report-failed" && x["requester"] === "GONESCU");
+    assert.match(String(failed["msg"]), new RegExp(`could not be delivered: .*127\\.0\\.0\\.1:${gonePort}`));
   });
 
   test("N-ACTION-RSP statuses: Action Type 2 is 0x0123, another SOP instance 0x0112, no Transaction UID 0x0120", async () => {
