@@ -14,8 +14,10 @@ import {
   STORAGE_COMMITMENT_PUSH_MODEL_SOP_INSTANCE,
   Status,
   decodeCommitmentReport,
+  encodeCommitmentReport,
   encodeCommitmentRequest,
   nActionRq,
+  nEventReportRq,
   nEventReportRsp,
   type CommitmentReport,
 } from "@dicomtls/pdu-codec";
@@ -127,5 +129,33 @@ test("without role selection the report needs a new association; with nowhere to
     assert.match(failures[0]?.error.message ?? "", /REQUESTER.*not in DicomModalities/);
   } finally {
     unsubscribe(CommitmentChannels.reportFailed, onFailed);
+  }
+});
+
+test("a report a peer delivers to us (it in the SCP role) is answered Success and published", { timeout: 20_000 }, async () => {
+  const port = await startScp();
+  const received: unknown[] = [];
+  const onReceived = (m: unknown): void => void received.push((m as { report: CommitmentReport }).report);
+  subscribe(CommitmentChannels.reportReceived, onReceived);
+  try {
+    const a = await requestAssociation({
+      host: "127.0.0.1",
+      port,
+      callingAeTitle: "REPORTER",
+      calledAeTitle: "COMMITSCP",
+      presentationContexts: [{ abstractSyntax: STORAGE_COMMITMENT_PUSH_MODEL_SOP_CLASS, transferSyntaxes: ["1.2.840.10008.1.2.1"], roles: { scu: false, scp: true } }],
+    });
+    const ctx = a.findContext(STORAGE_COMMITMENT_PUSH_MODEL_SOP_CLASS);
+    assert.ok(ctx !== undefined && ctx.requestorRoles.scp, "the SCP role was granted to the reporter");
+    const sent = { transactionUid: "2.25.79", committed: [{ sopClassUid: CT, sopInstanceUid: "1.2.3.9" }], failed: [] };
+    const rq = nEventReportRq({ messageId: 1, affectedSopClassUid: STORAGE_COMMITMENT_PUSH_MODEL_SOP_CLASS, affectedSopInstanceUid: STORAGE_COMMITMENT_PUSH_MODEL_SOP_INSTANCE, eventTypeId: 1 });
+    const rsp = await a.request(ctx.id, rq, encodeCommitmentReport(sent, ctx.transferSyntax));
+    assert.equal(rsp.command.commandField, CommandField.NEventReportRsp);
+    assert.equal(rsp.command.status, Status.Success);
+    assert.equal(rsp.command.eventTypeId, 1);
+    assert.deepEqual(received, [sent]);
+    await a.release();
+  } finally {
+    unsubscribe(CommitmentChannels.reportReceived, onReceived);
   }
 });
