@@ -48,6 +48,7 @@ export { createGetService, type GetService, type GetServiceOptions } from "./ret
 export {
   createCommitmentService,
   CommitmentChannels,
+  MAX_COMMITMENT_REQUEST_BYTES,
   type CommitmentService,
   type CommitmentServiceOptions,
   type CommitmentRequester,

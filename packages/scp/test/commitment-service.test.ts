@@ -21,7 +21,7 @@ import {
   nEventReportRsp,
   type CommitmentReport,
 } from "@dicomtls/pdu-codec";
-import { CommitmentChannels, createCommitmentService, createScp } from "../src/index.js";
+import { CommitmentChannels, MAX_COMMITMENT_REQUEST_BYTES, createCommitmentService, createScp } from "../src/index.js";
 import { listen } from "./helpers.js";
 
 const CT = "1.2.840.10008.5.1.4.1.1.2";
@@ -73,11 +73,11 @@ async function open(port: number, sameAssociation: boolean, onReport: (report: C
   });
 }
 
-async function ask(a: Association, transactionUid: string, references: ReadonlyArray<{ sopClassUid: string; sopInstanceUid: string }>): Promise<number | undefined> {
+async function ask(a: Association, transactionUid: string, references: ReadonlyArray<{ sopClassUid: string; sopInstanceUid: string }>, body?: Uint8Array): Promise<number | undefined> {
   const ctx = a.findContext(STORAGE_COMMITMENT_PUSH_MODEL_SOP_CLASS);
   assert.ok(ctx !== undefined);
   const rq = nActionRq({ messageId: a.nextMessageId(), requestedSopClassUid: STORAGE_COMMITMENT_PUSH_MODEL_SOP_CLASS, requestedSopInstanceUid: STORAGE_COMMITMENT_PUSH_MODEL_SOP_INSTANCE, actionTypeId: 1 });
-  const rsp = await a.request(ctx.id, rq, encodeCommitmentRequest({ transactionUid, references }, ctx.transferSyntax));
+  const rsp = await a.request(ctx.id, rq, body ?? encodeCommitmentRequest({ transactionUid, references }, ctx.transferSyntax));
   assert.equal(rsp.command.commandField, CommandField.NActionRsp);
   assert.equal(rsp.command.affectedSopInstanceUid, STORAGE_COMMITMENT_PUSH_MODEL_SOP_INSTANCE);
   return rsp.command.status;
@@ -158,4 +158,21 @@ test("a report a peer delivers to us (it in the SCP role) is answered Success an
   } finally {
     unsubscribe(CommitmentChannels.reportReceived, onReceived);
   }
+});
+
+test("an Action Information data set over MAX_COMMITMENT_REQUEST_BYTES is refused 0x0213 without being buffered; the association goes on", { timeout: 60_000 }, async () => {
+  const port = await startScp();
+  const reports: string[] = [];
+  let wake!: () => void;
+  const second = new Promise<void>((r) => (wake = r));
+  const a = await open(port, true, (report) => {
+    reports.push(report.transactionUid);
+    wake();
+  });
+  assert.equal(await ask(a, "2.25.80", [], Buffer.alloc(MAX_COMMITMENT_REQUEST_BYTES + 2)), 0x0213);
+  // Still usable: a normal request afterwards is served and reported; the refused one never is.
+  assert.equal(await ask(a, "2.25.81", [{ sopClassUid: CT, sopInstanceUid: "1.2.3.1" }]), Status.Success);
+  await second;
+  assert.deepEqual(reports, ["2.25.81"]);
+  await a.release();
 });

@@ -53,6 +53,10 @@ const receivedChannel = channel(CommitmentChannels.reportReceived);
 /** Explicit then Implicit VR Little Endian, the syntaxes both sides of Orthanc's commitment use. */
 const COMMITMENT_TRANSFER_SYNTAXES: readonly string[] = Object.freeze(["1.2.840.10008.1.2.1", "1.2.840.10008.1.2"]);
 const DEFAULT_REPORT_TIMEOUT_MS = 30_000;
+/** Bound on an N-ACTION's data set (about 200,000 references): a larger one is refused 0213H, never buffered. */
+export const MAX_COMMITMENT_REQUEST_BYTES = 16 * 1024 * 1024;
+/** PS3.7 C.4: Resource limitation. */
+const RESOURCE_LIMITATION = 0x0213;
 
 /** Who asked for commitment: where a report on a new association goes. */
 export interface CommitmentRequester {
@@ -165,9 +169,14 @@ export function createCommitmentService(options: CommitmentServiceOptions): Comm
       yield { command: refused ?? statusResponse(rq, Status.MissingAttribute) };
       return;
     }
+    const bytes = await readBounded(message.dataset, MAX_COMMITMENT_REQUEST_BYTES);
+    if (bytes === undefined) {
+      yield { command: statusResponse(rq, RESOURCE_LIMITATION, `Action Information over ${MAX_COMMITMENT_REQUEST_BYTES} bytes`) };
+      return;
+    }
     let request: CommitmentRequest;
     try {
-      request = decodeCommitmentRequest(await message.dataset.readAll(), message.context.transferSyntax);
+      request = decodeCommitmentRequest(bytes, message.context.transferSyntax);
     } catch (err) {
       if (!isDatasetError(err)) throw err;
       const status = /^no /.test(err.message) ? Status.MissingAttribute : Status.InvalidArgumentValue;
@@ -217,6 +226,21 @@ export function createCommitmentService(options: CommitmentServiceOptions): Comm
       while (underway.size > 0) await Promise.allSettled([...underway]);
     },
   };
+}
+
+/** The whole data set, or undefined (the rest discarded) once it exceeds `max` bytes. */
+async function readBounded(dataset: AsyncIterable<Uint8Array> & { discard(): Promise<void> }, max: number): Promise<Buffer | undefined> {
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for await (const chunk of dataset) {
+    length += chunk.length;
+    if (length > max) {
+      await dataset.discard();
+      return undefined;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, length);
 }
 
 /** Sends the N-EVENT-REPORT-RQ on `contextId` and resolves with the requester's status (PS3.7 §10.3.1). */
