@@ -583,11 +583,13 @@ export class Association {
 
 function unsupported(command: DimseCommand): OutgoingMessage {
   // PS3.7 Annex C: no handler here for what the peer asked; answer "unrecognized operation" rather than abort.
+  const sopClass = command.affectedSopClassUid ?? command.requestedSopClassUid;
   return {
     command: {
       commandField: (command.commandField | 0x8000) as CommandFieldCode,
       messageIdBeingRespondedTo: command.messageId ?? 0,
-      ...(command.affectedSopClassUid !== undefined && { affectedSopClassUid: command.affectedSopClassUid }),
+      // PS3.7 §10.3: an N-service response names as Affected the SOP class its request named as Requested.
+      ...(sopClass !== undefined && { affectedSopClassUid: sopClass }),
       commandDataSetType: NO_DATASET,
       status: Status.UnrecognizedOperation,
     },

@@ -74,13 +74,24 @@ test("a malformed or oversized command set aborts with reason 6", () => {
   expectAbort(() => small.push(pdv(1, true, false, new Uint8Array(17))), AbortReason.InvalidPduParameterValue, /exceeds 16 bytes/);
 });
 
-test("a command field that is not a DIMSE-C message (N-ACTION-RQ 0x0130, found by the fuzzer) is a protocol error, reason 4", () => {
+/** A C-ECHO-RQ command set with its command field (0000,0100) rewritten. */
+function withCommandField(field: number): Buffer {
   const bytes = Buffer.from(encodeCommand(cEchoRq(1)));
   // (0000,0100) US: tag, 4-byte length, then the value.
-  bytes.writeUInt16LE(0x0130, bytes.indexOf(Buffer.from([0x00, 0x00, 0x00, 0x01, 0x02, 0x00, 0x00, 0x00])) + 8);
+  bytes.writeUInt16LE(field, bytes.indexOf(Buffer.from([0x00, 0x00, 0x00, 0x01, 0x02, 0x00, 0x00, 0x00])) + 8);
+  return bytes;
+}
+
+test("an N-ACTION-RQ (0x0130, which the fuzzer once saw aborted) is delivered as a command, for the SOP class's handler to answer", () => {
+  const out = new MessageAssembler(contexts).push(pdv(1, true, true, withCommandField(0x0130)));
+  assert.equal(out.kind, "command");
+  assert.equal(out.kind === "command" && out.command.commandField, 0x0130);
+});
+
+test("a command field this node does not serve (N-GET-RQ 0x0110) is a protocol error, reason 4", () => {
   const a = new MessageAssembler(contexts);
   assert.throws(
-    () => a.push(pdv(1, true, true, bytes)),
-    (err: unknown) => err instanceof DimseProtocolError && err.abortReason === AbortReason.UnrecognizedPduParameter && /0x0130/.test(err.message),
+    () => a.push(pdv(1, true, true, withCommandField(0x0110))),
+    (err: unknown) => err instanceof DimseProtocolError && err.abortReason === AbortReason.UnrecognizedPduParameter && /0x0110/.test(err.message),
   );
 });

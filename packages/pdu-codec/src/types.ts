@@ -233,6 +233,12 @@ export const CommandField = {
   CEchoRq: 0x0030,
   CEchoRsp: 0x8030,
   CCancelRq: 0x0fff,
+  /** PS3.7 §10.3.1 N-EVENT-REPORT (Storage Commitment's report, PS3.4 J.3.3). */
+  NEventReportRq: 0x0100,
+  NEventReportRsp: 0x8100,
+  /** PS3.7 §10.3.4 N-ACTION (Storage Commitment's request, PS3.4 J.3.2). */
+  NActionRq: 0x0130,
+  NActionRsp: 0x8130,
 } as const;
 export type CommandFieldCode = (typeof CommandField)[keyof typeof CommandField];
 
@@ -261,6 +267,14 @@ export const Status = {
   MoveDestinationUnknown: 0xa801,
   IdentifierDoesNotMatchSopClass: 0xa900,
   UnableToProcess: 0xc001,
+  /** PS3.7 Annex C.4 (DIMSE-N): general failures an N-ACTION-RSP can carry. */
+  ProcessingFailure: 0x0110,
+  NoSuchSopInstance: 0x0112,
+  InvalidArgumentValue: 0x0115,
+  NoSuchSopClass: 0x0118,
+  ClassInstanceConflict: 0x0119,
+  MissingAttribute: 0x0120,
+  NoSuchActionType: 0x0123,
 } as const;
 
 /**
@@ -296,6 +310,10 @@ export interface DimseCommand {
   readonly affectedSopInstanceUid?: string;
   /** (0000,1001) */
   readonly requestedSopInstanceUid?: string;
+  /** (0000,1002) Event Type ID of an N-EVENT-REPORT. */
+  readonly eventTypeId?: number;
+  /** (0000,1008) Action Type ID of an N-ACTION. */
+  readonly actionTypeId?: number;
   /** (0000,1020) */
   readonly numberOfRemainingSuboperations?: number;
   /** (0000,1021) */

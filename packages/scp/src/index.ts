@@ -60,3 +60,13 @@ export {
 export { retrieveSelector, RetrieveRequestError } from "./retrieve/retrieve-identifier.js";
 export { createMoveService, type MoveService, type MoveServiceOptions } from "./retrieve/move-service.js";
 export { createGetService, type GetService, type GetServiceOptions } from "./retrieve/get-service.js";
+export {
+  createCommitmentService,
+  CommitmentChannels,
+  MAX_COMMITMENT_REQUEST_BYTES,
+  type CommitmentService,
+  type CommitmentServiceOptions,
+  type CommitmentRequester,
+  type ReportConnection,
+} from "./commitment/commitment-service.js";
+export { checkReferences, type CommitmentLookup, type CommittedInstance } from "./commitment/commitment-report.js";

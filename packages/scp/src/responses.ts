@@ -7,11 +7,14 @@ export function responseField(requestField: number): CommandFieldCode {
 
 /** PS3.7 Annex C: a response to `rq` with only a status (and an optional Error Comment, max 64 chars). */
 export function statusResponse(rq: DimseCommand, status: number, errorComment?: string): DimseCommand {
+  const sopClass = rq.affectedSopClassUid ?? rq.requestedSopClassUid;
+  const sopInstance = rq.affectedSopInstanceUid ?? rq.requestedSopInstanceUid;
   return {
     commandField: responseField(rq.commandField),
     messageIdBeingRespondedTo: rq.messageId ?? 0,
-    ...(rq.affectedSopClassUid !== undefined && { affectedSopClassUid: rq.affectedSopClassUid }),
-    ...(rq.affectedSopInstanceUid !== undefined && { affectedSopInstanceUid: rq.affectedSopInstanceUid }),
+    // PS3.7 §10.3: an N-service response names as Affected what its request named as Requested (N-ACTION, N-GET ...).
+    ...(sopClass !== undefined && { affectedSopClassUid: sopClass }),
+    ...(sopInstance !== undefined && { affectedSopInstanceUid: sopInstance }),
     commandDataSetType: NO_DATASET,
     status,
     ...(errorComment !== undefined && { errorComment: errorComment.slice(0, 64) }),

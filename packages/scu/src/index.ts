@@ -23,3 +23,16 @@ export {
 } from "./query-common.js";
 export { get, getSopClass, getStorageContexts, GetFailedError, type GetOptions, type GetProgress, type GetResult, type InstanceSink, type ReceivedInstance } from "./get.js";
 export { DEFAULT_GET_STORAGE_SOP_CLASSES } from "./get-storage-classes.js";
+export {
+  commit,
+  newTransactionUid,
+  CommitError,
+  CommitErrorCode,
+  DEFAULT_COMMIT_TIMEOUT_MS,
+  type CommitOptions,
+  type CommitResult,
+  type CommitReportListener,
+  type CommitErrorCodeValue,
+} from "./commit.js";
+// The reference types of commit(), so a user needs no second import.
+export { CommitmentFailureReason, CommitmentEventType, type SopReference, type FailedSopReference } from "@dicomtls/dataset";

@@ -11,7 +11,7 @@ import { connect as netConnect, type Socket } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { connect as tlsConnect } from "node:tls";
-import { PduFramer, PduType, cEchoRq, decodePdu, encodeCommand, type Pdu } from "@dicomtls/pdu-codec";
+import { PduFramer, PduType, cEchoRq, decodeCommand, decodePdu, encodeCommand, type Pdu } from "@dicomtls/pdu-codec";
 import { dcmtkEnv, requireTool, runProcess, stopAll, tempDir } from "@dicomtls/test-peers";
 import { Rng, startTarget, templates, type FuzzTarget } from "../src/index.js";
 
@@ -24,7 +24,12 @@ after(async () => {
   tmp.remove();
 });
 
-type Answer = { readonly type: "rj"; readonly result: number; readonly source: number; readonly reason: number } | { readonly type: "abort"; readonly source: number; readonly reason: number } | { readonly type: "ac" };
+type Answer =
+  | { readonly type: "rj"; readonly result: number; readonly source: number; readonly reason: number }
+  | { readonly type: "abort"; readonly source: number; readonly reason: number }
+  | { readonly type: "ac" }
+  /** A DIMSE response in one P-DATA-TF: its command field and status. */
+  | { readonly type: "response"; readonly commandField: number; readonly status: number };
 
 /** An A-ASSOCIATE-RQ from the fuzzer's template with its called (offset 10) or calling (26) AE field overwritten. */
 function rqWithTitle(offset: 10 | 26, title: string): Buffer {
@@ -83,7 +88,8 @@ const CASES: readonly Case[] = [
   { name: "even presentation context id (2)", request: rqWithFirstContextId(2), expect: { type: "abort", source: 2, reason: 6 } },
   { name: "presentation context id 0", request: rqWithFirstContextId(0), expect: { type: "abort", source: 2, reason: 6 } },
   { name: "fuzz seed 2: C-ECHO-RQ whose affected SOP class UID holds 0xff bytes", afterAssociation: echoWithUid("1.2.840.10008.\u00ff\u00ff1"), expect: { type: "abort", source: 2, reason: 6 } },
-  { name: "fuzz seed 2: N-ACTION-RQ (command field 0x0130), which no response could answer", afterAssociation: nActionRq(), expect: { type: "abort", source: 2, reason: 4 } },
+  // Once aborted (no N-ACTION-RSP could be built); now answered as PS3.7 C.4 says for an operation the SOP class has not.
+  { name: "fuzz seed 2: N-ACTION-RQ (command field 0x0130) on the Verification context: N-ACTION-RSP 0x0211", afterAssociation: nActionRq(), expect: { type: "response", commandField: 0x8130, status: 0x0211 } },
 ];
 
 /** Opens a connection, plays the case, resolves with the server's first PDU after the case's own bytes. */
@@ -131,7 +137,14 @@ async function play(transport: { kind: "plain" | "tls"; port: number; key?: stri
 }
 
 function assertAnswer(name: string, pdu: Pdu, expect: Answer): void {
-  if (expect.type === "ac") {
+  if (expect.type === "response") {
+    assert.equal(pdu.type, PduType.PDataTf, `${name}: ${JSON.stringify(pdu)}`);
+    const pdv = pdu.type === PduType.PDataTf ? pdu.pdvs[0] : undefined;
+    assert.ok(pdv?.isCommand === true && pdv.isLast, `${name}: one whole command PDV expected`);
+    const command = decodeCommand(pdv.data);
+    assert.equal(command.commandField, expect.commandField, name);
+    assert.equal(command.status, expect.status, name);
+  } else if (expect.type === "ac") {
     assert.equal(pdu.type, PduType.AAssociateAc, `${name}: ${JSON.stringify(pdu)}`);
   } else if (expect.type === "rj") {
     assert.deepEqual(pdu, { type: PduType.AAssociateRj, result: expect.result, source: expect.source, reason: expect.reason }, name);

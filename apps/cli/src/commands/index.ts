@@ -1,5 +1,6 @@
 import type { RegisterCommand } from "../options.js";
 import { registerCert } from "./cert.js";
+import { registerCommit } from "./commit-command.js";
 import { registerConfig } from "./config-command.js";
 import { registerEcho } from "./echo-command.js";
 import { registerFind } from "./find-command.js";
@@ -9,4 +10,4 @@ import { registerStorage } from "./storage-command.js";
 import { registerStore } from "./store-command.js";
 
 /** Every command of the CLI, in help order. Add one line per new command file. */
-export const COMMANDS: readonly RegisterCommand[] = [registerEcho, registerStore, registerFind, registerMove, registerGet, registerCert, registerConfig, registerStorage];
+export const COMMANDS: readonly RegisterCommand[] = [registerEcho, registerStore, registerCommit, registerFind, registerMove, registerGet, registerCert, registerConfig, registerStorage];

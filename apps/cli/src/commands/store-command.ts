@@ -12,9 +12,22 @@ export const registerStore: RegisterCommand = (program, { io, env, setExitCode }
       .option("--call <title>", "called AE title", "ANY-SCP")
       .option("--associations <n>", "parallel associations sharing the files", positiveInt("--associations"), 1)
       .option("--timeout <seconds>", "connect, association and response timeout", positiveInt("--timeout"), 60)
-      .option("--config <file>", "Orthanc-style configuration: take the modality's address, AE titles and TLS from it"),
-  ).action(async (target: string[], o: RawTlsFlags & { aet: string; call: string; associations: number; timeout: number; config?: string }) => {
-    const flags = { ...tlsFlags(o, env), aet: o.aet, call: o.call, associations: o.associations, timeout: o.timeout, config: o.config };
+      .option("--config <file>", "Orthanc-style configuration: take the modality's address, AE titles and TLS from it")
+      .option("--commit", "then ask for storage commitment of the stored instances (N-ACTION) and wait for the report; exit 1 unless all are committed")
+      .option("--commit-port <port>", "take the commitment report on a new association at this port (as Orthanc sends it); default: on the same association", positiveInt("--commit-port"))
+      .option("--commit-timeout <seconds>", "wait this long for the commitment report", positiveInt("--commit-timeout"), 60),
+  ).action(async (target: string[], o: RawTlsFlags & { aet: string; call: string; associations: number; timeout: number; config?: string; commit?: boolean; commitPort?: number; commitTimeout: number }) => {
+    const flags = {
+      ...tlsFlags(o, env),
+      aet: o.aet,
+      call: o.call,
+      associations: o.associations,
+      timeout: o.timeout,
+      config: o.config,
+      commit: o.commit === true || o.commitPort !== undefined,
+      commitPort: o.commitPort,
+      commitTimeout: o.commitTimeout,
+    };
     const tty = process.stderr.isTTY && env["CI"] === undefined;
     setExitCode(await runStore(target, flags, io, { tty, write: (text) => process.stderr.write(text) }));
   });

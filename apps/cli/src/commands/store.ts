@@ -2,16 +2,19 @@ import { store, type StoreFileResult } from "@dicomtls/scu";
 import { UsageError } from "../errors.js";
 import type { CliIo } from "../options.js";
 import type { ClientTlsFlags } from "../tls-client.js";
+import { runCommit, type CommitFlags } from "./commit.js";
 import { resolveTarget } from "./echo.js";
 import { expandPaths } from "./store-files.js";
 import { ProgressBar } from "./store-progress.js";
 
-export interface StoreFlags extends ClientTlsFlags {
+export interface StoreFlags extends ClientTlsFlags, Partial<CommitFlags> {
   readonly aet: string;
   readonly call: string;
   readonly timeout: number;
   readonly associations: number;
   readonly config?: string | undefined;
+  /** Ask for storage commitment of the stored instances afterwards (PS3.4 Annex J). */
+  readonly commit?: boolean | undefined;
 }
 
 export interface StoreTerminal {
@@ -32,7 +35,8 @@ function failureLine(r: StoreFileResult): string {
 
 /**
  * C-STORE the files under PATH... to HOST PORT (or a modality of --config): a progress bar on a terminal, one line per
- * failed or skipped file, one summary line. Exit code 1 when any DICOM file was not stored.
+ * failed or skipped file, one summary line. Exit code 1 when any DICOM file was not stored. With `commit`, then a
+ * storage commitment request for the stored instances, its report printed, exit code 1 unless all are committed.
  */
 export async function runStore(args: readonly string[], flags: StoreFlags, io: CliIo, terminal: StoreTerminal): Promise<number> {
   const targetArgs = flags.config !== undefined ? args.slice(0, 1) : args.slice(0, 2);
@@ -72,5 +76,9 @@ export async function runStore(args: readonly string[], flags: StoreFlags, io: C
     `store to ${target.label}: ${result.stored} of ${dicom} stored, ${result.failed} failed${skipped}; ` +
       `${mb.toFixed(1)} MB in ${seconds.toFixed(2)} s (${rate}) over ${transport}, ${result.associations} association${result.associations === 1 ? "" : "s"}`,
   );
-  return result.failed > 0 ? 1 : 0;
+  const stored = result.failed > 0 ? 1 : 0;
+  if (flags.commit !== true) return stored;
+  const references = result.results.flatMap((r) => (r.ok && r.sopClassUid !== undefined && r.sopInstanceUid !== undefined ? [{ sopClassUid: r.sopClassUid, sopInstanceUid: r.sopInstanceUid }] : []));
+  const committed = await runCommit(target, references, { ...flags, commitTimeout: flags.commitTimeout ?? 60 }, io);
+  return Math.max(stored, committed);
 }

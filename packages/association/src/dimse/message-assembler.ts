@@ -87,7 +87,7 @@ export class MessageAssembler {
     if (!isKnownCommandField(command.commandField)) {
       // No answer to it can be encoded (PS3.7 has no response we could build for it here): abort, as DCMTK's storescp does.
       throw new DimseProtocolError(
-        `command field 0x${Number(command.commandField).toString(16).padStart(4, "0")} on context ${context.id} is not a DIMSE-C message this node serves`,
+        `command field 0x${Number(command.commandField).toString(16).padStart(4, "0")} on context ${context.id} is not a DIMSE message this node serves (C-services, N-EVENT-REPORT, N-ACTION)`,
         AbortReason.UnrecognizedPduParameter,
       );
     }

@@ -25,3 +25,19 @@ export {
   type EncodeIdentifierOptions,
 } from "./identifier.js";
 export { SUPPORTED_CHARACTER_SETS } from "./identifier-charset.js";
+export {
+  STORAGE_COMMITMENT_PUSH_MODEL_SOP_CLASS,
+  STORAGE_COMMITMENT_PUSH_MODEL_SOP_INSTANCE,
+  STORAGE_COMMITMENT_ACTION_TYPE,
+  CommitmentEventType,
+  CommitmentFailureReason,
+  commitmentEventType,
+  encodeCommitmentRequest,
+  decodeCommitmentRequest,
+  encodeCommitmentReport,
+  decodeCommitmentReport,
+  type SopReference,
+  type FailedSopReference,
+  type CommitmentRequest,
+  type CommitmentReport,
+} from "./commitment.js";

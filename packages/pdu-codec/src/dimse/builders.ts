@@ -110,3 +110,69 @@ export function cMoveRsp(rq: Request, status: number, counts: SuboperationCounts
 export function cCancelRq(messageIdBeingRespondedTo: number): DimseCommand {
   return { commandField: CommandField.CCancelRq, messageIdBeingRespondedTo, commandDataSetType: NO_DATASET };
 }
+
+export interface NActionRqFields {
+  readonly messageId: number;
+  readonly requestedSopClassUid: string;
+  readonly requestedSopInstanceUid: string;
+  readonly actionTypeId: number;
+  /** Default true: an Action Information data set follows (Storage Commitment's always does). */
+  readonly withDataset?: boolean;
+}
+
+/** PS3.7 §10.3.4.1 */
+export function nActionRq(f: NActionRqFields): DimseCommand {
+  const { withDataset = true, ...fields } = f;
+  return { ...fields, commandField: CommandField.NActionRq, commandDataSetType: withDataset ? DATASET_PRESENT : NO_DATASET };
+}
+
+/** PS3.7 §10.3.4.2: the Affected SOP Class/Instance echo the request's Requested ones (Table 10.3-4, U / C). */
+export function nActionRsp(
+  rq: { readonly messageId?: number; readonly requestedSopClassUid?: string; readonly requestedSopInstanceUid?: string; readonly actionTypeId?: number },
+  status: number = Status.Success,
+  extras: ResponseExtras = {},
+): DimseCommand {
+  return {
+    messageIdBeingRespondedTo: rq.messageId ?? 0,
+    ...(rq.requestedSopClassUid !== undefined && { affectedSopClassUid: rq.requestedSopClassUid }),
+    ...(rq.requestedSopInstanceUid !== undefined && { affectedSopInstanceUid: rq.requestedSopInstanceUid }),
+    ...(status === Status.Success && rq.actionTypeId !== undefined && { actionTypeId: rq.actionTypeId }),
+    commandDataSetType: NO_DATASET,
+    ...extras,
+    commandField: CommandField.NActionRsp,
+    status,
+  };
+}
+
+export interface NEventReportRqFields {
+  readonly messageId: number;
+  readonly affectedSopClassUid: string;
+  readonly affectedSopInstanceUid: string;
+  readonly eventTypeId: number;
+  /** Default true: an Event Information data set follows (Storage Commitment's always does). */
+  readonly withDataset?: boolean;
+}
+
+/** PS3.7 §10.3.1.1 */
+export function nEventReportRq(f: NEventReportRqFields): DimseCommand {
+  const { withDataset = true, ...fields } = f;
+  return { ...fields, commandField: CommandField.NEventReportRq, commandDataSetType: withDataset ? DATASET_PRESENT : NO_DATASET };
+}
+
+/** PS3.7 §10.3.1.2: echoes the request's SOP class, instance and (on success) event type. */
+export function nEventReportRsp(
+  rq: { readonly messageId?: number; readonly affectedSopClassUid?: string; readonly affectedSopInstanceUid?: string; readonly eventTypeId?: number },
+  status: number = Status.Success,
+  extras: ResponseExtras = {},
+): DimseCommand {
+  return {
+    messageIdBeingRespondedTo: rq.messageId ?? 0,
+    ...(rq.affectedSopClassUid !== undefined && { affectedSopClassUid: rq.affectedSopClassUid }),
+    ...(rq.affectedSopInstanceUid !== undefined && { affectedSopInstanceUid: rq.affectedSopInstanceUid }),
+    ...(status === Status.Success && rq.eventTypeId !== undefined && { eventTypeId: rq.eventTypeId }),
+    commandDataSetType: NO_DATASET,
+    ...extras,
+    commandField: CommandField.NEventReportRsp,
+    status,
+  };
+}

@@ -30,6 +30,8 @@ const FIELDS: readonly FieldDef[] = [
   { element: 0x0903, key: "errorId", vr: "US" },
   { element: 0x1000, key: "affectedSopInstanceUid", vr: "UI" },
   { element: 0x1001, key: "requestedSopInstanceUid", vr: "UI" },
+  { element: 0x1002, key: "eventTypeId", vr: "US" },
+  { element: 0x1008, key: "actionTypeId", vr: "US" },
   { element: 0x1020, key: "numberOfRemainingSuboperations", vr: "US" },
   { element: 0x1021, key: "numberOfCompletedSuboperations", vr: "US" },
   { element: 0x1022, key: "numberOfFailedSuboperations", vr: "US" },
@@ -52,6 +54,11 @@ const REQUIRED: Readonly<Record<CommandFieldCode, readonly FieldKey[]>> = {
   [CommandField.CEchoRq]: ["affectedSopClassUid", "messageId"],
   [CommandField.CEchoRsp]: ["messageIdBeingRespondedTo", "status"],
   [CommandField.CCancelRq]: ["messageIdBeingRespondedTo"],
+  // PS3.7 Table 10.3-1 and 10.3-4: the request names the instance, the response may echo it (U / C fields).
+  [CommandField.NEventReportRq]: ["affectedSopClassUid", "messageId", "affectedSopInstanceUid", "eventTypeId"],
+  [CommandField.NEventReportRsp]: ["messageIdBeingRespondedTo", "status"],
+  [CommandField.NActionRq]: ["requestedSopClassUid", "messageId", "requestedSopInstanceUid", "actionTypeId"],
+  [CommandField.NActionRsp]: ["messageIdBeingRespondedTo", "status"],
 };
 
 const KNOWN_COMMAND_FIELDS = new Set<number>(Object.values(CommandField));
@@ -115,7 +122,7 @@ function encodedValue(def: FieldDef, value: unknown): Buffer {
  * mandatory field is missing.
  */
 export function encodeCommand(cmd: DimseCommand): Buffer {
-  if (!isKnownCommandField(cmd.commandField)) fail(`command field 0x${Number(cmd.commandField).toString(16)} is not a C-service this codec encodes`);
+  if (!isKnownCommandField(cmd.commandField)) fail(`command field 0x${Number(cmd.commandField).toString(16)} is not a DIMSE service this codec encodes (C-services, N-EVENT-REPORT, N-ACTION)`);
   const missing = missingCommandFields(cmd);
   if (missing.length > 0) fail(`command 0x${cmd.commandField.toString(16)} lacks mandatory field(s) ${missing.join(", ")} (PS3.7 §9.3)`);
   const elements: { element: number; value: Buffer }[] = [];
