@@ -62,9 +62,6 @@ const SPECIFIC: Readonly<Record<string, string>> = {
   TcpNoDelay: "dicomtls always sets TCP_NODELAY on its DICOM sockets",
   KeepAlive: HTTP,
   KeepAliveTimeout: HTTP,
-  DefaultEncoding: "C-FIND character sets are not implemented yet (issue 10, h-find)",
-  CaseSensitivePN: "C-FIND matching is not implemented yet (issue 10, h-find)",
-  StorageAccessOnFind: "C-FIND is not implemented yet (issue 10, h-find)",
   SynchronousCMove:
     "dicomtls's C-MOVE is always synchronous (Orthanc's default, true): the sub-operations run while the C-MOVE waits, with a Pending response after each; there are no jobs to run it in the background",
   TranscodeDicomProtocol: "dicomtls never transcodes what it sends or accepts",

@@ -23,6 +23,7 @@ type Row =
 const SERVER = "apps/server/src/server.ts";
 const MAPPING = "apps/server/src/mapping.ts";
 const STORAGE = "apps/server/src/plugins/storage.ts";
+const QUERY = "apps/server/src/plugins/query.ts";
 const TLS = "packages/tls-context/src/settings.ts";
 const HTTP = "apps/server/src/http/server.ts";
 const CLI_TARGET = "apps/cli/src/commands/echo.ts";
@@ -64,8 +65,11 @@ const TOP_LEVEL: Readonly<Record<string, Row>> = {
   UnknownSopClassAccepted: at("unknownSopClassAccepted", STORAGE),
   DeidentifyLogs: at("deidentifyLogs", STORAGE),
   DeidentifyLogsDicomVersion: "not used",
-  LimitFindResults: { pending: "h-find (C-FIND SCP)" },
-  LimitFindInstances: { pending: "h-find (C-FIND SCP)" },
+  LimitFindResults: at("limitFindResults", QUERY),
+  LimitFindInstances: at("limitFindInstances", QUERY),
+  StorageAccessOnFind: at("storageAccessOnFind", QUERY),
+  CaseSensitivePN: at("caseSensitivePN", QUERY),
+  DefaultEncoding: at("defaultEncoding", QUERY),
   StorageDirectory: at("storageDirectory", STORAGE),
   OverwriteInstances: at("overwriteInstances", STORAGE),
   SyncStorageArea: at("syncStorageArea", STORAGE),
