@@ -48,7 +48,7 @@ export interface PluginScu {
   /** C-STORE Part 10 files to the modality named `modality` (a key of DicomModalities, or its AE title). */
   store(modality: string, files: readonly string[], options?: { readonly signal?: AbortSignal; readonly associations?: number }): Promise<StoreResult>;
   /** C-ECHO the modality. */
-  echo(modality: string, options?: { readonly signal?: AbortSignal }): Promise<EchoResult>;
+  echo(modality: string): Promise<EchoResult>;
 }
 
 /** What a plugin is given. `Settings` is the output of its `settings` schema (undefined without one). */

@@ -1,6 +1,6 @@
 /** definePlugin: a plugin is a name, a version, its dependencies, its settings schema and a register function. */
 
-import type { z } from "zod";
+import { z } from "zod";
 import type { PluginApp } from "./app.js";
 
 /** The stable codes of plugin errors. */
@@ -47,8 +47,11 @@ export interface PluginDefinition<S extends z.ZodType = z.ZodUndefined> {
   readonly dependencies?: readonly string[];
   /** Top-level key of the configuration file holding this plugin's section ("Router", "Worklists"). */
   readonly settingsKey?: string;
-  /** zod schema of that section; an absent section is validated as `undefined` (give defaults with `.default({})`). */
-  readonly settings?: S;
+  /**
+   * zod schema of that section; an absent section is validated as `undefined` (give defaults with `.default({})`).
+   * Or a function given the node's zod that returns the schema: a one-file plugin then needs no zod of its own.
+   */
+  readonly settings?: S | ((zod: typeof z) => S);
   /** Called once at start-up, before any port opens; hooks and handlers are registered here, synchronously or not. */
   register(app: PluginApp<z.output<S>>): void | Promise<void>;
 }
@@ -74,7 +77,9 @@ export function assertPlugin(value: unknown, source: string): DicomTlsPlugin {
   if (typeof p.register !== "function") return fail(`${at}: register: expected a function, got ${typeof p.register}`);
   if (p.dependencies !== undefined && (!Array.isArray(p.dependencies) || !p.dependencies.every((d) => typeof d === "string"))) return fail(`${at}: dependencies: expected an array of plugin names`);
   const hasSchema = p.settings !== undefined;
-  if (hasSchema && typeof (p.settings as { safeParse?: unknown }).safeParse !== "function") return fail(`${at}: settings: expected a zod schema`);
+  if (hasSchema && typeof p.settings !== "function" && typeof (p.settings as { safeParse?: unknown }).safeParse !== "function") {
+    return fail(`${at}: settings: expected a zod schema, or a function (z) => schema`);
+  }
   if (p.settingsKey !== undefined && (typeof p.settingsKey !== "string" || p.settingsKey === "")) return fail(`${at}: settingsKey: expected a non-empty string`);
   if (hasSchema !== (p.settingsKey !== undefined)) return fail(`${at}: settings and settingsKey go together (the schema validates the section under the key)`);
   return value as DicomTlsPlugin;
@@ -84,4 +89,15 @@ export function assertPlugin(value: unknown, source: string): DicomTlsPlugin {
 export function definePlugin<S extends z.ZodType = z.ZodUndefined>(definition: PluginDefinition<S>): DicomTlsPlugin<S> {
   assertPlugin(definition, `definePlugin(${JSON.stringify((definition as { name?: unknown }).name)})`);
   return definition;
+}
+
+/** The plugin's settings schema (calling the `(z) => schema` form with the node's zod); undefined without one. */
+export function settingsSchemaOf(plugin: DicomTlsPlugin): z.ZodType | undefined {
+  const s = plugin.settings;
+  if (s === undefined) return undefined;
+  const schema = typeof s === "function" ? (s)(z) : s;
+  if (typeof (schema as { safeParse?: unknown } | undefined)?.safeParse !== "function") {
+    throw new PluginError(PluginErrorCode.InvalidPlugin, `plugin "${plugin.name}": settings(z) did not return a zod schema`, { plugin: plugin.name });
+  }
+  return schema;
 }

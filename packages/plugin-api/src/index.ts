@@ -1,4 +1,4 @@
-export { definePlugin, assertPlugin, PluginError, PluginErrorCode, type PluginDefinition, type DicomTlsPlugin } from "./define-plugin.js";
+export { definePlugin, assertPlugin, settingsSchemaOf, PluginError, PluginErrorCode, type PluginDefinition, type DicomTlsPlugin } from "./define-plugin.js";
 export type {
   PluginApp,
   PluginLogger,
