@@ -21,6 +21,7 @@ import { ServerStartError, type StartOptions } from "./plugin-types.js";
 import { PluginHost, type PluginDescription } from "./plugins/plugin-host.js";
 import { pluginScu } from "./plugins/plugin-scu.js";
 import { certificateFacts, peerFacts } from "./plugins/facts.js";
+import { pluginTlsVeto, reportAssociationClosed } from "./plugins/node-events.js";
 import { AuditTrail } from "./audit/index.js";
 import { registerAuditMetrics } from "./audit/audit-metrics.js";
 
@@ -277,31 +278,12 @@ export class DicomTlsServer {
     await this.#plugins.registerAll(options.plugins ?? []);
   }
 
-  /** Serves a connection; the plugins' onAssociationClosed hooks hear how each association ended. */
-  #serve(socket: Socket | TLSSocket): void {
-    const host = this.#plugins;
-    const served = this.scp.handleConnection(socket);
-    if (host === undefined || !host.wantsAssociationClosed) return;
-    const started = performance.now();
-    void served.then(async (a) => {
-      if (a === undefined) return;
-      const end = await a.closed;
-      await host.associationClosed({
-        callingAet: a.callingAeTitle.trim(),
-        calledAet: a.calledAeTitle.trim(),
-        peer: peerFacts(a.peer),
-        how: end.kind,
-        ...(end.kind === "aborted" && { error: { code: end.error.code, message: end.error.message } }),
-        durationMs: performance.now() - started,
-      });
-    });
-  }
-
   async #listen(host: string | undefined): Promise<void> {
     const tls = this.#tls?.current;
     const onConnection = (socket: Socket | TLSSocket): void => {
       if (serverDiagnostics.connection.hasSubscribers) serverDiagnostics.connection.publish({ socket });
-      this.#serve(socket);
+      const served = this.scp.handleConnection(socket);
+      if (this.#plugins !== undefined) reportAssociationClosed(this.#plugins, served);
     };
     const onRefusal = (r: ListenerRefusal): void => {
       // OpenSSL's refusal says why (protocol version, cipher, ALPN): that is the reason code operators need.
@@ -348,7 +330,7 @@ export class DicomTlsServer {
     const verdict = evaluatePeer(socket, tls.peerPolicy);
     if (verdict.ok) {
       for (const w of verdict.warnings) this.#logger.warn({ event: "peer-warning", ...peerFields(verdict.peer) }, w);
-      await this.#pluginTlsVeto(socket);
+      if (this.#plugins !== undefined) await pluginTlsVeto(this.#plugins, socket, this.#logger);
       return;
     }
     const revoked = verdict.revocation;
@@ -371,23 +353,6 @@ export class DicomTlsServer {
     const x509 = (socket).getPeerX509Certificate?.();
     void this.#plugins?.tlsRefused({ reason: verdict.reason, address: socket.remoteAddress, port: socket.remotePort, detail: verdict.detail, certificate: x509 === undefined ? undefined : certificateFacts(x509) });
     throw Object.assign(new Error(`${verdict.reason}: ${verdict.detail}`), { code: verdict.reason });
-  }
-
-  /** The plugins' onTlsPeerVerified hooks, after the node's policy accepted the peer: a why refuses it. */
-  async #pluginTlsVeto(socket: TLSSocket): Promise<void> {
-    const host = this.#plugins;
-    if (host === undefined) return;
-    const x509 = socket.getPeerX509Certificate();
-    const peer = { address: displayAddress(socket.remoteAddress), port: socket.remotePort ?? 0, tls: { protocol: socket.getProtocol(), cipher: socket.getCipher()?.name, certificate: x509 === undefined ? undefined : certificateFacts(x509) } };
-    const veto = await host.verifyTlsPeer(peer);
-    if (veto === undefined) return;
-    const at = `${peer.address}:${peer.port}`;
-    this.#logger.warn(
-      { event: "tls-peer-refused", reason: "PLUGIN_VETO", plugin: veto.plugin, peer: at, ...(x509 !== undefined && { certSubject: x509.subject.replace(/\n/g, ", "), certFingerprint256: x509.fingerprint256 }) },
-      `DICOM TLS peer ${at} refused by plugin ${veto.plugin}: ${veto.why}`,
-    );
-    void host.tlsRefused({ reason: "PLUGIN_VETO", address: socket.remoteAddress, port: socket.remotePort, detail: veto.why, certificate: peer.tls.certificate });
-    throw Object.assign(new Error(`PLUGIN_VETO: ${veto.why}`), { code: "PLUGIN_VETO" });
   }
 
   async #decideAssociation(rq: AAssociateRq, peer: PeerInfo): Promise<AssociationDecision> {

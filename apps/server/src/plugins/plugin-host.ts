@@ -263,6 +263,10 @@ export class PluginHost implements NodeHooks {
     return this.#notify(this.#stored, "onInstanceStored", instance);
   }
 
+  get wantsTlsPeer(): boolean {
+    return this.#tlsPeer.length > 0;
+  }
+
   get wantsAssociationClosed(): boolean {
     return this.#closed.length > 0;
   }
