@@ -1,6 +1,6 @@
 /** `dicomtls plugin check CONFIG`: plugins loaded, validated and registered without any port; what is printed. */
 import { strict as assert } from "node:assert";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { tempDir } from "@dicomtls/test-peers";
@@ -78,4 +78,18 @@ test("Debian's plugin folder: libModalityWorklists.so maps to the bundled workli
   assert.match(warnings, /libServeFolders\.so is a native Orthanc plugin, which dicomtls cannot load; it is not running/);
   // Either the bundled plugin is installed and listed, or its absence is said (never silently skipped).
   assert.ok(r.out.some((l) => l.includes("@dicomtls/plugin-worklist")) || /plugin-worklist, which is not installed/.test(warnings), [...r.out, ...r.err].join("\n"));
+});
+
+test("the bundled router by package name: its rules checked against DicomModalities, its queue left alone", async () => {
+  const modalities = { DicomModalities: { pacs: { AET: "PACS", Host: "127.0.0.1", Port: 104 } } };
+  const storage = join(tmp.path, "router-storage");
+  const router = { Rules: [{ Name: "ct", Match: { Modality: "CT" }, Destinations: ["pacs"] }] };
+  const ok = await check({ ...modalities, StorageDirectory: storage, Plugins: ["@dicomtls/plugin-router"], Router: router });
+  assert.equal(ok.code, 0, ok.err.join("\n"));
+  assert.match(ok.out[0] ?? "", /^router \d+\.\d+\.\d+ \(@dicomtls\/plugin-router\)$/);
+  assert.ok(ok.out.includes("  hooks: onInstanceStored"), ok.out.join("\n"));
+  assert.equal(existsSync(join(storage, "router-queue.sqlite")), false, "plugin check opened the queue");
+  const bad = await check({ ...modalities, Plugins: ["@dicomtls/plugin-router"], Router: { Rules: [{ Name: "ct", Destinations: ["archive"] }] } });
+  assert.equal(bad.code, 1, JSON.stringify(bad));
+  assert.match(bad.err.join("\n"), /plugin "router" \(@dicomtls\/plugin-router\): register failed: Router\.Rules "ct": destination "archive" is not a DicomModalities name \(known: pacs\)/);
 });

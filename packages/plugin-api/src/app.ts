@@ -59,6 +59,11 @@ export interface PluginApp<Settings = undefined> {
   readonly settings: Settings;
   /** The node's configuration (read-only). */
   readonly config: NodeConfig;
+  /**
+   * True under `dicomtls plugin check`: register runs to show the plugin's hooks and to validate what it checks, but
+   * the node will not run; open nothing lasting and send nothing (the router, for one, leaves its queue alone).
+   */
+  readonly checkOnly: boolean;
   /** The folder of the configuration file: where relative paths of a plugin's section resolve. */
   readonly configDirectory: string;
   /** A child logger whose records carry `plugin: <name>`. */

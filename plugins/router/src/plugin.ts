@@ -26,6 +26,11 @@ export default definePlugin({
       }
     }
     const rules = s.Rules.map((r) => ({ name: r.Name, destinations: r.Destinations, match: compileMatch(r.Match) }));
+    // plugin check: the rules and destinations are checked, the hook is listed; the queue (and what waits) is left alone.
+    if (app.checkOnly) {
+      app.onInstanceStored(() => undefined);
+      return;
+    }
     const queue = new RouterQueue(queueFileOf(s, app.config.storageDirectory, app.configDirectory));
     const forwarder = new Forwarder({
       queue,

@@ -40,7 +40,7 @@ export async function checkPlugins(configPath: string, options: { readonly env?:
   const logger = createLogger({ destination });
   const scp = createScp({ aeTitle: loaded.config.dicomAet });
   const scu = pluginScu(loaded.config, () => undefined);
-  const host = new PluginHost({ config: loaded.config, configDirectory: configDirectoryOf(configPath), scp, logger, registry: new Registry(), scu });
+  const host = new PluginHost({ config: loaded.config, configDirectory: configDirectoryOf(configPath), scp, logger, registry: new Registry(), scu, checkOnly: true });
   try {
     await host.registerAll([storageStandIn, ...plugins]);
   } finally {

@@ -74,6 +74,8 @@ export interface PluginHostOptions {
   readonly scu: PluginScu;
   readonly registerTimeoutMs?: number;
   readonly closeTimeoutMs?: number;
+  /** `dicomtls plugin check`: app.checkOnly is true. */
+  readonly checkOnly?: boolean;
 }
 
 const BUILT_IN = "built-in";
@@ -133,7 +135,8 @@ export class PluginHost implements NodeHooks {
       try {
         await withDeadline(Promise.resolve().then(() => e.start(this)), timeoutMs, () => new PluginError(PluginErrorCode.RegisterFailed, `${at}: register did not finish within ${timeoutMs / 1000} s`, { plugin: e.name }));
       } catch (err) {
-        if (err instanceof PluginError && err.plugin !== undefined) throw err;
+        // The host's own errors already name the plugins (deadline, a second handler); a plugin's own is prefixed.
+        if (err instanceof PluginError && (err.code === PluginErrorCode.RegisterFailed || err.code === PluginErrorCode.ServiceConflict)) throw err;
         throw new PluginError(PluginErrorCode.RegisterFailed, `${at}: register failed: ${(err as Error)?.message ?? String(err)}`, { plugin: e.name, cause: err });
       }
       this.#o.logger.info({ event: "plugin-registered", plugin: e.name, version: e.version, source: e.source, hooks: description.hooks, services: description.services.length }, e.source === BUILT_IN ? `plugin ${e.name} registered (built-in)` : `plugin ${e.name} ${e.version} registered (${e.source})`);
@@ -170,6 +173,7 @@ export class PluginHost implements NodeHooks {
       name: plugin,
       config: this.#o.config,
       configDirectory: this.#o.configDirectory,
+      checkOnly: this.#o.checkOnly === true,
       metrics: { registry: this.#o.registry },
       scu: this.#o.scu,
       index: this.#indexView(plugin),
