@@ -7,7 +7,7 @@ import { readdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
 
 const unitOnly = process.argv.includes("--unit");
-const roots = ["packages", "apps", "tooling"];
+const roots = ["packages", "plugins", "apps", "tooling"];
 const files = [];
 for (const root of roots) {
   if (!existsSync(root)) continue;

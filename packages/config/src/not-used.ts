@@ -55,7 +55,6 @@ const SPECIFIC: Readonly<Record<string, string>> = {
   LuaScripts: "Lua scripting: dicomtls has no Lua interpreter",
   LuaHeartBeatPeriod: "Lua scripting: dicomtls has no Lua interpreter",
   ExecuteLuaEnabled: "Lua scripting: dicomtls has no Lua interpreter",
-  Plugins: "Orthanc's C/C++ plugins: dicomtls plugins are JavaScript modules registered with the server",
   StorageCompression: "dicomtls stores each instance's bytes as received (no zlib layer)",
   StorageDirectoryLayout: "dicomtls's storage layout is its own (packages/storage)",
   StoreDicom: "dicomtls always stores the DICOM file",

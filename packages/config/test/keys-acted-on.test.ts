@@ -70,6 +70,7 @@ const TOP_LEVEL: Readonly<Record<string, Row>> = {
   StorageAccessOnFind: at("storageAccessOnFind", QUERY),
   CaseSensitivePN: at("caseSensitivePN", QUERY),
   DefaultEncoding: at("defaultEncoding", QUERY),
+  Plugins: at("plugins", "apps/server/src/plugins/load-plugins.ts"),
   StorageDirectory: at("storageDirectory", STORAGE),
   OverwriteInstances: at("overwriteInstances", STORAGE),
   SyncStorageArea: at("syncStorageArea", STORAGE),

@@ -138,10 +138,10 @@ describe("Debian's own /etc/orthanc", () => {
       assert.ok(entry.reason.length > 20, `${k}: no reason`);
     }
     assert.ok(r.ignoredKeys.every((k) => k.reason !== ""), JSON.stringify(r.ignoredKeys.filter((k) => k.reason === "")));
-    for (const k of ["Name", "IndexDirectory", "Plugins", "HttpThreadsCount", "SslMinimumProtocolVersion", "OrthancExplorerEnabled", "LuaScripts"]) {
+    for (const k of ["Name", "IndexDirectory", "HttpThreadsCount", "SslMinimumProtocolVersion", "OrthancExplorerEnabled", "LuaScripts"]) {
       assert.ok(ignored.includes(k), `${k} should be listed as not used`);
     }
-    for (const k of ["DicomAet", "DicomTlsEnabled", "DicomModalities", "MaximumPduLength", "HttpPort", "SslEnabled", "RemoteAccessAllowed", "MetricsEnabled"]) assert.ok(!ignored.includes(k));
+    for (const k of ["DicomAet", "Plugins", "DicomTlsEnabled", "DicomModalities", "MaximumPduLength", "HttpPort", "SslEnabled", "RemoteAccessAllowed", "MetricsEnabled"]) assert.ok(!ignored.includes(k));
     // Debian's HTTP settings: Orthanc's defaults, so the node serves its status page on 127.0.0.1:8042 only.
     assert.equal(r.config.httpServerEnabled, true);
     assert.equal(r.config.httpPort, 8042);

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import type { Registry } from "prom-client";
 import { registerSnapshotGauges } from "../http/snapshot-gauges.js";
 import { availableParallelism } from "node:os";
@@ -24,7 +25,8 @@ import {
   type RecoveryReport,
 } from "@dicomtls/storage";
 import { displayAddress } from "../diagnostics-log.js";
-import type { ServerApp, ServerPlugin } from "../server.js";
+import type { NodeHooks, ServerApp, ServerPlugin } from "../plugin-types.js";
+import { peerFacts } from "./facts.js";
 
 export const STORAGE_PLUGIN_NAME = "storage";
 
@@ -36,18 +38,18 @@ export interface StoragePluginOptions {
 }
 
 /** The storage service of each running server, for the plugins that declare `dependencies: ["storage"]`. */
-const services = new WeakMap<ServerApp, StorageService>();
+const services = new WeakMap<NodeHooks, StorageService>();
 /** What the storage plugin owns and shares with the plugins that depend on it (query, retrieve, commitment). */
 export interface StorageShare {
   readonly store: FileSystemInstanceStore;
   /** The node's one codec runner (Piscina pool): dataset work off the event loop. */
   readonly codec: CodecRunner;
 }
-const shares = new WeakMap<ServerApp, StorageShare>();
+const shares = new WeakMap<NodeHooks, StorageShare>();
 
 /** The store and codec runner of a running server, for a plugin that declares `dependencies: ["storage"]`. */
 export function storageOf(app: ServerApp): StorageShare {
-  const share = shares.get(app);
+  const share = shares.get(app.node);
   if (share === undefined) throw new Error(`the "${STORAGE_PLUGIN_NAME}" plugin is not registered: declare dependencies: ["${STORAGE_PLUGIN_NAME}"]`);
   return share;
 }
@@ -58,7 +60,7 @@ export function storageOf(app: ServerApp): StorageShare {
  * Returns the function that removes the hook.
  */
 export function onInstanceStored(app: ServerApp, hook: StoredInstanceHook): () => void {
-  const service = services.get(app);
+  const service = services.get(app.node);
   if (service === undefined) throw new Error(`the "${STORAGE_PLUGIN_NAME}" plugin is not registered: declare dependencies: ["${STORAGE_PLUGIN_NAME}"]`);
   return service.onInstanceStored(hook);
 }
@@ -95,7 +97,7 @@ function refusalOf(err: unknown): unknown {
 }
 
 /** The instance store seen through the SCP's sink interface (scp does not import storage). */
-export function instanceStoreSink(store: InstanceStore): InstanceSink {
+export function instanceStoreSink(store: InstanceStore, hooks?: NodeHooks): InstanceSink {
   return {
     async begin(info) {
       const writer = await store
@@ -114,6 +116,19 @@ export function instanceStoreSink(store: InstanceStore): InstanceSink {
         write: (chunk) => writer.write(chunk),
         sync: () => writer.sync(),
         async commit(header) {
+          // Plugins' onInstanceReceived: the data set is complete and parsed, nothing is in place yet.
+          if (hooks?.wantsReceived === true) {
+            const refusal = await hooks.instanceReceived({
+              sopClassUid: info.sopClassUid,
+              sopInstanceUid: info.sopInstanceUid,
+              transferSyntaxUid: info.transferSyntaxUid,
+              callingAet: info.callingAeTitle.trim(),
+              calledAet: info.calledAeTitle.trim(),
+              peer: peerFacts(info.peer),
+              header,
+            });
+            if (refusal !== undefined) throw new StoreRefusedError(refusal.status, refusal.why);
+          }
           const r = await writer.commit(identifiersOf(header));
           return { duplicate: r.duplicate, replaced: r.replaced, location: r.relativePath, size: r.size };
         },
@@ -227,14 +242,14 @@ export const storagePlugin: ServerPlugin<StoragePluginOptions | undefined> = {
       logger.warn({ event: "storage-no-transfer-syntax" }, "AcceptedTransferSyntaxes matches no transfer syntax: every C-STORE presentation context will be refused");
     }
     const service = createStorageService({
-      sink: instanceStoreSink(store),
+      sink: instanceStoreSink(store, app.node),
       codec,
       transferSyntaxes,
       unknownSopClassAccepted: config.unknownSopClassAccepted,
     });
     service.register(app.scp);
-    services.set(app, service);
-    shares.set(app, { store, codec });
+    services.set(app.node, service);
+    shares.set(app.node, { store, codec });
 
     const deidentify = config.deidentifyLogs;
     service.onInstanceStored((i: StoredInstance) => {
@@ -276,5 +291,22 @@ export const storagePlugin: ServerPlugin<StoragePluginOptions | undefined> = {
       );
     });
     if (options.onInstanceStored !== undefined) service.onInstanceStored(options.onInstanceStored);
+    // Every plugin's app.onInstanceStored, with the file's absolute path.
+    service.onInstanceStored((i: StoredInstance) =>
+      app.node.instanceStored({
+        sopClassUid: i.sopClassUid,
+        sopInstanceUid: i.sopInstanceUid,
+        transferSyntaxUid: i.transferSyntaxUid,
+        header: i.header,
+        path: i.result.location === undefined ? config.storageDirectory : join(config.storageDirectory, i.result.location),
+        duplicate: i.result.duplicate,
+        callingAet: i.callingAeTitle.trim(),
+        calledAet: i.association.calledAeTitle.trim(),
+        peer: peerFacts(i.peer),
+        bytes: i.datasetBytes,
+      }),
+    );
+    // The Query/Retrieve index (the IndexStore interface of @dicomtls/storage) that app.index answers with.
+    app.node.provideIndex(store.queryIndex());
   },
 };
