@@ -1,4 +1,7 @@
-export { DicomTlsServer, ServerStartError, type ServerApp, type ServerPlugin, type PluginEntry, type StartOptions } from "./server.js";
+export { DicomTlsServer, ServerStartError, type ServerApp, type ServerPlugin, type PluginEntry, type LoadedPlugin, type NodeHooks, type StartOptions } from "./server.js";
+export { loadPlugins, ORTHANC_WORKLIST_LIBRARY, WORKLIST_PACKAGE, type LoadedPlugins } from "./plugins/load-plugins.js";
+export { checkPlugins, type PluginCheck } from "./plugins/check.js";
+export type { PluginDescription } from "./plugins/plugin-host.js";
 export { accessPolicyOf, accessCommandOf } from "./mapping.js";
 export { createLogger, type Logger } from "./log.js";
 export { runServer, type RunOptions } from "./main.js";

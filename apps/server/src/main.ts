@@ -1,6 +1,9 @@
+import { statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { ConfigError, formatIssue, loadConfig, type LoadResult } from "@dicomtls/config";
 import { createLogger, type Logger } from "./log.js";
 import { builtinPlugins } from "./plugins/index.js";
+import { loadPlugins, type LoadedPlugins } from "./plugins/load-plugins.js";
 import { DicomTlsServer } from "./server.js";
 
 const USAGE = `usage: dicomtls-server CONFIG
@@ -32,6 +35,12 @@ async function load(path: string, env: NodeJS.ProcessEnv, logger: Logger): Promi
   }
 }
 
+/** The folder relative paths of a configuration resolve against: the file's folder, or the folder itself. */
+export function configDirectoryOf(configPath: string): string {
+  const target = resolve(configPath);
+  return statSync(target, { throwIfNoEntry: false })?.isDirectory() === true ? target : dirname(target);
+}
+
 /** The server entry: returns the process exit code once the server stopped (or failed to start). */
 export async function runServer(argv: readonly string[], options: RunOptions = {}): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
@@ -48,10 +57,23 @@ export async function runServer(argv: readonly string[], options: RunOptions = {
   const loaded = await load(configPath, env, logger);
   if (loaded === undefined) return 1;
   const { config } = loaded;
-  for (const w of loaded.warnings) logger.warn({ event: "config-warning", key: w.path }, formatIssue(w));
-  if (loaded.ignoredKeys.length > 0) {
-    logger.info({ event: "config-ignored-keys", keys: loaded.ignoredKeys.map((k) => k.key) }, `configuration keys not used by dicomtls: ${loaded.ignoredKeys.map((k) => k.key).join(", ")}`);
+  // Plugins before anything else: their sections are validated with the core keys' messages, and are not "unknown".
+  let plugins: LoadedPlugins;
+  try {
+    plugins = await loadPlugins(loaded);
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    process.stderr.write(`dicomtls-server: ${e.message}\n`);
+    logger.error({ event: "plugins-invalid", code: e.code }, e.message);
+    return 1;
   }
+  const claimed = new Set(plugins.settingsKeys);
+  for (const w of loaded.warnings) if (!claimed.has(w.path)) logger.warn({ event: "config-warning", key: w.path }, formatIssue(w));
+  const ignored = loaded.ignoredKeys.filter((k) => !claimed.has(k.key));
+  if (ignored.length > 0) {
+    logger.info({ event: "config-ignored-keys", keys: ignored.map((k) => k.key) }, `configuration keys not used by dicomtls: ${ignored.map((k) => k.key).join(", ")}`);
+  }
+  for (const w of plugins.warnings) logger.warn({ event: "plugin-warning" }, w);
   if (!config.dicomServerEnabled) {
     logger.warn({ event: "dicom-server-disabled" }, "DicomServerEnabled is false: no DICOM port is opened");
     return 0;
@@ -59,11 +81,12 @@ export async function runServer(argv: readonly string[], options: RunOptions = {
 
   let server: DicomTlsServer;
   try {
-    server = await DicomTlsServer.start(config, { logger, plugins: builtinPlugins(config) });
+    server = await DicomTlsServer.start(config, { logger, plugins: [...builtinPlugins(config), ...plugins.plugins], configDirectory: configDirectoryOf(configPath) });
   } catch (err) {
     const e = err as Error & { code?: string };
     process.stderr.write(`dicomtls-server: ${e.message}\n`);
-    logger.error({ event: "start-failed", code: e.code }, e.message);
+    const plugin = (err as { plugin?: unknown }).plugin;
+    logger.error({ event: "start-failed", code: e.code, ...(typeof plugin === "string" && { plugin }) }, e.message);
     return 1;
   }
   const expiryTimer = setInterval(() => {

@@ -17,11 +17,15 @@ import { accessCommandOf, accessPolicyOf } from "./mapping.js";
 import { countAssociationEvents, type AssociationStats } from "./association-stats.js";
 import { displayAddress, logLimits, peerFields, subscribeDiagnostics } from "./diagnostics-log.js";
 import { clientOffer } from "./client-offer.js";
-import { ServerStartError, type PluginEntry, type ServerApp, type ServerPlugin, type StartOptions } from "./plugin-types.js";
+import { ServerStartError, type StartOptions } from "./plugin-types.js";
+import { PluginHost, type PluginDescription } from "./plugins/plugin-host.js";
+import { pluginScu } from "./plugins/plugin-scu.js";
+import { certificateFacts, peerFacts } from "./plugins/facts.js";
+import { pluginTlsVeto, reportAssociationClosed } from "./plugins/node-events.js";
 import { AuditTrail } from "./audit/index.js";
 import { registerAuditMetrics } from "./audit/audit-metrics.js";
 
-export type { ServerApp, ServerPlugin, PluginEntry, StartOptions } from "./plugin-types.js";
+export type { ServerApp, ServerPlugin, PluginEntry, LoadedPlugin, NodeHooks, StartOptions } from "./plugin-types.js";
 export { ServerStartError } from "./plugin-types.js";
 
 /** PS3.8 Table 9-21: permanent, service user, calling AE title not recognized. */
@@ -33,8 +37,8 @@ export class DicomTlsServer {
   readonly scp: Scp;
   readonly #logger: Logger;
   readonly #listeners: DicomListener[] = [];
-  readonly #closeHooks: Array<() => void | Promise<void>> = [];
-  readonly #associationHooks: Array<(rq: AAssociateRq, peer: PeerInfo) => string | undefined | Promise<string | undefined>> = [];
+  #plugins: PluginHost | undefined;
+  #pluginScu: ReturnType<typeof pluginScu> | undefined;
   readonly #policy: AccessPolicy;
   readonly #tls: TlsContextManager | undefined;
   #audit: AuditTrail | undefined;
@@ -108,7 +112,7 @@ export class DicomTlsServer {
     };
     try {
       await server.#openAuditTrail();
-      await server.#registerPlugins(options.plugins ?? []);
+      await server.#registerPlugins(options);
       server.#observe();
       await server.#listen(options.host);
       // The serving period starts once the ports are open (start-up RSS and compilation are not serving).
@@ -224,13 +228,9 @@ export class DicomTlsServer {
       // After the associations ended (their transfers are recorded), before plugins close: Application Stop, flushed.
       await this.#audit?.stop({ timeoutMs: options.timeoutMs ?? 5_000 });
       this.#auditTls?.close();
-      for (const hook of this.#closeHooks.reverse()) {
-        try {
-          await hook();
-        } catch (err) {
-          this.#logger.error({ event: "plugin-close-failed" }, `closing a plugin failed: ${(err as Error).message}`);
-        }
-      }
+      // Last-in first-out, each plugin's hooks within a deadline (the built-in storage closes last).
+      await this.#plugins?.close();
+      await this.#pluginScu?.close();
       this.#unsubscribe();
       this.#status?.close();
       this.#metrics?.close();
@@ -257,32 +257,33 @@ export class DicomTlsServer {
     this.#audit = new AuditTrail({ config: a, aeTitle: this.config.dicomAet, logger: this.#logger, ...(tlsOptions !== undefined && { tlsOptions }) });
   }
 
-  async #registerPlugins(entries: readonly PluginEntry[]): Promise<void> {
-    const app: ServerApp = {
+  /** The plugins started, in start order (name, version, source, settings, hooks, services). */
+  get plugins(): readonly PluginDescription[] {
+    return this.#plugins?.plugins ?? [];
+  }
+
+  /** Built-in and loaded plugins in dependency order, before any port opens; the first failure stops the start. */
+  async #registerPlugins(options: StartOptions): Promise<void> {
+    this.#pluginScu = pluginScu(this.config, () => this.#tls?.current);
+    this.#plugins = new PluginHost({
       config: this.config,
+      configDirectory: options.configDirectory ?? process.cwd(),
       scp: this.scp,
       logger: this.#logger,
-      metrics: { registry: this.metricsRegistry },
-      onClose: (hook) => this.#closeHooks.push(hook),
-      onAssociationRequest: (hook) => this.#associationHooks.push(hook),
-    };
-    const started = new Set<string>();
-    for (const entry of entries) {
-      const [plugin, opts] = Array.isArray(entry) ? (entry as readonly [ServerPlugin, unknown]) : [entry as ServerPlugin, undefined];
-      for (const dep of plugin.dependencies ?? []) {
-        if (!started.has(dep)) throw new ServerStartError(`plugin "${plugin.name}" needs plugin "${dep}", which is not registered before it`);
-      }
-      if (started.has(plugin.name)) throw new ServerStartError(`plugin "${plugin.name}" is registered twice`);
-      await plugin.register(app, opts);
-      started.add(plugin.name);
-    }
+      registry: this.metricsRegistry,
+      scu: this.#pluginScu,
+      ...(options.pluginRegisterTimeoutMs !== undefined && { registerTimeoutMs: options.pluginRegisterTimeoutMs }),
+      ...(options.pluginCloseTimeoutMs !== undefined && { closeTimeoutMs: options.pluginCloseTimeoutMs }),
+    });
+    await this.#plugins.registerAll(options.plugins ?? []);
   }
 
   async #listen(host: string | undefined): Promise<void> {
     const tls = this.#tls?.current;
     const onConnection = (socket: Socket | TLSSocket): void => {
       if (serverDiagnostics.connection.hasSubscribers) serverDiagnostics.connection.publish({ socket });
-      void this.scp.handleConnection(socket);
+      const served = this.scp.handleConnection(socket);
+      if (this.#plugins !== undefined) reportAssociationClosed(this.#plugins, served);
     };
     const onRefusal = (r: ListenerRefusal): void => {
       // OpenSSL's refusal says why (protocol version, cipher, ALPN): that is the reason code operators need.
@@ -300,6 +301,7 @@ export class DicomTlsServer {
         },
         `connection from ${displayAddress(r.remoteAddress)}:${r.remotePort ?? "?"} refused (${reason}): ${r.detail.trimEnd()}${offer === undefined ? "" : `; ${offer.text}`}`,
       );
+      void this.#plugins?.tlsRefused({ reason, address: r.remoteAddress, port: r.remotePort, detail: r.detail, certificate: undefined });
       if (serverDiagnostics.connectionRefused.hasSubscribers) {
         const message: ConnectionRefusedMessage = { reason, listenerReason: r.reason, remoteAddress: r.remoteAddress, remotePort: r.remotePort, localPort: r.localPort, detail: r.detail, refusal: r };
         serverDiagnostics.connectionRefused.publish(message);
@@ -322,12 +324,13 @@ export class DicomTlsServer {
   }
 
   /** Post-handshake peer-certificate policy: the exact reason is logged before the socket is destroyed. */
-  #verifyPeer(socket: Socket | TLSSocket): void {
+  async #verifyPeer(socket: Socket | TLSSocket): Promise<void> {
     const tls = this.#tls?.current;
     if (tls === undefined || !("encrypted" in socket)) return;
     const verdict = evaluatePeer(socket, tls.peerPolicy);
     if (verdict.ok) {
       for (const w of verdict.warnings) this.#logger.warn({ event: "peer-warning", ...peerFields(verdict.peer) }, w);
+      if (this.#plugins !== undefined) await pluginTlsVeto(this.#plugins, socket, this.#logger);
       return;
     }
     const revoked = verdict.revocation;
@@ -347,6 +350,8 @@ export class DicomTlsServer {
       },
       `DICOM TLS peer ${displayAddress(verdict.peer.remoteAddress)}:${verdict.peer.remotePort ?? "?"} refused (${verdict.reason}): ${verdict.detail}`,
     );
+    const x509 = (socket).getPeerX509Certificate?.();
+    void this.#plugins?.tlsRefused({ reason: verdict.reason, address: socket.remoteAddress, port: socket.remotePort, detail: verdict.detail, certificate: x509 === undefined ? undefined : certificateFacts(x509) });
     throw Object.assign(new Error(`${verdict.reason}: ${verdict.detail}`), { code: verdict.reason });
   }
 
@@ -379,12 +384,14 @@ export class DicomTlsServer {
       this.#logger.warn({ event: "association-refused", reason: code, ...fields }, `association from ${rq.callingAeTitle} at ${fields.peer} refused (${code}): ${decision.why}`);
       return reject(decision.reason, decision.source, decision.result, decision.why);
     }
-    for (const hook of this.#associationHooks) {
-      const why = await hook(rq, peer);
-      if (why !== undefined) {
-        this.#logger.warn({ event: "association-refused", reason: "PLUGIN_VETO", ...fields }, `association from ${rq.callingAeTitle} at ${fields.peer} refused by a plugin: ${why}`);
-        return reject(1, 1, 1, why);
-      }
+    const veto = await this.#plugins?.decideAssociation(rq, peer, peerFacts(peer));
+    if (veto !== undefined) {
+      const r = veto.rejection;
+      this.#logger.warn(
+        { event: "association-refused", reason: "PLUGIN_VETO", plugin: veto.plugin, rejectReason: r.name, result: r.result, source: r.source, ...fields },
+        `association from ${rq.callingAeTitle} at ${fields.peer} refused by plugin ${veto.plugin} (${r.name}): ${r.why}`,
+      );
+      return reject(r.reason, r.source, r.result, r.why);
     }
     return { accept: true };
   }

@@ -72,6 +72,7 @@ export function effectiveConfig(c: NodeConfig): Record<string, unknown> {
     DicomTlsMaximumHandshakes: c.dicomTlsMaximumHandshakes,
     DicomMaximumAssociations: c.dicomMaximumAssociations,
     DicomMaximumAssociationsPerHost: c.dicomMaximumAssociationsPerHost,
+    Plugins: c.plugins.map((p) => (p.kind === "path" ? p.path : p.name)),
     DicomModalities: Object.fromEntries(
       c.dicomModalities.map((m) => [
         m.name,

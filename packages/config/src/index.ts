@@ -1,10 +1,10 @@
 export { ConfigError, ConfigIssueKind, formatIssue } from "./errors.js";
 export type { ConfigIssue, SourceLocation } from "./errors.js";
 export { loadConfig, parseConfigText, formatWarnings } from "./load.js";
-export type { IgnoredKey, LoadOptions, LoadResult, ParseTextOptions } from "./load.js";
+export type { IgnoredKey, LoadOptions, LoadResult, ParseTextOptions, SectionResult } from "./load.js";
 export { effectiveConfig, REDACTED } from "./effective.js";
 export { DicomTlsProfile, ModalityManufacturer, TransferSyntaxGroup } from "./node-config.js";
-export type { AuditSyslogConfig, AuditTrailConfig, ModalityConfig, NodeConfig } from "./node-config.js";
+export type { AuditSyslogConfig, AuditTrailConfig, ModalityConfig, NodeConfig, PluginSource } from "./node-config.js";
 export { DEFAULTS, DICOMTLS_KEYS } from "./validate.js";
 export { ORTHANC_KEYS_NOT_USED } from "./known-keys.js";
 export type { Env } from "./json-text.js";

@@ -9,7 +9,7 @@ export const ORTHANC_KEYS_NOT_USED: ReadonlySet<string> = new Set([
   // General / storage engine / index
   "Name", "IndexDirectory", "TemporaryDirectory", "StorageCompression", "MaximumStorageSize",
   "MaximumPatientCount", "MaximumStorageMode", "MaximumStorageCacheSize", "LuaScripts", "LuaHeartBeatPeriod",
-  "Plugins", "ConcurrentJobs", "JobsEngineThreadsCount", "StoreDicom", "StoreMD5ForAttachments",
+  "ConcurrentJobs", "JobsEngineThreadsCount", "StoreDicom", "StoreMD5ForAttachments",
   "StorageAccessOnFind", "CheckRevisions", "DatabaseServerIdentifier", "ReadOnly",
   "ExtraMainDicomTags", "Warnings", "MainDicomTagsSignature", "StableAge", "UserMetadata", "UserContentType",
   "LimitJobs", "JobsHistorySize", "SaveJobs", "MediaArchiveSize", "LogExportedResources",

@@ -7,6 +7,8 @@ import type { Env, JsonObject, JsonPath, ParsedFile } from "./json-text.js";
 import type { NodeConfig } from "./node-config.js";
 import { validateConfig } from "./validate.js";
 import type { RawIssue } from "./validate.js";
+import type { z } from "zod";
+import { fromZod } from "./issues.js";
 
 export interface LoadOptions {
   /** Variables for `${VAR}` substitution; defaults to process.env. */
@@ -33,7 +35,14 @@ export interface LoadResult {
   readonly ignoredKeys: readonly IgnoredKey[];
   /** Top-level key -> the file it came from. */
   readonly sources: Readonly<Record<string, string>>;
+  /**
+   * Validates a section dicomtls itself does not read (a plugin's `settingsKey`) with its zod schema: an absent section
+   * is validated as undefined. Issues name the key path, what was expected and what was found, placed in their file.
+   */
+  checkSection<T>(key: string, schema: z.ZodType<T>): SectionResult<T>;
 }
+
+export type SectionResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
 
 /** Formats warnings for a log, one per line. */
 export function formatWarnings(result: Pick<LoadResult, "warnings">): string[] {
@@ -185,6 +194,14 @@ function finish(parsed: readonly ParsedFile[], options: LoadOptions, fallbackDir
     warnings,
     ignoredKeys: v.ignoredKeys.map((key) => ({ key, file: owner.get(key)?.file ?? "" })),
     sources,
+    checkSection<T>(key: string, schema: z.ZodType<T>): SectionResult<T> {
+      const value = merged[key];
+      const r = schema.safeParse(value);
+      if (r.success) return { ok: true, value: r.data };
+      // An absent section has no value to describe: say which key is missing rather than what was found.
+      const issues = value === undefined ? [{ kind: ConfigIssueKind.MissingValue, path: [key], message: `missing; ${r.error.issues[0]?.message ?? "required"}` }] : fromZod(r.error, value, [key]);
+      return { ok: false, issues: issues.map(place) };
+    },
   };
 }
 

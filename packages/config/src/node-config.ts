@@ -140,7 +140,14 @@ export interface NodeConfig {
   readonly sslCertificate: string;
   /** Serve /metrics (Prometheus text format). */
   readonly metricsEnabled: boolean;
+  /** Orthanc's `Plugins`: what the server loads at start-up, in the listed order (dependencies may reorder). */
+  readonly plugins: readonly PluginSource[];
 }
+
+/** One `Plugins` entry: a file or folder (absolute), or a package name (resolved from the server, then from `baseDir`). */
+export type PluginSource =
+  | { readonly kind: "path"; readonly entry: string; readonly path: string }
+  | { readonly kind: "package"; readonly entry: string; readonly name: string; readonly baseDir: string };
 
 /** dicomtls `AuditTrail`: a file (one XML message per line) and/or a syslog receiver (RFC 5425 TLS or RFC 5426 UDP). */
 export interface AuditTrailConfig {

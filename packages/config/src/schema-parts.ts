@@ -2,7 +2,7 @@
 
 import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
-import { DicomTlsProfile, ModalityManufacturer } from "./node-config.js";
+import { DicomTlsProfile, ModalityManufacturer, type PluginSource } from "./node-config.js";
 
 
 export const expected = (text: string) => ({ error: () => text });
@@ -130,3 +130,21 @@ export const ModalityArray = z.tuple([aeTitle(), host(), modalityPort()], manufa
 
 /** A path from the configuration, resolved against the folder of the file that holds it. */
 export const absolute = (dir: string, p: string): string => (isAbsolute(p) ? p : resolve(dir, p));
+
+export const PLUGINS_TEXT = "expected an array of plugin files (.js, .mjs), folders, or package names";
+export const pluginEntry = () => z.string(expected(PLUGINS_TEXT)).refine((s) => s.trim() !== "", expected(PLUGINS_TEXT));
+
+/** npm's package-name grammar (scoped or not): such an entry is a package unless it is a path (see pluginSourceOf). */
+const PACKAGE_NAME = /^(@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/;
+
+/**
+ * One `Plugins` entry: a path (absolute, starting with "." or naming a .js/.mjs/.so file, or containing a "/" and no
+ * scope) resolved against the configuration file's folder, else a package name. A bare word such as `plugins` is
+ * both a folder name and a package name: it is kept as a package with `baseDir`, and the loader tries the folder.
+ */
+export function pluginSourceOf(entry: string, baseDir: string): PluginSource {
+  const e = entry.trim();
+  const pathLike = isAbsolute(e) || e.startsWith(".") || /\.(m?js|cjs|so|dylib|dll)$/i.test(e) || (e.includes("/") && !e.startsWith("@")) || e.includes("\\");
+  if (pathLike || !PACKAGE_NAME.test(e)) return { kind: "path", entry, path: resolve(baseDir, e) };
+  return { kind: "package", entry, name: e, baseDir };
+}

@@ -12,7 +12,7 @@ import { closest, ORTHANC_KEYS_NOT_USED } from "./known-keys.js";
 import { DicomTlsProfile, TransferSyntaxGroup } from "./node-config.js";
 import type { ModalityConfig, NodeConfig } from "./node-config.js";
 import { describeValue, fromZod, type RawIssue } from "./issues.js";
-import { AuditTrail, CRL_TEXT, PROFILE_VALUES, REVOCATION_CHECK_VALUES, TS_TEXT, absolute, aeTitle, bool, expected, int, pathString, tsPattern, uid } from "./schema-parts.js";
+import { AuditTrail, CRL_TEXT, PLUGINS_TEXT, pluginEntry, pluginSourceOf, PROFILE_VALUES, REVOCATION_CHECK_VALUES, TS_TEXT, absolute, aeTitle, bool, expected, int, pathString, tsPattern, uid } from "./schema-parts.js";
 import { validateModality } from "./validate-modality.js";
 import { checkConsistency, checkHttp } from "./consistency.js";
 
@@ -74,6 +74,8 @@ export const DEFAULTS = {
   DicomMaximumAssociations: 256,
   DicomMaximumAssociationsPerHost: 0,
   DicomTlsMaximumHandshakes: 4,
+  /** Orthanc's key: plugin files, folders (relative to the configuration file) and, in dicomtls, package names. */
+  Plugins: [] as string[],
 } as const;
 
 /** Keys whose string value is a path, resolved against the folder of the file that holds them. */
@@ -154,6 +156,7 @@ const TopLevel = z.object({
   DicomMaximumAssociationsPerHost: int(0).optional(),
   // dicomtls: TLS handshakes in progress at once on a port; the rest wait their turn (event-loop bound).
   DicomTlsMaximumHandshakes: int(1, 1024).optional(),
+  Plugins: z.array(pluginEntry(), expected(PLUGINS_TEXT)).optional(),
 });
 
 /** Every key dicomtls reads, including DicomModalities (validated separately, entry by entry). */
@@ -314,6 +317,7 @@ export function validateConfig(root: JsonObject, options: ValidateOptions): Vali
     sslEnabled: o.SslEnabled ?? DEFAULTS.SslEnabled,
     sslCertificate: absolute(options.baseDir("SslCertificate"), o.SslCertificate ?? DEFAULTS.SslCertificate),
     metricsEnabled: o.MetricsEnabled ?? DEFAULTS.MetricsEnabled,
+    plugins: (o.Plugins ?? DEFAULTS.Plugins).map((entry) => pluginSourceOf(entry, options.baseDir("Plugins"))),
   };
 
   checkHttp(config, o.AuthenticationEnabled !== undefined, errors, warnings, isFile);

@@ -254,7 +254,7 @@ describe("modalities", () => {
 describe("keys that are not dicomtls options", () => {
   it("Orthanc keys of other features are listed as not used; typos and unknown keys are warnings", () => {
     const r = parseConfigText('{ "HttpThreadsCount": 50, "Plugins": [], "DicomWeb": {}, "DicomPrt": 1, "dicomAet": "X", "Frobnicate": true }', { env: {}, file: "/n/o.json" });
-    assert.deepEqual(r.ignoredKeys.map((k) => k.key), ["HttpThreadsCount", "Plugins", "DicomWeb"]);
+    assert.deepEqual(r.ignoredKeys.map((k) => k.key), ["HttpThreadsCount", "DicomWeb"]);
     assert.equal(r.ignoredKeys[0]?.file, "/n/o.json");
     const byPath = new Map(r.warnings.map((w) => [w.path, w]));
     assert.equal(byPath.get("DicomPrt")?.kind, "likely-typo");
@@ -331,5 +331,46 @@ describe("AuditTrail (dicomtls: PS3.15 A.5 audit messages to a file and to syslo
   it("an unknown key inside AuditTrail is an error naming it", () => {
     const issues = issuesOf('{ "AuditTrail": { "Fiel": "a.log" } }');
     assert.ok(issues.some((i) => i.path.startsWith("AuditTrail") && /Fiel/.test(`${i.path} ${i.message}`)), issues.map((i) => `${i.path}: ${i.message}`).join("; "));
+  });
+});
+
+describe("Plugins and plugin sections", () => {
+  it("entries are files or folders relative to the configuration file, or package names", () => {
+    const { config } = parseConfigText(
+      '{ "Plugins": [ "plugins/tagger.mjs", "./local", "/usr/share/orthanc/plugins/libModalityWorklists.so", "@dicomtls/plugin-router", "worklists" ] }',
+      { env: {}, file: "/srv/node/orthanc.json" },
+    );
+    assert.deepEqual(config.plugins, [
+      { kind: "path", entry: "plugins/tagger.mjs", path: "/srv/node/plugins/tagger.mjs" },
+      { kind: "path", entry: "./local", path: "/srv/node/local" },
+      { kind: "path", entry: "/usr/share/orthanc/plugins/libModalityWorklists.so", path: "/usr/share/orthanc/plugins/libModalityWorklists.so" },
+      { kind: "package", entry: "@dicomtls/plugin-router", name: "@dicomtls/plugin-router", baseDir: "/srv/node" },
+      { kind: "package", entry: "worklists", name: "worklists", baseDir: "/srv/node" },
+    ]);
+    assert.deepEqual(parseConfigText("{}", { env: {} }).config.plugins, []);
+  });
+
+  it("a Plugins value that is not an array of strings is an error naming the key", () => {
+    assert.match(oneIssue('{ "Plugins": "x.js" }').message, /expected an array of plugin files/);
+    const issue = oneIssue('{ "Plugins": [ "a.js", 3 ] }');
+    assert.equal(issue.path, "Plugins[1]");
+    assert.match(issue.message, /expected an array of plugin files.*got 3/);
+  });
+
+  it("checkSection validates a plugin's section with its schema, placing each issue in its file", async () => {
+    const { z } = await import("zod");
+    const schema = z.object({ RetryIntervalSeconds: z.number().int() }).optional();
+    const text = '{\n  "Router" : {\n    "RetryIntervalSeconds" : "5"\n  }\n}';
+    const r = parseConfigText(text, { env: {}, file: "/srv/node/orthanc.json" });
+    const bad = r.checkSection("Router", schema);
+    assert.equal(bad.ok, false);
+    const issue = bad.ok ? undefined : bad.issues[0];
+    assert.equal(issue?.path, "Router.RetryIntervalSeconds");
+    assert.match(issue?.message ?? "", /expected number.*got "5"/);
+    assert.deepEqual(issue?.location, { file: "/srv/node/orthanc.json", line: 3, column: 30 });
+    const good = parseConfigText('{ "Router": { "RetryIntervalSeconds": 5 } }', { env: {} }).checkSection("Router", schema);
+    assert.deepEqual(good, { ok: true, value: { RetryIntervalSeconds: 5 } });
+    const absent = parseConfigText("{}", { env: {} }).checkSection("Router", z.object({ A: z.number() }));
+    assert.equal(absent.ok ? undefined : absent.issues[0]?.kind, "missing-value");
   });
 });

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import type { Registry } from "prom-client";
 import { registerSnapshotGauges } from "../http/snapshot-gauges.js";
 import { createCodecRunner, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, type CodecRunnerOptions, type CodecRunnerStats } from "@dicomtls/association";
@@ -18,11 +19,13 @@ import {
   StorageError,
   StorageErrorCode,
   type InstanceIdentifiers,
+  type IndexStore,
   type InstanceStore,
   type RecoveryReport,
 } from "@dicomtls/storage";
 import { displayAddress } from "../diagnostics-log.js";
-import type { ServerApp, ServerPlugin } from "../server.js";
+import type { NodeHooks, ServerApp, ServerPlugin } from "../plugin-types.js";
+import { peerFacts } from "./facts.js";
 
 export const STORAGE_PLUGIN_NAME = "storage";
 
@@ -34,7 +37,7 @@ export interface StoragePluginOptions {
 }
 
 /** The storage service of each running server, for the plugins that declare `dependencies: ["storage"]`. */
-const services = new WeakMap<ServerApp, StorageService>();
+const services = new WeakMap<NodeHooks, StorageService>();
 
 /**
  * The "stored instance" hook for other plugins: `hook` runs after each instance became durable (after the peer's
@@ -42,7 +45,7 @@ const services = new WeakMap<ServerApp, StorageService>();
  * Returns the function that removes the hook.
  */
 export function onInstanceStored(app: ServerApp, hook: StoredInstanceHook): () => void {
-  const service = services.get(app);
+  const service = services.get(app.node);
   if (service === undefined) throw new Error(`the "${STORAGE_PLUGIN_NAME}" plugin is not registered: declare dependencies: ["${STORAGE_PLUGIN_NAME}"]`);
   return service.onInstanceStored(hook);
 }
@@ -67,7 +70,7 @@ function refusalOf(err: unknown): unknown {
 }
 
 /** The instance store seen through the SCP's sink interface (scp does not import storage). */
-export function instanceStoreSink(store: InstanceStore): InstanceSink {
+export function instanceStoreSink(store: InstanceStore, hooks?: NodeHooks): InstanceSink {
   return {
     async begin(info) {
       const writer = await store
@@ -86,6 +89,19 @@ export function instanceStoreSink(store: InstanceStore): InstanceSink {
         write: (chunk) => writer.write(chunk),
         sync: () => writer.sync(),
         async commit(header) {
+          // Plugins' onInstanceReceived: the data set is complete and parsed, nothing is in place yet.
+          if (hooks?.wantsReceived === true) {
+            const refusal = await hooks.instanceReceived({
+              sopClassUid: info.sopClassUid,
+              sopInstanceUid: info.sopInstanceUid,
+              transferSyntaxUid: info.transferSyntaxUid,
+              callingAet: info.callingAeTitle.trim(),
+              calledAet: info.calledAeTitle.trim(),
+              peer: peerFacts(info.peer),
+              header,
+            });
+            if (refusal !== undefined) throw new StoreRefusedError(refusal.status, refusal.why);
+          }
           const r = await writer.commit(identifiersOf(header));
           return { duplicate: r.duplicate, replaced: r.replaced, location: r.relativePath, size: r.size };
         },
@@ -93,6 +109,11 @@ export function instanceStoreSink(store: InstanceStore): InstanceSink {
       };
     },
   };
+}
+
+function isIndexStore(store: object): store is IndexStore {
+  const s = store as Partial<Record<keyof IndexStore, unknown>>;
+  return typeof s.find === "function" && typeof s.instances === "function" && typeof s.instance === "function" && typeof s.count === "function";
 }
 
 /** Paths listed in the start-up record at most, per kind (the counts are always complete). */
@@ -187,13 +208,13 @@ export const storagePlugin: ServerPlugin<StoragePluginOptions | undefined> = {
       logger.warn({ event: "storage-no-transfer-syntax" }, "AcceptedTransferSyntaxes matches no transfer syntax: every C-STORE presentation context will be refused");
     }
     const service = createStorageService({
-      sink: instanceStoreSink(store),
+      sink: instanceStoreSink(store, app.node),
       codec,
       transferSyntaxes,
       unknownSopClassAccepted: config.unknownSopClassAccepted,
     });
     service.register(app.scp);
-    services.set(app, service);
+    services.set(app.node, service);
 
     const deidentify = config.deidentifyLogs;
     service.onInstanceStored((i: StoredInstance) => {
@@ -235,5 +256,22 @@ export const storagePlugin: ServerPlugin<StoragePluginOptions | undefined> = {
       );
     });
     if (options.onInstanceStored !== undefined) service.onInstanceStored(options.onInstanceStored);
+    // Every plugin's app.onInstanceStored, with the file's absolute path.
+    service.onInstanceStored((i: StoredInstance) =>
+      app.node.instanceStored({
+        sopClassUid: i.sopClassUid,
+        sopInstanceUid: i.sopInstanceUid,
+        transferSyntaxUid: i.transferSyntaxUid,
+        header: i.header,
+        path: i.result.location === undefined ? config.storageDirectory : join(config.storageDirectory, i.result.location),
+        duplicate: i.result.duplicate,
+        callingAet: i.callingAeTitle.trim(),
+        calledAet: i.association.calledAeTitle.trim(),
+        peer: peerFacts(i.peer),
+        bytes: i.datasetBytes,
+      }),
+    );
+    // The Query/Retrieve index, when this store is one (the IndexStore interface of @dicomtls/storage).
+    if (isIndexStore(store)) app.node.provideIndex(store);
   },
 };
