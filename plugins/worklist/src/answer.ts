@@ -115,8 +115,12 @@ function encodeElements(elements: readonly Element[], explicit: boolean): Buffer
 /** The answer for one matching entry, in `transferSyntaxUid`. */
 export function encodeAnswer(query: QueryItem, dataset: DecodedIdentifier, transferSyntaxUid: string): Buffer {
   let elements = elementsOf(query, dataset);
+  const rest = elements.filter((e) => e.tag !== SPECIFIC_CHARACTER_SET);
   if (hasNonAscii(elements)) {
-    elements = [{ tag: SPECIFIC_CHARACTER_SET, vr: "CS", values: [UTF8] }, ...elements.filter((e) => e.tag !== SPECIFIC_CHARACTER_SET)];
+    elements = [{ tag: SPECIFIC_CHARACTER_SET, vr: "CS", values: [UTF8] }, ...rest];
+  } else if (dataset["SpecificCharacterSet"] !== undefined) {
+    // ASCII values read the same in the entry's character set: it goes with every answer, as Orthanc sends it.
+    elements = [{ tag: SPECIFIC_CHARACTER_SET, vr: "CS", values: dataset["SpecificCharacterSet"] }, ...rest];
   }
   return encodeElements(elements, transferSyntaxUid !== IMPLICIT_VR_LITTLE_ENDIAN);
 }

@@ -21,9 +21,11 @@ export default definePlugin({
       app.logger.warn({ event: "worklist-disabled" }, "Worklists.Enable is not true: the worklist server is off");
       return;
     }
+    // Orthanc resolves a relative Database against its working folder; a configuration file's folder is steadier.
     const path = isAbsolute(s.Database) ? s.Database : resolve(app.configDirectory, s.Database);
     const folder = new WorklistFolder(path, {
       onProblem: (p) => app.logger.warn({ event: "worklist-file-skipped", path: p.path }, p.message),
+      onRead: (r) => app.logger.info({ event: "worklist-folder-read", path, ...r }, `${r.entries} worklist(s) in ${path}`),
     });
     try {
       await folder.open();

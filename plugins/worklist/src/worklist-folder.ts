@@ -17,6 +17,8 @@ export interface WorklistFolderOptions {
   readonly maxFileBytes?: number;
   /** A query re-checks the mtimes when the last check is older than this, even without a watch event. Default 2,000 ms. */
   readonly recheckMs?: number;
+  /** After each read of the folder: how many entries it holds and how many files were (re-)read. */
+  readonly onRead?: (read: { readonly entries: number; readonly filesRead: number }) => void;
   /** A file that cannot be served (or a bound reached); called once per version of the file. */
   readonly onProblem?: (problem: { readonly path: string; readonly message: string }) => void;
 }
@@ -44,6 +46,7 @@ export class WorklistFolder {
   readonly #maxFileBytes: number;
   readonly #recheckMs: number;
   readonly #onProblem: WorklistFolderOptions["onProblem"];
+  readonly #onRead: WorklistFolderOptions["onRead"];
   #cache = new Map<string, Cached>();
   #entries: readonly WorklistEntry[] = [];
   #changed = true;
@@ -59,6 +62,7 @@ export class WorklistFolder {
     this.#maxFileBytes = options.maxFileBytes ?? 4 * 1024 * 1024;
     this.#recheckMs = options.recheckMs ?? 2_000;
     this.#onProblem = options.onProblem;
+    this.#onRead = options.onRead;
   }
 
   /** Checks the folder, reads it once and starts watching it. Throws WorklistFolderError naming the path. */
@@ -67,8 +71,10 @@ export class WorklistFolder {
     if (s === undefined) throw new WorklistFolderError(`${this.path}: no such folder`);
     if (!s.isDirectory()) throw new WorklistFolderError(`${this.path}: not a folder`);
     await this.entries();
+    // Read at once on a change, so the next query finds the files ready (and a log shows the folder was read).
     this.#watcher = watch(this.path, { persistent: false }, () => {
       this.#changed = true;
+      void this.entries().catch(() => undefined);
     });
     this.#watcher.on("error", () => {
       this.#changed = true;
@@ -77,7 +83,11 @@ export class WorklistFolder {
 
   /** The current entries, in file-name order; the folder is re-read first when it changed (or the check is stale). */
   async entries(): Promise<readonly WorklistEntry[]> {
-    if (this.#changed || Date.now() - this.#checkedAt >= this.#recheckMs) {
+    // One read at a time; a change seen during a read causes one more (events arriving together share it).
+    if (this.#scanning !== undefined) await this.#scanning;
+    let stale = Date.now() - this.#checkedAt >= this.#recheckMs;
+    while (this.#changed || stale) {
+      stale = false;
       this.#scanning ??= this.#scan().finally(() => {
         this.#scanning = undefined;
       });
@@ -105,6 +115,7 @@ export class WorklistFolder {
       this.#onProblem?.({ path: this.path, message: `${names.length} .wl files, more than the ${this.#maxFiles} served; the last ${names.length - this.#maxFiles} by name are left out` });
     }
     const next = new Map<string, Cached>();
+    const readsBefore = this.reads;
     for (const name of names.slice(0, this.#maxFiles)) {
       const path = join(this.path, name);
       const s = await stat(path).catch(() => undefined);
@@ -130,5 +141,6 @@ export class WorklistFolder {
     }
     this.#cache = next;
     this.#entries = [...next.values()].flatMap((c) => (c.entry === undefined ? [] : [c.entry]));
+    this.#onRead?.({ entries: this.#entries.length, filesRead: this.reads - readsBefore });
   }
 }

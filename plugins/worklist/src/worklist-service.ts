@@ -61,7 +61,7 @@ export function withIssuerAet(identifier: DecodedIdentifier, callingAet: string)
 }
 
 /** PS3.7 C.1: Error Comment is LO, at most 64 characters of the default repertoire. */
-const errorComment = (text: string): string => text.replace(/[^\x20-\x7e]/g, "?").slice(0, 64);
+const errorComment = (text: string): string => text.replaceAll("§", "").replace(/[^\x20-\x7e]/g, "?").slice(0, 64);
 
 async function readAll(message: DimseMessage): Promise<Uint8Array> {
   if (message.dataset === undefined) return new Uint8Array(0);

@@ -5,7 +5,7 @@
  * LimitAnswers and FilterIssuerAet.
  */
 import { strict as assert } from "node:assert";
-import { watch, writeFileSync, readFileSync } from "node:fs";
+import { renameSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { OutgoingMessage } from "@dicomtls/association";
@@ -19,13 +19,24 @@ const tmp = tempDir("dicomtls-worklist-");
 const db = join(tmp.path, "db");
 let folder: WorklistFolder;
 const problems: string[] = [];
+const readWaiters: Array<(r: { entries: number; filesRead: number }) => void> = [];
+/** The folder's next read (its watcher's doing: the periodic re-check is an hour away). */
+const nextRead = (): Promise<{ entries: number; filesRead: number }> =>
+  new Promise((resolve, reject) => {
+    // The folder's watcher does not hold the process open (persistent: false): this bound does, meanwhile.
+    const timer = setTimeout(() => reject(new Error("the folder was not read again within 30 s of the change")), 30_000);
+    readWaiters.push((r) => {
+      clearTimeout(timer);
+      resolve(r);
+    });
+  });
 
 before(async () => {
   (await import("node:fs")).mkdirSync(db);
   await writeAll(db);
   writeFileSync(join(db, "notes.txt"), "not a worklist");
   writeFileSync(join(db, "broken.wl"), "DICM? no");
-  folder = new WorklistFolder(db, { recheckMs: 3_600_000, onProblem: (p) => problems.push(p.message) });
+  folder = new WorklistFolder(db, { recheckMs: 3_600_000, onProblem: (p) => problems.push(p.message), onRead: (r) => readWaiters.shift()?.(r) });
   await folder.open();
 });
 after(() => {
@@ -88,20 +99,17 @@ describe("the worklist folder", () => {
   });
 
   test("a new file is read after the watch event (the periodic re-check is an hour away); unchanged files are not read again", async () => {
-    const reads = folder.reads;
-    const changed = new Promise<void>((resolve) => {
-      const w = watch(db, () => {
-        w.close();
-        resolve();
-      });
-    });
-    await writeWorklist(db, "e6.wl", { ...ENTRIES["e1.wl"]!, accession: "ACC6", patientId: "P6" });
-    await changed;
-    await new Promise((r) => setImmediate(r));
+    const read = nextRead();
+    // Written aside, then moved in whole, as a RIS should: the folder never holds half a file.
+    await writeWorklist(tmp.path, "e6.wl", { ...ENTRIES["e1.wl"]!, accession: "ACC6", patientId: "P6" });
+    renameSync(join(tmp.path, "e6.wl"), join(db, "e6.wl"));
+    assert.deepEqual(await read, { entries: 6, filesRead: 1 }, "only e6.wl is read");
     const entries = await folder.entries();
     assert.ok(entries.some((e) => e.name === "e6.wl"), entries.map((e) => e.name).join());
-    assert.equal(folder.reads - reads, 1, "only e6.wl is read");
-    (await import("node:fs")).rmSync(join(db, "e6.wl"));
+    const removed = nextRead();
+    rmSync(join(db, "e6.wl"));
+    assert.deepEqual(await removed, { entries: 5, filesRead: 0 });
+    assert.ok(!(await folder.entries()).some((e) => e.name === "e6.wl"), "e6.wl is gone once removed");
   });
 });
 
@@ -113,8 +121,9 @@ describe("the Modality Worklist C-FIND handler", () => {
     assert.deepEqual(a.statuses, [Status.Pending, Status.Pending, Status.Pending, Status.Success]);
     assert.equal(a.last.dataset, undefined);
     const e5 = a.identifiers.find((i) => i["AccessionNumber"]?.[0] === "ACC5")!;
-    // Only the requested keys: PatientBirthDate is unknown, so zero-length; PatientID was not asked for.
-    assert.deepEqual(Object.keys(e5).sort(), ["AccessionNumber", "PatientBirthDate", "PatientName", "ScheduledProcedureStepSequence"]);
+    // Only the requested keys (and the entry's character set): PatientBirthDate is unknown, so zero-length; PatientID was not asked for.
+    assert.deepEqual(Object.keys(e5).sort(), ["AccessionNumber", "PatientBirthDate", "PatientName", "ScheduledProcedureStepSequence", "SpecificCharacterSet"]);
+    assert.deepEqual(e5["SpecificCharacterSet"], ["ISO_IR 100"]);
     assert.deepEqual(e5["PatientBirthDate"], []);
     assert.deepEqual(e5["ScheduledProcedureStepSequence"], [{ Modality: ["CT"], ScheduledStationAETitle: ["CT2"], ScheduledProcedureStepStartDate: ["20261206"], ScheduledProcedureStepID: ["S5B"] }]);
   });
