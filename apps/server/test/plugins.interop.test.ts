@@ -5,6 +5,7 @@
  * plugins on one SOP class and a throwing register stop the start before any port opens, naming the plugins.
  */
 import { strict as assert } from "node:assert";
+import { X509Certificate } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -122,6 +123,51 @@ describe("a plugin file listed in Plugins, in the built dicomtls-server", () => 
     const failed = await server.waitForRecord((x) => x["event"] === "store-failed" && x["sopInstanceUid"] === foreign.spec.sopInstanceUid);
     assert.equal(failed["status"], "0xA900");
     assert.equal(await server.stop(), 0);
+  });
+});
+
+describe("TLS hooks of a plugin file", () => {
+  test("onTlsPeerVerified vetoes a certificate by its subject; onTlsRefused and onAssociationClosed hear what happened", async () => {
+    pluginFile(
+      "gatekeeper.mjs",
+      `
+export default {
+  name: "gatekeeper",
+  version: "1.0.0",
+  settingsKey: "Gatekeeper",
+  settings: (z) => z.object({ VetoSubject: z.string() }),
+  register(app) {
+    app.onTlsPeerVerified((peer) => (peer.tls?.certificate?.subject.includes(app.settings.VetoSubject) ? "subject " + app.settings.VetoSubject + " is barred" : undefined));
+    app.onTlsRefused((r) => app.logger.info({ event: "gatekeeper-refused", reason: r.reason, subject: r.certificate?.subject ?? null }, "refused"));
+    app.onAssociationClosed((a) => app.logger.info({ event: "gatekeeper-closed", how: a.how, aet: a.callingAet }, "closed"));
+  },
+};
+`,
+    );
+    const echoArgs = (port: number, aet: string): string[] => ["-v", "-aet", aet, "-aec", "DICOMTLS", "+tls", files.clientKey, files.clientCert, "+cf", files.caFile, "127.0.0.1", String(port)];
+    const subject = new X509Certificate(files.pki.client.cert).subject;
+    const cn = /CN=([^,\n]+)/.exec(subject)?.[1];
+    assert.ok(cn !== undefined, subject);
+
+    const open = await writeNodeConfig(tmp.path, "gate-open.json", files, storage("gate-open"), { Plugins: ["gatekeeper.mjs"], Gatekeeper: { VetoSubject: "CN=nobody-has-this" } });
+    const a = await startServer(open.path, { built: true });
+    const ok = await runProcess("echoscu", echoArgs(a.port, "PASSES"), { env: dcmtkEnv(), timeoutMs: 30_000 });
+    assert.equal(ok.code, 0, ok.output);
+    const closed = await a.waitForRecord((x) => x["event"] === "gatekeeper-closed");
+    assert.deepEqual([closed["how"], closed["aet"]], ["released", "PASSES"]);
+    assert.equal(await a.stop(), 0);
+
+    const barred = await writeNodeConfig(tmp.path, "gate-barred.json", files, storage("gate-barred"), { Plugins: ["gatekeeper.mjs"], Gatekeeper: { VetoSubject: `CN=${cn}` } });
+    const b = await startServer(barred.path, { built: true });
+    const no = await runProcess("echoscu", echoArgs(b.port, "BARRED"), { env: dcmtkEnv(), timeoutMs: 30_000 });
+    assert.doesNotMatch(no.output, /Received Echo Response/, no.output);
+    const refusal = await b.waitForRecord((x) => x["event"] === "tls-peer-refused" && x["reason"] === "PLUGIN_VETO");
+    assert.equal(refusal["plugin"], "gatekeeper");
+    assert.match(String(refusal["msg"]), new RegExp(`refused by plugin gatekeeper: subject CN=${cn} is barred`));
+    const heard = await b.waitForRecord((x) => x["event"] === "gatekeeper-refused");
+    assert.equal(heard["reason"], "PLUGIN_VETO");
+    assert.match(String(heard["subject"]), new RegExp(`CN=${cn}`));
+    assert.equal(await b.stop(), 0);
   });
 });
 
