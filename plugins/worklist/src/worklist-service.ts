@@ -36,12 +36,13 @@ export interface WorklistServiceOptions {
   readonly caseSensitivePN?: boolean;
   /**
    * Orthanc's Worklists.LimitAnswers: at most this many Pending answers (0 = no limit). When more entries match, the
-   * C-FIND ends with 0xFE00 after them, as Orthanc 1.10.1 marks such an answer incomplete.
+   * C-FIND ends with 0xFE00 after them, as Orthanc 1.10.1 ends an answer it marked incomplete (it sends one more).
    */
   readonly limitAnswers?: number;
   /**
    * Orthanc's Worklists.FilterIssuerAet: a query without a ScheduledStationAETitle (or with '*') gets the calling AE
-   * title as one, inside the Scheduled Procedure Step Sequence, so a modality receives only its own entries.
+   * title as one, inside the Scheduled Procedure Step Sequence, so a modality receives only its own entries. A named
+   * station is kept (Orthanc 1.10.1 replaces it too: its check tests the item's type instead of the key's).
    */
   readonly filterIssuerAet?: boolean;
   /** Called once per C-FIND when it ends. */

@@ -30,6 +30,7 @@ let orthanc: StartedOrthanc;
 const modalities = {
   findscu: ["FINDSCU", "127.0.0.1", 104],
   ct1: ["CT1", "127.0.0.1", 104],
+  ct2: ["CT2", "127.0.0.1", 104],
   blocked: { AET: "BLOCKED", Host: "127.0.0.1", Port: 104, AllowFindWorklist: false },
 };
 
@@ -40,6 +41,10 @@ before(async () => {
   const s = writeCert(tmp.path, "server", pki.server);
   const c = writeCert(tmp.path, "client", pki.client);
   tls = { key: c.keyFile, cert: c.certFile, ca: writePem(tmp.path, "ca.crt", pki.trustedBundle), serverKey: s.keyFile, serverCert: s.certFile };
+});
+
+/** dicomtls-server and Orthanc, each with the worklist plugin on `db` and the `Worklists` options given. */
+async function startPair(name: string, options: Record<string, unknown> = {}): Promise<{ server: StartedServer; orthanc: StartedOrthanc }> {
   const config = {
     DicomAet: "DICOMTLS",
     DicomPort: await freePort(),
@@ -48,19 +53,19 @@ before(async () => {
     DicomTlsCertificate: tls.serverCert,
     DicomTlsPrivateKey: tls.serverKey,
     DicomTlsTrustedCertificates: tls.ca,
-    StorageDirectory: join(tmp.path, "storage"),
+    StorageDirectory: join(tmp.path, `${name}-storage`),
     DicomModalities: modalities,
     // Orthanc's own configuration lines, relative folder included: the .so maps to @dicomtls/plugin-worklist.
     Plugins: [ORTHANC_WORKLIST_PLUGIN],
-    Worklists: { Enable: true, Database: "WorklistsDatabase" },
+    Worklists: { Enable: true, Database: "WorklistsDatabase", ...options },
   };
-  const path = join(tmp.path, "dicomtls.json");
+  const path = join(tmp.path, `${name}.json`);
   writeFileSync(path, JSON.stringify(config, null, 2));
-  [server, orthanc] = await Promise.all([
+  const [s, o] = await Promise.all([
     startServer(path, { built: true }),
     (async () =>
       await startOrthanc({
-        dir: join(tmp.path, "orthanc"),
+        dir: join(tmp.path, `${name}-orthanc`),
         dicomPort: await freePort(),
         httpPort: await freePort(),
         config: {
@@ -70,11 +75,13 @@ before(async () => {
           DicomTlsTrustedCertificates: tls.ca,
           DicomModalities: modalities,
           Plugins: [ORTHANC_WORKLIST_PLUGIN],
-          Worklists: { Enable: true, Database: db },
+          Worklists: { Enable: true, Database: db, ...options },
         },
       }))(),
   ]);
-});
+  return { server: s, orthanc: o };
+}
+
 after(async () => {
   await stopAll();
   tmp.remove();
@@ -129,6 +136,13 @@ const QUERIES: ReadonlyArray<{ readonly what: string; readonly keys: readonly st
 ];
 
 describe("findscu -W +tls: the built dicomtls-server with the worklist plugin, and Orthanc 1.10.1 with libModalityWorklists.so", () => {
+  before(async () => {
+    ({ server, orthanc } = await startPair("plain"));
+  });
+  after(async () => {
+    await Promise.all([server.stop(), orthanc.stop()]);
+  });
+
   for (const q of QUERIES) {
     test(`${q.what}: the expected entries, the same answers as Orthanc`, async () => {
       const keys = [...RETURNED.filter((k) => !q.keys.some((x) => x.startsWith(`${k}=`))), ...q.keys];
@@ -183,5 +197,45 @@ describe("findscu -W +tls: the built dicomtls-server with the worklist plugin, a
     assert.equal(finalStatus(ours), finalStatus(theirs), theirs.run.output);
     const done = await server.waitForRecord((r) => r["event"] === "worklist-find-done" && r["status"] === "0xC000");
     assert.match(String(done["error"]), /^ScheduledProcedureStepStartDate: "2026\*" is not a DA value or range/);
+  });
+});
+
+describe("Worklists.LimitAnswers and FilterIssuerAet, against Orthanc 1.10.1 with the same options", () => {
+  let limited: { server: StartedServer; orthanc: StartedOrthanc };
+  before(async () => {
+    limited = await startPair("limited", { LimitAnswers: 2, FilterIssuerAet: true });
+  });
+  after(async () => {
+    await Promise.all([limited.server.stop(), limited.orthanc.stop()]);
+  });
+
+  test("FilterIssuerAet: CT1 without a station in its query gets its own entries; LimitAnswers 2 cuts 3 matches to 2, then 0xFE00 (as Orthanc, which sends 3)", async () => {
+    const own = ["AccessionNumber", `${STEP}.ScheduledStationAETitle`, `${STEP}.Modality`];
+    const [ours, theirs] = await Promise.all([findscu(limited.server.port, own, "CT1"), findscu(limited.orthanc.dicomPort, own, "CT1", "ORTHANC")]);
+    assert.deepEqual(accessions(ours), ["ACC1", "ACC4"], ours.run.output);
+    assert.equal(finalStatus(ours), "Success", ours.run.output);
+    assert.deepEqual(comparable(ours), comparable(theirs));
+    // A station named in the query is kept (the option's documented intent): FINDSCU asks for CT2's entries. Orthanc
+    // 1.10.1 replaces it with the caller's AE title whatever it is (its check tests the item's type, not the key's),
+    // so it answers none: the one place where this plugin knowingly answers otherwise.
+    const named = ["AccessionNumber", `${STEP}.ScheduledStationAETitle=CT2`];
+    const [ours2, theirs2] = await Promise.all([findscu(limited.server.port, named), findscu(limited.orthanc.dicomPort, named, "FINDSCU", "ORTHANC")]);
+    assert.deepEqual(accessions(ours2), ["ACC2", "ACC5"], ours2.run.output);
+    assert.deepEqual(accessions(theirs2), [], theirs2.run.output);
+    assert.equal(finalStatus(theirs2), "Success", theirs2.run.output);
+    // A third entry for CT2 (moved in, read by the plugin): CT2's query matches three; two are answered, then 0xFE00.
+    // Orthanc 1.10.1 ends with 0xFE00 too, after one answer more than the limit (it adds an answer before it checks).
+    await writeWorklist(tmp.path, "e7.wl", { ...ENTRIES["e2.wl"]!, accession: "ACC7", patientId: "P7" });
+    renameSync(join(tmp.path, "e7.wl"), join(db, "e7.wl"));
+    await limited.server.waitForRecord((r) => r["event"] === "worklist-folder-read" && r["entries"] === 6, 30_000);
+    const many = ["AccessionNumber", `${STEP}.Modality=CT`];
+    const [ours3, theirs3] = await Promise.all([findscu(limited.server.port, many, "CT2"), findscu(limited.orthanc.dicomPort, many, "CT2", "ORTHANC")]);
+    rmSync(join(db, "e7.wl"));
+    assert.equal(ours3.answers.length, 2, ours3.run.output);
+    assert.equal(finalStatus(ours3), "Cancel: MatchingTerminatedDueToCancelRequest", ours3.run.output);
+    assert.equal(theirs3.answers.length, 3, theirs3.run.output);
+    assert.equal(finalStatus(theirs3), finalStatus(ours3), theirs3.run.output);
+    const done = await limited.server.waitForRecord((r) => r["event"] === "worklist-find-done" && r["limited"] === true);
+    assert.equal(done["status"], "0xFE00");
   });
 });
