@@ -5,9 +5,9 @@
  */
 
 import { isAbsolute, resolve } from "node:path";
-import { definePlugin, PluginError, PluginErrorCode } from "@dicomtls/plugin-api";
+import { definePlugin } from "@dicomtls/plugin-api";
 import { worklistSettings } from "./settings.js";
-import { WorklistFolder } from "./worklist-folder.js";
+import { WorklistFolder, WorklistFolderError } from "./worklist-folder.js";
 import { MODALITY_WORKLIST_FIND, worklistFindHandler } from "./worklist-service.js";
 
 export default definePlugin({
@@ -30,8 +30,8 @@ export default definePlugin({
     try {
       await folder.open();
     } catch (err) {
-      const why = err instanceof Error ? err.message : String(err);
-      throw new PluginError(PluginErrorCode.RegisterFailed, `Worklists.Database: ${why}`, { plugin: "worklist", cause: err });
+      // The node adds the plugin's name: plugin "worklist" (...): register failed: Worklists.Database: ...
+      throw new WorklistFolderError(`Worklists.Database: ${err instanceof Error ? err.message : String(err)}`);
     }
     app.onClose(() => folder.close());
     app.handle(

@@ -10,7 +10,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { decodeIdentifier, identifierText, type DecodedIdentifier } from "@dicomtls/pdu-codec";
-import { dcmtkEnv, freePort, requireTool, runProcess, startOrthanc, startServer, stopAll, tempDir, type RunResult, type StartedOrthanc, type StartedServer } from "@dicomtls/test-peers";
+import { appCommand, dcmtkEnv, freePort, requireTool, runProcess, startOrthanc, startServer, stopAll, tempDir, type RunResult, type StartedOrthanc, type StartedServer } from "@dicomtls/test-peers";
 import { createTestPki, writeCert, writePem } from "@dicomtls/test-pki";
 import { decodeWorklistFile } from "../src/index.js";
 import { writeAll, writeWorklist, ENTRIES } from "./wl-support.js";
@@ -237,5 +237,20 @@ describe("Worklists.LimitAnswers and FilterIssuerAet, against Orthanc 1.10.1 wit
     assert.equal(finalStatus(theirs3), finalStatus(ours3), theirs3.run.output);
     const done = await limited.server.waitForRecord((r) => r["event"] === "worklist-find-done" && r["limited"] === true);
     assert.equal(done["status"], "0xFE00");
+  });
+});
+
+describe("a Worklists section the node cannot serve", () => {
+  test("a Database folder that does not exist: the built server does not start, naming the plugin, the key and the path", async () => {
+    const path = join(tmp.path, "missing.json");
+    writeFileSync(
+      path,
+      JSON.stringify({ DicomAet: "DICOMTLS", DicomPort: await freePort(), HttpServerEnabled: false, StorageDirectory: join(tmp.path, "missing-storage"), Plugins: ["@dicomtls/plugin-worklist"], Worklists: { Enable: true, Database: "NoSuchFolder" } }),
+    );
+    const { cmd, args } = appCommand("server", { built: true });
+    const r = await runProcess(cmd, [...args, path], { timeoutMs: 60_000 });
+    assert.notEqual(r.code, 0, r.output);
+    assert.match(r.stderr, /plugin "worklist" \(@dicomtls\/plugin-worklist\): register failed: Worklists\.Database: .*NoSuchFolder: no such folder/, r.output);
+    assert.doesNotMatch(r.stdout, /"event":"listening"/, r.output);
   });
 });
