@@ -6,7 +6,7 @@
  * (AllowFindWorklist false: the association is aborted at the C-FIND, as Orthanc does).
  */
 import { strict as assert } from "node:assert";
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { decodeIdentifier, identifierText, type DecodedIdentifier } from "@dicomtls/pdu-codec";
@@ -94,10 +94,10 @@ interface Found {
 
 let queries = 0;
 /** findscu -W over TLS with `-k` keys; each Pending identifier is extracted (-X) and decoded. */
-async function findscu(port: number, keys: readonly string[], aet = "FINDSCU", calledAet = "DICOMTLS"): Promise<Found> {
+async function findscu(port: number, keys: readonly string[], aet = "FINDSCU", calledAet = "DICOMTLS", options: readonly string[] = []): Promise<Found> {
   const out = join(tmp.path, `rsp-${++queries}`);
   mkdirSync(out);
-  const args = ["-v", "-W", "-aet", aet, "-aec", calledAet, "+tls", tls.key, tls.cert, "+cf", tls.ca, "-X", "-od", out, ...keys.flatMap((k) => ["-k", k]), "127.0.0.1", String(port)];
+  const args = ["-v", "-W", ...options, "-aet", aet, "-aec", calledAet, "+tls", tls.key, tls.cert, "+cf", tls.ca, "-X", "-od", out, ...keys.flatMap((k) => ["-k", k]), "127.0.0.1", String(port)];
   const run = await runProcess("findscu", args, { env: dcmtkEnv(), timeoutMs: 60_000 });
   const answers = readdirSync(out)
     .sort()
@@ -175,6 +175,26 @@ describe("findscu -W +tls: the built dicomtls-server with the worklist plugin, a
     const reads = (): number => server.records().filter((r) => r["event"] === "worklist-folder-read").length;
     const before = reads();
     rmSync(join(db, "e6.wl"));
+    await server.waitForRecord((r) => r["event"] === "worklist-folder-read" && r["entries"] === 5 && reads() > before, 30_000);
+  });
+
+  test("findscu --cancel after 2 answers on a 300-entry folder: the final Cancel without a data set, fewer answers", async () => {
+    const copies = join(tmp.path, "copies");
+    mkdirSync(copies);
+    const names = Array.from({ length: 300 }, (_, i) => `copy-${String(i).padStart(3, "0")}.wl`);
+    for (const n of names) copyFileSync(join(db, "e1.wl"), join(copies, n));
+    const reads = (): number => server.records().filter((r) => r["event"] === "worklist-folder-read").length;
+    let before = reads();
+    for (const n of names) renameSync(join(copies, n), join(db, n));
+    await server.waitForRecord((r) => r["event"] === "worklist-folder-read" && r["entries"] === 305 && reads() > before, 30_000);
+    const found = await findscu(server.port, ["AccessionNumber", "PatientName"], "FINDSCU", "DICOMTLS", ["--cancel", "2"]);
+    assert.match(finalStatus(found), /^Cancel/, found.run.output.slice(-2000));
+    assert.ok(found.answers.length >= 2 && found.answers.length < 305, `${found.answers.length} answers`);
+    assert.doesNotMatch(found.run.output, /DataSetType/, "the Cancel response carries no data set");
+    const done = await server.waitForRecord((r) => r["event"] === "worklist-find-done" && r["status"] === "0xFE00");
+    assert.equal(done["matches"], found.answers.length);
+    before = reads();
+    for (const n of names) rmSync(join(db, n));
     await server.waitForRecord((r) => r["event"] === "worklist-folder-read" && r["entries"] === 5 && reads() > before, 30_000);
   });
 
