@@ -64,3 +64,18 @@ test("a bad settings section, a missing file: exit 1 with the key path or the en
   const none = await check({});
   assert.deepEqual([none.code, none.out], [0, ["no plugin listed in Plugins"]]);
 });
+
+test("Debian's plugin folder: libModalityWorklists.so maps to the bundled worklist plugin, libServeFolders.so is named as not loadable", async () => {
+  // The layout of Debian's /usr/share/orthanc/plugins (orthanc 1.10.1), with empty stand-ins for the libraries.
+  const folder = join(tmp.path, "debian-plugins");
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(join(folder, "libModalityWorklists.so"), "");
+  writeFileSync(join(folder, "libServeFolders.so"), "");
+  const r = await check({ Plugins: [folder] });
+  assert.equal(r.code, 0, r.err.join("\n"));
+  const warnings = r.err.join("\n");
+  assert.match(warnings, /libModalityWorklists\.so is served by the bundled @dicomtls\/plugin-worklist with the same Worklists section/);
+  assert.match(warnings, /libServeFolders\.so is a native Orthanc plugin, which dicomtls cannot load; it is not running/);
+  // Either the bundled plugin is installed and listed, or its absence is said (never silently skipped).
+  assert.ok(r.out.some((l) => l.includes("@dicomtls/plugin-worklist")) || /plugin-worklist, which is not installed/.test(warnings), [...r.out, ...r.err].join("\n"));
+});

@@ -82,14 +82,12 @@ export class Forwarder {
     }
     if (this.#closed) return;
     const now = this.#now();
-    let sent = 0;
+    const done = jobs.filter((_, k) => results[k]?.ok === true).map((j) => j.id);
+    queue.done(done);
+    const sent = done.length;
     for (const [k, job] of jobs.entries()) {
       const r = results[k];
-      if (r?.ok === true) {
-        queue.done(job.id);
-        sent++;
-        continue;
-      }
+      if (r?.ok === true) continue;
       const why = r?.error?.message ?? (r?.status !== undefined ? `status 0x${r.status.toString(16).padStart(4, "0")}` : "not sent");
       const state = queue.failed(job, why, now, policy);
       if (state === JobState.Dead) {

@@ -35,7 +35,7 @@ test("a job stays until done, backs off doubling up to the bound, becomes a dead
   assert.equal(q.retry("pacs", 70_000), 1);
   const revived = q.due("pacs", 70_000, 10, new Set())[0]!;
   assert.deepEqual([revived.attempts, revived.createdMs], [0, 70_000]);
-  q.done(revived.id);
+  q.done([revived.id]);
   assert.deepEqual(q.status(), []);
   q.close();
 });

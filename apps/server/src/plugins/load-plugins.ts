@@ -32,6 +32,8 @@ interface Candidate {
   readonly source: string;
   /** For packages: a folder to resolve from when the server itself cannot. */
   readonly baseDir?: string;
+  /** Stands for a native Orthanc plugin: when the package is not installed, a warning rather than an error. */
+  readonly replaces?: string;
 }
 
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -68,7 +70,7 @@ function fileCandidate(path: string, entry: string, warnings: string[], problems
   if (NATIVE.test(name)) {
     if (ORTHANC_WORKLIST_LIBRARY.test(name)) {
       warnings.push(`Plugins: "${entry}": Orthanc's worklist plugin ${path} is served by the bundled ${WORKLIST_PACKAGE} with the same Worklists section`);
-      return [{ specifier: WORKLIST_PACKAGE, source: WORKLIST_PACKAGE }];
+      return [{ specifier: WORKLIST_PACKAGE, source: WORKLIST_PACKAGE, replaces: path }];
     }
     warnings.push(`Plugins: "${entry}": ${path} is a native Orthanc plugin, which dicomtls cannot load; it is not running`);
     return [];
@@ -122,6 +124,10 @@ export async function loadPlugins(loaded: Pick<LoadResult, "config" | "checkSect
       const folder = (err as { folder?: string }).folder;
       if (folder !== undefined) {
         queue.unshift(...(await candidatesOf({ kind: "path", entry: c.specifier, path: folder }, warnings, problems)));
+        continue;
+      }
+      if (c.replaces !== undefined && (err as { code?: string }).code === "ERR_MODULE_NOT_FOUND") {
+        warnings.push(`Plugins: ${c.replaces} maps to ${c.specifier}, which is not installed: worklists are not served`);
         continue;
       }
       problems.push(err instanceof PluginError ? err.message : `Plugins: ${c.source}: cannot be imported: ${errorText(err)}`);

@@ -136,7 +136,7 @@ export class PluginHost implements NodeHooks {
         if (err instanceof PluginError && err.plugin !== undefined) throw err;
         throw new PluginError(PluginErrorCode.RegisterFailed, `${at}: register failed: ${(err as Error)?.message ?? String(err)}`, { plugin: e.name, cause: err });
       }
-      this.#o.logger.info({ event: "plugin-registered", plugin: e.name, version: e.version, source: e.source, hooks: description.hooks, services: description.services.length }, `plugin ${e.name} ${e.version} registered (${e.source})`);
+      this.#o.logger.info({ event: "plugin-registered", plugin: e.name, version: e.version, source: e.source, hooks: description.hooks, services: description.services.length }, e.source === BUILT_IN ? `plugin ${e.name} registered (built-in)` : `plugin ${e.name} ${e.version} registered (${e.source})`);
     }
   }
 
