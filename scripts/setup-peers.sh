@@ -10,6 +10,8 @@ need=()
 command -v echoscu >/dev/null 2>&1 || need+=(dcmtk)
 command -v Orthanc >/dev/null 2>&1 || [ -x /usr/sbin/Orthanc ] || need+=(orthanc)
 [ -f /etc/orthanc/orthanc.json ] || need+=(orthanc)
+# Orthanc's sample worklist plugin (the worklist interop test compares answers with it) ships in the same package.
+[ -f /usr/share/orthanc/plugins/libModalityWorklists.so ] || need+=(orthanc)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 { command -v javac >/dev/null 2>&1 && command -v keytool >/dev/null 2>&1; } || need+=(openjdk-17-jdk-headless)
 # The audit trail's RFC 5425 receiver (rsyslogd with its gtls driver) and the schema check (xmllint --relaxng).
