@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { createReadStream, type ReadStream } from "node:fs";
+import { createReadStream, statSync, type ReadStream } from "node:fs";
 import { mkdir, open, readdir, stat, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { StorageError, StorageErrorCode, storageErrorFrom } from "./errors.js";
@@ -80,6 +80,9 @@ export class FileSystemInstanceStore implements InstanceStore, WriterHost {
   /** SOP Instance UIDs with writers open in this store: only an uncontended writer may rename() into place. */
   private readonly claimed = new Map<string, Claim>();
   private closed = false;
+  /** Temporary names are `<uid>.<tempTag><counter>.partial`: random per store, so two processes never pick the same. */
+  private readonly tempTag = randomBytes(6).toString("hex");
+  private tempCounter = 0;
   /** What start-up recovery found and did (all empty when `recover: false`). */
   readonly recovery: RecoveryReport;
 
@@ -128,13 +131,13 @@ export class FileSystemInstanceStore implements InstanceStore, WriterHost {
     }
     const folder = dirname(finalPath);
     // Next to the final name: the rename then changes one folder, and that folder's fsync makes it durable.
-    const tempPath = join(folder, `${o.sopInstanceUid}.${randomBytes(6).toString("hex")}${TEMP_SUFFIX}`);
+    const tempPath = join(folder, `${o.sopInstanceUid}.${this.tempTag}${(this.tempCounter++).toString(36)}${TEMP_SUFFIX}`);
     const claim = this.claim(o.sopInstanceUid);
     // Without fsyncs the folder's handle is never used: not opened.
     const folderHandle = this.sync ? this.folderHandle(folder) : undefined;
     // The index may lack rows the files have (a power loss loses the last WAL commits, until reindex()): the disk
-    // decides, with a look that runs while the dataset arrives.
-    const finalExists = this.exists(finalPath);
+    // decides. A stat of a cached folder entry takes microseconds: asked here, not as a thread-pool round trip.
+    const finalExists = existsNow(finalPath);
     let fh: FileHandle;
     try {
       fh = await open(tempPath, "wx");
@@ -266,6 +269,15 @@ export class FileSystemInstanceStore implements InstanceStore, WriterHost {
 
   private checkOpen(): void {
     if (this.closed) throw new StorageError(StorageErrorCode.Closed, `the instance store at ${this.folder} is closed`);
+  }
+}
+
+/** Whether anything is at `path` (an unreadable path counts as nothing, as exists() has it), with one synchronous stat. */
+function existsNow(path: string): boolean {
+  try {
+    return statSync(path, { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    return false;
   }
 }
 

@@ -69,11 +69,12 @@ export interface Claim {
 export interface WriterFiles {
   readonly finalPath: string;
   readonly tempPath: string;
+  /** Written through its `fd` with synchronous calls; fsynced, datasynced and closed through the handle. */
   readonly fh: FileHandle;
   /** The final folder's handle, shared by the store's writers (the store closes it): commit fsyncs it. Absent with `sync: false`. */
   readonly folder: Promise<FileHandle> | undefined;
   /** A file is at the final path (for overwriting: it is replaced; otherwise a file the index lost after a crash). */
-  readonly finalExists: Promise<boolean>;
+  readonly finalExists: boolean;
   /** While no other writer of this store took the same UID and nothing is at the final path, rename() replaces nothing. */
   readonly claim: Claim;
   readonly meta: Buffer;

@@ -42,6 +42,8 @@ export interface DicomTlsOptions {
   /** Extra Orthanc configuration keys merged over the generated ones. */
   readonly config?: Readonly<Record<string, unknown>>;
   readonly env?: NodeJS.ProcessEnv;
+  /** Run the built server (apps/server/dist, as users run it) instead of its sources through tsx. */
+  readonly built?: boolean;
 }
 
 /** Writes an Orthanc-style configuration for dicomtls-server and returns its path. */
@@ -65,10 +67,10 @@ export function writeServerConfig(opts: DicomTlsOptions & { readonly port: numbe
   return path;
 }
 
-/** dicomtls-server (from sources, as the tests run it) on a free port with a generated configuration. */
+/** dicomtls-server (from sources as the tests run it, or `built`) on a free port with a generated configuration. */
 export async function startDicomTls(opts: DicomTlsOptions): Promise<StartedServer & { readonly aet: string }> {
   const port = await freePort();
   const path = writeServerConfig({ ...opts, port });
-  const server = await startServer(path, opts.env === undefined ? {} : { env: opts.env });
+  const server = await startServer(path, { ...(opts.env !== undefined && { env: opts.env }), ...(opts.built !== undefined && { built: opts.built }) });
   return Object.assign(server, { aet: opts.aet ?? "DICOMTLS" });
 }
