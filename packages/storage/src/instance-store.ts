@@ -4,7 +4,8 @@ import { mkdir, open, readdir, stat, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { StorageError, StorageErrorCode, storageErrorFrom } from "./errors.js";
 import { encodeFileMeta, readFileMeta, type ReadFileMeta } from "./file-meta.js";
-import { closeQuietly, exists, removeQuietly } from "./fs-util.js";
+import { exists, removeQuietly } from "./fs-util.js";
+import { FdFile } from "./fd-file.js";
 import { FileInstanceWriter } from "./instance-writer.js";
 import type { BeginStore, Claim, InstanceWriter, WriterHost } from "./writer-types.js";
 import { checkUid, INDEX_FILE_NAME, instanceRelativePath, INSTANCE_FOLDERS, TEMP_SUFFIX } from "./layout.js";
@@ -75,8 +76,8 @@ export class FileSystemInstanceStore implements InstanceStore, WriterHost {
   readonly sync: boolean;
   /** @internal */
   readonly index: SqliteIndex;
-  /** Open handles of the instance folders (at most 256), for their fsync after a rename into them. */
-  private readonly folderHandles = new Map<string, Promise<FileHandle>>();
+  /** Open descriptors of the instance folders (at most 256), for their fsync after a rename into them. */
+  private readonly folderHandles = new Map<string, FdFile>();
   /** SOP Instance UIDs with writers open in this store: only an uncontended writer may rename() into place. */
   private readonly claimed = new Map<string, Claim>();
   private closed = false;
@@ -133,30 +134,34 @@ export class FileSystemInstanceStore implements InstanceStore, WriterHost {
     // Next to the final name: the rename then changes one folder, and that folder's fsync makes it durable.
     const tempPath = join(folder, `${o.sopInstanceUid}.${this.tempTag}${(this.tempCounter++).toString(36)}${TEMP_SUFFIX}`);
     const claim = this.claim(o.sopInstanceUid);
-    // Without fsyncs the folder's handle is never used: not opened.
-    const folderHandle = this.sync ? this.folderHandle(folder) : undefined;
+    let fh: FdFile;
+    let folderHandle: FdFile | undefined;
+    try {
+      // Without fsyncs the folder's handle is never used: not opened.
+      folderHandle = this.sync ? this.folderHandle(folder) : undefined;
+    } catch (err) {
+      this.release(o.sopInstanceUid, claim);
+      throw storageErrorFrom(err, "open the folder", folder);
+    }
     // The index may lack rows the files have (a power loss loses the last WAL commits, until reindex()): the disk
     // decides. A stat of a cached folder entry takes microseconds: asked here, not as a thread-pool round trip.
     const finalExists = existsNow(finalPath);
-    let fh: FileHandle;
     try {
-      fh = await open(tempPath, "wx");
+      // Creating a file in a cached folder is a few tens of microseconds: synchronous, like the writes (see FdFile).
+      fh = FdFile.open(tempPath, "wx");
     } catch (err) {
       this.release(o.sopInstanceUid, claim);
       throw storageErrorFrom(err, "create", tempPath);
     }
-    // Awaited by commit; until then a failure must not count as unhandled.
-    folderHandle?.catch(() => undefined);
     return new FileInstanceWriter(this, o, relativePath, finalPath, { finalPath, tempPath, fh, folder: folderHandle, finalExists, claim, meta }, meta.length);
   }
 
-  /** The instance folder's handle, opened once and kept until close() (a failed open is tried again next time). */
-  private folderHandle(folder: string): Promise<FileHandle> {
+  /** The instance folder's descriptor, opened once and kept until close() (a failed open is tried again next time). */
+  private folderHandle(folder: string): FdFile {
     let h = this.folderHandles.get(folder);
     if (h === undefined) {
-      h = open(folder, "r");
+      h = FdFile.open(folder, "r");
       this.folderHandles.set(folder, h);
-      h.catch(() => this.folderHandles.delete(folder));
     }
     return h;
   }
@@ -222,13 +227,13 @@ export class FileSystemInstanceStore implements InstanceStore, WriterHost {
     return { indexed: rows.length, skipped, removedTemporaries };
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     this.closed = true;
     this.index.close();
-    const handles = [...this.folderHandles.values()];
+    for (const h of this.folderHandles.values()) h.closeQuietly();
     this.folderHandles.clear();
-    await Promise.all(handles.map((h) => h.then(closeQuietly, () => undefined)));
+    return Promise.resolve();
   }
 
   /** @internal Registers a writer of `uid`; a second writer of it marks the claim contended (for both). */

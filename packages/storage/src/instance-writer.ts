@@ -1,7 +1,7 @@
 import { linkSync, renameSync, unlinkSync, writevSync } from "node:fs";
 import { dirname } from "node:path";
 import { StorageError, StorageErrorCode, storageErrorFrom } from "./errors.js";
-import { closeQuietly, removeQuietly } from "./fs-util.js";
+import { removeQuietly } from "./fs-util.js";
 import { pickIdentifiers } from "./scan.js";
 import type { IndexedInstance, InstanceIdentifiers } from "./sqlite-index.js";
 import type { BeginStore, InstanceWriter, StoreResult, WriterFiles, WriterHost } from "./writer-types.js";
@@ -11,8 +11,8 @@ import type { BeginStore, InstanceWriter, StoreResult, WriterFiles, WriterHost }
  * A write into the page cache is a copy of the bytes (~40 us for 128 KiB here) that costs the same CPU on any thread;
  * handing it to the thread pool instead cost the event loop a round trip of ~0.2 ms per write (openFileHandle, writev,
  * fsync, stat were the top self-time entries of a profile while receiving 512 KB files: issue 13), and a promise per
- * chunk. Only what waits on the disk (fsync, datasync) and what must go through the FileHandle (open, close) still
- * goes to the pool, a few round trips per instance instead of one per system call.
+ * chunk. Only what waits on the disk (fsync, datasync) still goes to the pool (see FdFile): one or two round trips
+ * per instance instead of one per system call.
  */
 const WRITE_BYTES = 64 * 1024;
 /** writev takes at most IOV_MAX (1024) buffers. */
@@ -216,14 +216,9 @@ export class FileInstanceWriter implements InstanceWriter {
       step = "fsync the file";
       if (this.store.sync && this.fsyncedTo !== this.position) await fh.sync();
       let duplicate = false;
-      // The file is complete: closing it and moving it into place do not depend on each other.
-      const closing = fh.close().then(
-        () => undefined,
-        (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
-      );
-      step = "open the folder";
-      at = dirname(finalPath);
-      const folder = await files.folder;
+      step = "close the file";
+      fh.close();
+      const folder = files.folder;
       const finalExists = files.finalExists;
       const replaced = this.store.overwriteInstances && finalExists;
       at = finalPath;
@@ -248,13 +243,7 @@ export class FileInstanceWriter implements InstanceWriter {
         at = tempPath;
         unlinkSync(tempPath);
       }
-      // The folder's fsync and the file's close run at once (neither depends on the other).
       const folderSynced = folder?.sync() ?? ACCEPTED;
-      folderSynced.catch(() => undefined);
-      step = "close the file";
-      at = finalPath;
-      const closeError = await closing;
-      if (closeError !== undefined) throw closeError;
       step = "fsync the folder";
       at = dirname(finalPath);
       if (duplicate) {
@@ -305,8 +294,7 @@ export class FileInstanceWriter implements InstanceWriter {
         // The index is failing too: start-up recovery removes a row without a file.
       }
     }
-    const folder = await this.files?.folder?.catch(() => undefined);
-    await folder?.sync().catch(() => undefined);
+    await this.files?.folder?.sync().catch(() => undefined);
   }
 
   async abort(): Promise<void> {
@@ -328,7 +316,7 @@ export class FileInstanceWriter implements InstanceWriter {
     if (files === undefined) return;
     // Writes still running use the file handle: closing under them could hand their fd to another file.
     await this.drain().catch(() => undefined);
-    await closeQuietly(files.fh);
+    files.fh.closeQuietly();
     await removeQuietly(files.tempPath);
     this.releaseClaim();
   }
