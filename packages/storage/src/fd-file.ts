@@ -9,6 +9,8 @@ import fs from "node:fs";
  */
 export class FdFile {
   #closed = false;
+  /** fsyncs and fdatasyncs on the pool now: the descriptor must not be closed (and its number reused) under them. */
+  readonly #inFlight = new Set<Promise<void>>();
 
   constructor(readonly fd: number) {}
 
@@ -19,15 +21,37 @@ export class FdFile {
 
   /** fsync(2) on the thread pool: data and metadata durable. */
   sync(): Promise<void> {
-    return new Promise((resolve, reject) => fs.fsync(this.fd, (err) => (err === null ? resolve() : reject(err))));
+    if (this.#closed) return this.#closedError("fsync");
+    return this.#track(new Promise((resolve, reject) => fs.fsync(this.fd, (err) => (err === null ? resolve() : reject(err)))));
   }
 
   /** fdatasync(2) on the thread pool: the data (and the size) durable. */
   datasync(): Promise<void> {
-    return new Promise((resolve, reject) => fs.fdatasync(this.fd, (err) => (err === null ? resolve() : reject(err))));
+    if (this.#closed) return this.#closedError("fdatasync");
+    return this.#track(new Promise((resolve, reject) => fs.fdatasync(this.fd, (err) => (err === null ? resolve() : reject(err)))));
   }
 
-  /** Closes the descriptor once (a second call does nothing: the number may belong to another file by then). */
+  /** Resolves once no fsync or fdatasync of this descriptor is running (whatever their outcome). */
+  async idle(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+  }
+
+  /** A closed descriptor's number may already be another file's: nothing is run on it. */
+  #closedError(what: string): Promise<void> {
+    return Promise.reject(Object.assign(new Error(`EBADF: the file was closed before its ${what}`), { code: "EBADF", syscall: what }));
+  }
+
+  #track(op: Promise<void>): Promise<void> {
+    this.#inFlight.add(op);
+    const done = (): void => void this.#inFlight.delete(op);
+    op.then(done, done);
+    return op;
+  }
+
+  /**
+   * Closes the descriptor once (a second call does nothing: the number may belong to another file by then). Only
+   * while idle: see idle().
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

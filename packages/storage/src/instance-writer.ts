@@ -1,4 +1,4 @@
-import { linkSync, renameSync, unlinkSync, writevSync } from "node:fs";
+import fs from "node:fs";
 import { dirname } from "node:path";
 import { StorageError, StorageErrorCode, storageErrorFrom } from "./errors.js";
 import { removeQuietly } from "./fs-util.js";
@@ -26,12 +26,12 @@ const WRITE_MAX_PARTS = 256;
  */
 const EARLY_SYNC_BYTES = 4 * 1024 * 1024;
 
-/** Writes `parts` at `position` on `fd` synchronously, continuing after short writes. */
+/** Writes `parts` at `position` on `fd` synchronously, continuing after short writes (`fs.` at the call: tests count). */
 function writevAllSync(fd: number, parts: Uint8Array[], position: number): void {
   let todo = parts;
   let pos = position;
   for (;;) {
-    const bytesWritten = writevSync(fd, todo, pos);
+    const bytesWritten = fs.writevSync(fd, todo, pos);
     pos += bytesWritten;
     let skip = bytesWritten;
     let i = 0;
@@ -159,6 +159,8 @@ export class FileInstanceWriter implements InstanceWriter {
     this.flush();
     await this.drain();
     if (this.ioError !== undefined) return this.failWith(this.ioError);
+    // Aborted meanwhile: the descriptor is closed, nothing is left to sync.
+    if (this.state === State.Failed) throw this.error();
     if (!this.store.sync) return;
     const upTo = this.position;
     try {
@@ -217,6 +219,7 @@ export class FileInstanceWriter implements InstanceWriter {
       if (this.store.sync && this.fsyncedTo !== this.position) await fh.sync();
       let duplicate = false;
       step = "close the file";
+      await fh.idle();
       fh.close();
       const folder = files.folder;
       const finalExists = files.finalExists;
@@ -227,13 +230,13 @@ export class FileInstanceWriter implements InstanceWriter {
       if (this.store.overwriteInstances || (!files.claim.contended && !finalExists)) {
         // Nothing of ours to keep at the final path (or overwriting is on): one rename, atomic.
         step = "move the file into place at";
-        renameSync(tempPath, finalPath);
+        fs.renameSync(tempPath, finalPath);
         placed = true;
       } else {
         // link() fails with EEXIST instead of replacing: two associations racing on one UID keep the first file.
         step = "move the file into place at";
         try {
-          linkSync(tempPath, finalPath);
+          fs.linkSync(tempPath, finalPath);
           placed = true;
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
@@ -241,7 +244,7 @@ export class FileInstanceWriter implements InstanceWriter {
         }
         step = "remove the temporary file";
         at = tempPath;
-        unlinkSync(tempPath);
+        fs.unlinkSync(tempPath);
       }
       const folderSynced = folder?.sync() ?? ACCEPTED;
       step = "fsync the folder";
@@ -314,8 +317,8 @@ export class FileInstanceWriter implements InstanceWriter {
     this.failure = err;
     const files = this.files;
     if (files === undefined) return;
-    // Writes still running use the file handle: closing under them could hand their fd to another file.
-    await this.drain().catch(() => undefined);
+    // An fsync still running uses the descriptor: closing under it could hand its number to another file.
+    await files.fh.idle();
     files.fh.closeQuietly();
     await removeQuietly(files.tempPath);
     this.releaseClaim();
