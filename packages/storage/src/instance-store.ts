@@ -113,7 +113,16 @@ export class FileSystemInstanceStore implements InstanceStore, WriterHost {
     return new FileSystemInstanceStore(options, index, recovery);
   }
 
-  async begin(o: BeginStore): Promise<InstanceWriter> {
+  begin(o: BeginStore): Promise<InstanceWriter> {
+    try {
+      return Promise.resolve(this.beginNow(o));
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  /** begin() without a turn of the event loop: every step is a synchronous call (see FdFile). */
+  private beginNow(o: BeginStore): InstanceWriter {
     this.checkOpen();
     const relativePath = instanceRelativePath(o.sopInstanceUid);
     const meta = encodeFileMeta({
@@ -125,8 +134,11 @@ export class FileSystemInstanceStore implements InstanceStore, WriterHost {
       ...(o.sourceAeTitle === undefined ? {} : { sourceAeTitle: o.sourceAeTitle }),
     });
     const finalPath = join(this.folder, ...relativePath.split("/"));
-    const indexed = this.index.has(o.sopInstanceUid);
-    if (!this.overwriteInstances && indexed && (await this.exists(finalPath))) {
+    // The index may lack rows the files have (a power loss loses the last WAL commits, until reindex()): the disk
+    // decides, and is asked first: a stat of a cached folder entry takes microseconds, and for a new instance (no
+    // file) the index need not be asked at all.
+    const finalExists = existsNow(finalPath);
+    if (!this.overwriteInstances && finalExists && this.index.has(o.sopInstanceUid)) {
       // Known and kept: receive the bytes (the peer sends them anyway) without touching the disk.
       return new FileInstanceWriter(this, o, relativePath, finalPath, undefined, meta.length);
     }
@@ -143,9 +155,6 @@ export class FileSystemInstanceStore implements InstanceStore, WriterHost {
       this.release(o.sopInstanceUid, claim);
       throw storageErrorFrom(err, "open the folder", folder);
     }
-    // The index may lack rows the files have (a power loss loses the last WAL commits, until reindex()): the disk
-    // decides. A stat of a cached folder entry takes microseconds: asked here, not as a thread-pool round trip.
-    const finalExists = existsNow(finalPath);
     try {
       // Creating a file in a cached folder is a few tens of microseconds: synchronous, like the writes (see FdFile).
       fh = FdFile.open(tempPath, "wx");
