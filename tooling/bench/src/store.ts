@@ -10,13 +10,14 @@
  *   (g) 4 DCMTK storescu at once (a quarter of the set each) -> storescp --fork
  *   (h) 4 DCMTK storescu at once -> dicomtls-server, durable
  *   (i) 4 DCMTK storescu at once -> Orthanc, durable
+ *   (j), (k) with --baseline BIN: (b) and (f) against another build's server bin (the "before" in the same run)
  * The receiving server's CPU per instance (all threads and, for storescp --fork, its children; user + system, from
  * /proc) is printed next to files/s: with storescu on the other core, that CPU is what bounds the files/s.
  * printing files/s, MB/s, ratio against DCMTK, and for (b) the server's peak RSS and event-loop delay (p50/p99/max)
  * from its `runtime-stats` record (SIGTERM at the end of the row). Each row runs on its own: a failing row prints
  * its error and the others still run.
  *
- *   pnpm bench:store [--quick] [--sets ct,mf10,mf200] [--rows a,b,c,d,e,f,g,h,i] [--rounds N] [--pdu 131072]
+ *   pnpm bench:store [--quick] [--sets ct,mf10,mf200] [--rows a,b,c,d,e,f,g,h,i] [--rounds N] [--pdu 131072] [--baseline BIN]
  *
  * --rounds N runs the rows N times, interleaved (a b c d e a b c d e ...), and prints each row's median run (its stats
  * come from that run): on this shared VM one row can run 2x slower than the same operation a minute later.
@@ -145,12 +146,13 @@ async function rowIntoStorescp(pki: DevPki, work: string, dirs: readonly string[
   }
 }
 
-async function rowIntoDicomTls(pki: DevPki, work: string, dirs: readonly string[], count: number, sync: boolean): Promise<Measured> {
+async function rowIntoDicomTls(pki: DevPki, work: string, dirs: readonly string[], count: number, sync: boolean, serverBin?: string): Promise<Measured> {
   const serverDir = freshDir(work, "dicomtls");
   const server = await startDicomTls({
     dir: serverDir,
     pki,
     built: true,
+    ...(serverBin !== undefined && { serverBin }),
     config: { MaximumPduLength: MAX_PDU, DicomAlwaysAllowStore: true, DicomCheckCalledAet: false, SyncStorageArea: sync },
   });
   try {
@@ -250,6 +252,8 @@ const ROWS: ReadonlyArray<{ key: string; name: string; reference?: string }> = [
   { key: "g", name: `(g) ${PARALLEL} x storescu -> storescp --fork` },
   { key: "h", name: `(h) ${PARALLEL} x storescu -> dicomtls`, reference: "(g)" },
   { key: "i", name: `(i) ${PARALLEL} x storescu -> Orthanc`, reference: "(g)" },
+  { key: "j", name: "(j) storescu -> baseline dicomtls", reference: "(a)" },
+  { key: "k", name: "(k) storescu -> baseline, sync off", reference: "(a)" },
 ];
 
 /** The median run of a row (its stats and CPU come from that run), or its first failure. */
@@ -299,6 +303,8 @@ function printSet(label: string, bytes: number, count: number, rows: readonly Ro
   };
   over("(b)", "(e)", "dicomtls vs Orthanc, one association, both durable");
   over("(h)", "(i)", `dicomtls vs Orthanc, ${PARALLEL} associations, both durable`);
+  over("(b)", "(j)", "this build vs the baseline build, durable");
+  over("(f)", "(k)", "this build vs the baseline build, sync off");
   console.log(`\n${label} (${(bytes / MB).toFixed(0)} MB)`);
   printTable(["row", "s", "files/s", "MB/s", "vs DCMTK", "CPU ms/inst", "CPU vs DCMTK", "RSS growth MB", "loop p99 ms", "loop max ms", "note"], table);
 }
@@ -306,7 +312,9 @@ function printSet(label: string, bytes: number, count: number, rows: readonly Ro
 async function main(): Promise<void> {
   for (const tool of ["storescu", "storescp"]) requireTool(tool);
   const wantedSets = (argValue("--sets") ?? "ct,mf10,mf200").split(",");
-  const wantedRows = new Set((argValue("--rows") ?? ROWS.map((r) => r.key).join(",")).split(","));
+  const baseline = argValue("--baseline");
+  const wantedRows = new Set((argValue("--rows") ?? ROWS.filter((r) => baseline !== undefined || !"jk".includes(r.key)).map((r) => r.key).join(",")).split(","));
+  if (baseline === undefined && (wantedRows.has("j") || wantedRows.has("k"))) throw new Error("rows j and k need --baseline PATH (another build's apps/server/bin/dicomtls-server.js)");
   const rounds = Number(argValue("--rounds") ?? "1");
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer, got ${argValue("--rounds")}`);
   const root = join(tmpdir(), "dicomtls-bench");
@@ -329,6 +337,8 @@ async function main(): Promise<void> {
         g: () => rowIntoStorescp(pki, work, split),
         h: () => rowIntoDicomTls(pki, work, split, n, true),
         i: () => rowIntoOrthanc(pki, work, split, n),
+        j: () => rowIntoDicomTls(pki, work, [data.dir], n, true, baseline),
+        k: () => rowIntoDicomTls(pki, work, [data.dir], n, false, baseline),
       };
       const results = new Map<string, Array<Measured | { error: string }>>();
       for (let round = 0; round < rounds; round++) {
