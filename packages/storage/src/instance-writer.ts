@@ -11,12 +11,26 @@ import type { BeginStore, InstanceWriter, StoreResult, WriterFiles, WriterHost }
  * A write into the page cache is a copy of the bytes (~40 us for 128 KiB here) that costs the same CPU on any thread;
  * handing it to the thread pool instead cost the event loop a round trip of ~0.2 ms per write (openFileHandle, writev,
  * fsync, stat were the top self-time entries of a profile while receiving 512 KB files: issue 13), and a promise per
- * chunk. Only what waits on the disk (fsync, datasync) still goes to the pool (see FdFile): one or two round trips
- * per instance instead of one per system call.
+ * chunk. What waits on the disk (fsync, datasync) still goes to the pool (see FdFile).
  */
 const WRITE_BYTES = 64 * 1024;
+/**
+ * The first bytes of each instance (File Meta included) up to this many are written synchronously; the rest of a
+ * larger instance goes to the thread pool in WRITE_POOL_BYTES writes. A synchronous write stalls the event loop, and
+ * every association on it, whenever the kernel throttles writers (dirty pages over its limit, a busy disk: a 210 ms
+ * stall measured with 10 MB instances on a loaded VM): small instances are where the per-write round trip dominated,
+ * large ones are bound by bandwidth, where a round trip per MiB is noise.
+ */
+const SYNC_WRITE_BYTES = 1024 * 1024;
+/** Thread-pool writes of a large instance gather up to this much (1 MiB writes ran at the page cache's 2-3 GB/s). */
+const WRITE_POOL_BYTES = 1024 * 1024;
 /** writev takes at most IOV_MAX (1024) buffers. */
 const WRITE_MAX_PARTS = 256;
+/**
+ * Bytes handed to the thread pool and not yet written, per writer. Below this `write()` resolves at once, so the
+ * socket keeps being read while earlier chunks are written; above it `write()` waits: the backpressure bound.
+ */
+const MAX_IN_FLIGHT_BYTES = 4 * 1024 * 1024;
 /**
  * A large instance starts its writeback while it still arrives (one datasync in flight at a time, every this many
  * bytes), so the fsync before the answer flushes only the tail. Measured with probe-store.ts, storescu -> dicomtls,
@@ -58,6 +72,9 @@ export class FileInstanceWriter implements InstanceWriter {
   private pendingBytes = 0;
   /** File position the next write goes to (everything before it is written). */
   private position = 0;
+  /** Pool writes of a large instance not yet settled, and their bytes. */
+  private readonly jobs = new Set<Promise<void>>();
+  private inFlightBytes = 0;
   private earlySync: Promise<void> | undefined;
   private syncedTo = 0;
   private committing: Promise<StoreResult> | undefined;
@@ -86,8 +103,8 @@ export class FileInstanceWriter implements InstanceWriter {
   }
 
   /**
-   * Chunks are kept as they are (views, not copied) until written, which happens synchronously once about
-   * WRITE_BYTES wait (or at sync/commit): the caller must not modify a chunk before commit or abort.
+   * Chunks are kept as they are (views, not copied) until written (synchronously once about WRITE_BYTES wait, or on
+   * the pool past SYNC_WRITE_BYTES, or at sync/commit): the caller must not modify a chunk before commit or abort.
    */
   write(chunk: Uint8Array): Promise<void> {
     if (this.state !== State.Open) return Promise.reject(this.failure ?? this.closedError("write to"));
@@ -95,28 +112,42 @@ export class FileInstanceWriter implements InstanceWriter {
     if (this.files === undefined) return ACCEPTED; // a known duplicate: drained, not kept
     if (this.ioError === undefined) this.enqueue(chunk);
     if (this.ioError !== undefined) return this.failWith(this.ioError);
-    return ACCEPTED;
+    return this.inFlightBytes > MAX_IN_FLIGHT_BYTES ? this.room() : ACCEPTED;
   }
 
   private enqueue(chunk: Uint8Array): void {
     this.pending.push(chunk);
     this.pendingBytes += chunk.byteLength;
-    if (this.pendingBytes >= WRITE_BYTES || this.pending.length >= WRITE_MAX_PARTS) this.flush();
+    const gather = this.position < SYNC_WRITE_BYTES ? WRITE_BYTES : WRITE_POOL_BYTES;
+    if (this.pendingBytes >= gather || this.pending.length >= WRITE_MAX_PARTS) this.flush();
   }
 
-  /** Writes the pending chunks now (synchronously); a failure is kept in ioError. */
+  /** Writes the pending chunks now (synchronously, or on the pool for a large instance); a failure goes to ioError. */
   private flush(): void {
     const files = this.files;
     if (files === undefined || this.pendingBytes === 0 || this.ioError !== undefined) return;
     const parts = this.pending;
     const bytes = this.pendingBytes;
+    const position = this.position;
     this.pending = [];
     this.pendingBytes = 0;
-    try {
-      writevAllSync(files.fh.fd, parts, this.position);
-    } catch (err) {
-      this.ioError = storageErrorFrom(err, "write the file", files.tempPath);
-      return;
+    if (position + bytes <= SYNC_WRITE_BYTES) {
+      try {
+        writevAllSync(files.fh.fd, parts, position);
+      } catch (err) {
+        this.ioError = storageErrorFrom(err, "write the file", files.tempPath);
+        return;
+      }
+    } else {
+      this.inFlightBytes += bytes;
+      const job: Promise<void> = files.fh.writev(parts, position).then(
+        () => this.settle(job, bytes),
+        (err: unknown) => {
+          this.ioError ??= storageErrorFrom(err, "write the file", files.tempPath);
+          this.settle(job, bytes);
+        },
+      );
+      this.jobs.add(job);
     }
     this.position += bytes;
     if (this.store.sync && this.earlySync === undefined && this.position - this.syncedTo >= EARLY_SYNC_BYTES) {
@@ -134,8 +165,20 @@ export class FileInstanceWriter implements InstanceWriter {
     }
   }
 
-  /** Waits for the early datasync, if one runs (the only file operation that can be in flight). */
+  private settle(job: Promise<void>, bytes: number): void {
+    this.inFlightBytes -= bytes;
+    this.jobs.delete(job);
+  }
+
+  /** Waits until the pool writes are below the backpressure bound. */
+  private async room(): Promise<void> {
+    while (this.inFlightBytes > MAX_IN_FLIGHT_BYTES && this.jobs.size > 0) await Promise.race(this.jobs);
+    if (this.ioError !== undefined) await this.failWith(this.ioError);
+  }
+
+  /** Waits until every pool write handed out so far settled, and the early datasync. */
   private async drain(): Promise<void> {
+    while (this.jobs.size > 0) await Promise.all(this.jobs);
     await this.earlySync;
   }
 

@@ -105,4 +105,33 @@ describe("the instance writer's file descriptor", () => {
     assert.equal(await s.has(r.sopInstanceUid), false);
     await s.close();
   });
+
+  it("a large instance's writes past the first MiB go to the pool; a failing one answers a StorageError and leaves nothing", async () => {
+    const folder = newFolder();
+    const s = await FileSystemInstanceStore.open({ folder, implementationClassUid: IMPLEMENTATION_CLASS_UID });
+    const spec = { ...SyntheticPreset.MultiFrame10m, seed: 10 };
+    const r = resolveSpec(spec);
+    const ds = makeDataset(spec);
+    const poolWrites = mock.method(fs, "writev", (_fd: number, _parts: unknown, _pos: number, cb: (err: NodeJS.ErrnoException | null, n: number) => void) => {
+      setImmediate(() => cb(Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC", errno: -28, syscall: "write" }), 0));
+    });
+    const syncWrites = mock.method(fs, "writevSync");
+    const w = await s.begin({ sopClassUid: r.sopClassUid, sopInstanceUid: r.sopInstanceUid, transferSyntaxUid: r.transferSyntax });
+    let failure: unknown;
+    try {
+      for (let off = 0; off < ds.length; off += 131072) await w.write(ds.subarray(off, off + 131072));
+      await w.commit();
+    } catch (err) {
+      failure = err;
+      await w.abort();
+    }
+    assert.ok(syncWrites.mock.callCount() >= 1, "the first MiB is written synchronously");
+    assert.ok(poolWrites.mock.callCount() >= 1, "the rest goes to the pool");
+    mock.restoreAll();
+    assert.ok(failure instanceof StorageError, `expected a StorageError, got ${String(failure)}`);
+    assert.equal(failure.code, "ERR_DICOM_STORAGE_FULL", failure.message);
+    assert.deepEqual(filesIn(folder), [], "nothing left behind");
+    assert.equal(await s.has(r.sopInstanceUid), false);
+    await s.close();
+  });
 });
