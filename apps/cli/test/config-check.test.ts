@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { ORTHANC_KEYS_NOT_USED } from "@dicomtls/config";
+import { ORTHANC_KEYS_NOT_USED, VALIDATED_KEYS_NOT_USED } from "@dicomtls/config";
 import { runCli, tempDir } from "@dicomtls/test-peers";
 import { main } from "../src/main.js";
 
@@ -34,7 +34,13 @@ test("Debian's /etc/orthanc/orthanc.json: zero errors, its non-DICOM keys listed
   for (const key of ["HttpThreadsCount", "OrthancExplorerEnabled", "LuaScripts", "Plugins", "SslVerifyPeers", "OrthancPeers", "StorageCompression"]) {
     assert.ok(notUsed.includes(key), `${key} should be listed as not used; got ${notUsed.join(", ")}`);
   }
-  for (const key of notUsed) assert.ok(ORTHANC_KEYS_NOT_USED.has(key), `${key} is listed as not used but is not an Orthanc-only key`);
+  for (const key of notUsed) assert.ok(ORTHANC_KEYS_NOT_USED.has(key) || key in VALIDATED_KEYS_NOT_USED, `${key} is listed as not used but is neither Orthanc-only nor a validated key dicomtls does not act on`);
+  // The DICOM keys Debian sets that dicomtls validates and does not act on are listed, each under its reason.
+  for (const key of ["DicomAssociationCloseDelay", "DicomModalitiesInDatabase", "DicomScuPreferredTransferSyntax", "DeidentifyLogsDicomVersion"]) {
+    assert.ok(notUsed.includes(key), `${key} should be listed as not used`);
+    assert.match(r.stdout, new RegExp(`^// {3}(\\w+, )*${key}(, \\w+)*: .{20,}$`, "m"), `${key}: no reason line`);
+  }
+  assert.match(r.stdout, /^\/\/ {3}(\w+, )*DicomAssociationCloseDelay(, \w+)*: .*Lua/m);
   // DICOM keys are used, so never in that list.
   for (const key of ["DicomAet", "DicomPort", "DicomModalities", "DicomScpTimeout", "MaximumPduLength"]) assert.ok(!notUsed.includes(key), key);
 });

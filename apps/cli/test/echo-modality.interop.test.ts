@@ -7,7 +7,8 @@ import { strict as assert } from "node:assert";
 import { writeFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { createTestPki, writeCert, writePem, type TestPki } from "@dicomtls/test-pki";
-import { dcmtkEnv, freePort, requireTool, runCli, startProcess, stopAll, tempDir, type TrackedProcess, waitListening } from "@dicomtls/test-peers";
+import { join } from "node:path";
+import { dcmtkEnv, freePort, requireTool, runCli, startOrthanc, startProcess, stopAll, tempDir, type TrackedProcess, waitListening } from "@dicomtls/test-peers";
 
 requireTool("storescp");
 const tmp = tempDir("dicomtls-cli-modality-");
@@ -44,7 +45,7 @@ async function startStorescp(tls: boolean): Promise<{ port: number; peer: Tracke
 }
 
 /** Our node's configuration: its certificate, what it trusts, and the modality. */
-function nodeConfig(name: string, port: number, opts: { useDicomTls: boolean; trusted: string }): string {
+function nodeConfig(name: string, port: number, opts: { useDicomTls: boolean; trusted: string; echoChecksFind?: boolean; aet?: string }): string {
   const path = `${tmp.path}/${name}.json`;
   writeFileSync(
     path,
@@ -54,8 +55,9 @@ function nodeConfig(name: string, port: number, opts: { useDicomTls: boolean; tr
       DicomTlsCertificate: files.nodeCert,
       DicomTlsPrivateKey: files.nodeKey,
       DicomTlsTrustedCertificates: opts.trusted,
+      ...(opts.echoChecksFind !== undefined && { DicomEchoChecksFind: opts.echoChecksFind }),
       DicomModalities: {
-        pacs: { AET: "STORESCP", Host: "127.0.0.1", Port: port, UseDicomTls: opts.useDicomTls },
+        pacs: { AET: opts.aet ?? "STORESCP", Host: "127.0.0.1", Port: port, UseDicomTls: opts.useDicomTls },
       },
     }),
   );
@@ -114,5 +116,50 @@ describe("UseDicomTls: false against plain storescp", () => {
     const r = await runCli(["echo", "--config", nodeConfig("unknown", 104, { useDicomTls: false, trusted: files.ca }), "nosuch"]);
     assert.equal(r.code, 2, r.output);
     assert.match(r.stderr, /no modality "nosuch" in DicomModalities \(known: pacs\)/);
+  });
+});
+
+describe("DicomEchoChecksFind (Orthanc: the echo also sends a Study Root C-FIND, which must succeed)", () => {
+  let scp: { port: number; peer: TrackedProcess };
+  before(async () => {
+    scp = await startStorescp(true);
+  });
+  after(() => scp.peer.stop());
+
+  test("true, against storescp (no C-FIND service): the echo succeeds, the check fails, exit 1 naming the key", async () => {
+    const r = await runCli(["echo", "--config", nodeConfig("checks-find", scp.port, { useDicomTls: true, trusted: files.ca, echoChecksFind: true }), "pacs"]);
+    assert.equal(r.code, 1, r.output);
+    assert.match(r.stdout, /Success \(1\/1\) over DICOM TLS/);
+    assert.match(r.stdout, /C-FIND check \(DicomEchoChecksFind\) on STORESCP \(pacs\) at 127\.0\.0\.1:\d+ failed: .*(Study Root|1\.2\.840\.10008\.5\.1\.4\.1\.2\.2\.1)/);
+  });
+
+  test("false (Orthanc's default): echo only, exit 0; --check-find asks for the check anyway", async () => {
+    const config = nodeConfig("echo-only", scp.port, { useDicomTls: true, trusted: files.ca, echoChecksFind: false });
+    const r = await runCli(["echo", "--config", config, "pacs"]);
+    assert.equal(r.code, 0, r.output);
+    assert.doesNotMatch(r.stdout, /C-FIND check/);
+    const forced = await runCli(["echo", "--config", config, "pacs", "--check-find"]);
+    assert.equal(forced.code, 1, forced.output);
+    assert.match(forced.stdout, /C-FIND check \(--check-find\) .* failed/);
+  });
+
+  test("true, against Orthanc over DICOM TLS (it serves C-FIND): the echo and the check succeed", async () => {
+    const server = writeCert(tmp.path, "orthanc", pki.server);
+    const orthanc = await startOrthanc({
+      dir: join(tmp.path, "orthanc"),
+      dicomPort: await freePort(),
+      httpPort: await freePort(),
+      config: {
+        DicomTlsEnabled: true,
+        DicomTlsCertificate: server.chainFile,
+        DicomTlsPrivateKey: server.keyFile,
+        DicomTlsTrustedCertificates: files.ca,
+        DicomAlwaysAllowFind: true,
+      },
+    });
+    const r = await runCli(["echo", "--config", nodeConfig("orthanc", orthanc.dicomPort, { useDicomTls: true, trusted: files.ca, echoChecksFind: true, aet: orthanc.aet }), "pacs"]);
+    assert.equal(r.code, 0, r.output);
+    assert.match(r.stdout, /C-FIND check \(DicomEchoChecksFind\) on ORTHANC \(pacs\) at 127\.0\.0\.1:\d+: Success/);
+    await orthanc.process.stop();
   });
 });

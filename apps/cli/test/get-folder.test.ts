@@ -49,7 +49,7 @@ test("folderSink leaves nothing behind when the data set breaks off, and refuses
   const dir = join(tmp.path, "broken");
   const sink = await folderSink(dir, "ORTHANC");
   await assert.rejects(sink.onInstance(received("1.2.3.5", [Buffer.from("a"), Buffer.from("b")], 1)), /aborted/);
-  await assert.rejects(sink.onInstance(received("../../escape", [Buffer.from("a")])), (e: Error & { code?: string }) => e.code === "ERR_DICOM_STORAGE_INVALID_VALUE" && e.message.includes("../../escape"));
+  await assert.rejects(sink.onInstance(received("../../escape", [Buffer.from("a")])), (e: Error & { code?: string }) => e.code === "ERR_DICOM_FILE_META_INVALID_VALUE" && e.message.includes("../../escape"));
   assert.deepEqual(readdirSync(dir), []);
   assert.equal(sink.written(), 0);
 });

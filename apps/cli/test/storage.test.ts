@@ -6,7 +6,7 @@ import { strict as assert } from "node:assert";
 import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { parseDatasetHeader } from "@dicomtls/pdu-codec";
+import { parseDatasetHeader } from "@dicomtls/dataset";
 import { FileSystemInstanceStore, INDEX_FILE_NAME, instanceRelativePath, type IndexedInstance } from "@dicomtls/storage";
 import { makeDataset, resolveSpec, runCli, tempDir, writePart10File } from "@dicomtls/test-peers";
 import { main } from "../src/index.js";

@@ -104,8 +104,11 @@ export function subscribeDiagnostics(logger: Logger): () => void {
         [
       ScpChannels.commandRefused,
       (m) => {
-        const { association, why } = m as { association: Association; why: string };
-        logger.warn({ event: "command-refused", reason: "COMMAND_NOT_ALLOWED", ...associationFields(association) }, `command from ${association.callingAeTitle} refused, association aborted: ${why}`);
+        const { association, why, key } = m as { association: Association; why: string; key?: string };
+        logger.warn(
+          { event: "command-refused", reason: "COMMAND_NOT_ALLOWED", ...(key !== undefined && { key }), ...associationFields(association) },
+          `command from ${association.callingAeTitle} refused, association aborted: ${why}`,
+        );
       },
     ],
     [

@@ -50,7 +50,13 @@ export async function runServer(argv: readonly string[], options: RunOptions = {
   const { config } = loaded;
   for (const w of loaded.warnings) logger.warn({ event: "config-warning", key: w.path }, formatIssue(w));
   if (loaded.ignoredKeys.length > 0) {
-    logger.info({ event: "config-ignored-keys", keys: loaded.ignoredKeys.map((k) => k.key) }, `configuration keys not used by dicomtls: ${loaded.ignoredKeys.map((k) => k.key).join(", ")}`);
+    // A key set and not acted on is a setting the administrator may count on: say so, with the reason for each.
+    const byReason = new Map<string, string[]>();
+    for (const k of loaded.ignoredKeys) byReason.set(k.reason, [...(byReason.get(k.reason) ?? []), k.key]);
+    logger.warn(
+      { event: "config-ignored-keys", keys: loaded.ignoredKeys.map((k) => k.key), reasons: Object.fromEntries(loaded.ignoredKeys.map((k) => [k.key, k.reason])) },
+      `configuration keys not used by dicomtls: ${[...byReason].map(([reason, keys]) => `${keys.join(", ")} (${reason})`).join("; ")}`,
+    );
   }
   if (!config.dicomServerEnabled) {
     logger.warn({ event: "dicom-server-disabled" }, "DicomServerEnabled is false: no DICOM port is opened");

@@ -5,6 +5,16 @@ import { DicomCommand, type AccessPolicy } from "@dicomtls/scp";
 /** PS3.4 Table K.6-1: Modality Worklist Information Model - FIND, which Orthanc gates with its own flags. */
 const MODALITY_WORKLIST_FIND = "1.2.840.10008.5.1.4.31";
 
+/** PS3.7 Table E.1-1: N-EVENT-REPORT-RQ and N-ACTION-RQ (their codec arrives with the commitment service). */
+const N_EVENT_REPORT_RQ = 0x0100;
+const N_ACTION_RQ = 0x0130;
+
+function nServiceCommand(field: number): DicomCommand | undefined {
+  if (field === N_ACTION_RQ) return DicomCommand.NAction;
+  if (field === N_EVENT_REPORT_RQ) return DicomCommand.EventReport;
+  return undefined;
+}
+
 /** Orthanc's access-control inputs, from the configuration. */
 export function accessPolicyOf(config: NodeConfig): AccessPolicy {
   return {
@@ -32,12 +42,17 @@ export function accessPolicyOf(config: NodeConfig): AccessPolicy {
         findWorklist: m.allowFindWorklist,
         get: m.allowGet,
         move: m.allowMove,
+        nAction: m.allowNAction,
+        eventReport: m.allowEventReport,
       },
     })),
   };
 }
 
-/** The access-control command a DIMSE request falls under (undefined: not gated, e.g. C-CANCEL). */
+/**
+ * The access-control command a DIMSE request falls under (undefined: not gated, e.g. C-CANCEL; the other N- services
+ * are gated by no Orthanc key and reach their handler, or the 0122H answer when there is none).
+ */
 export function accessCommandOf(command: DimseCommand): DicomCommand | undefined {
   switch (command.commandField) {
     case CommandField.CEchoRq:
@@ -51,6 +66,6 @@ export function accessCommandOf(command: DimseCommand): DicomCommand | undefined
     case CommandField.CMoveRq:
       return DicomCommand.Move;
     default:
-      return undefined;
+      return nServiceCommand(Number(command.commandField));
   }
 }

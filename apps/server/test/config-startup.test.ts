@@ -85,7 +85,7 @@ test("a missing TLS file refuses to start, naming the key, with no port opened",
   assert.match(proc.output(), /^ {2}DicomTlsPrivateKey: file not found .*absent\.key/m);
 });
 
-test("Orthanc-only keys, unknown keys and likely typos are logged once at start-up, and the server runs", async () => {
+test("Orthanc-only keys, keys not acted on, unknown keys and likely typos are logged once at start-up, and the server runs", async () => {
   const file = writeConfig(
     "orthanc-style.json",
     `{
@@ -97,7 +97,10 @@ test("Orthanc-only keys, unknown keys and likely typos are logged once at start-
       "DicomPort": ${await freePort()},
       "DicomAet": "NODE",
       "DicomChekCalledAet": true,
-      "SomethingElse": 1
+      "SomethingElse": 1,
+      // Validated (Orthanc's range) but not acted on by dicomtls.
+      "DicomAssociationCloseDelay": 5,
+      "DicomModalities": { "ge": ["GEPACS", "127.0.0.1", 104, "GE"] }
     }`,
   );
   const server = await startServer(file);
@@ -105,7 +108,13 @@ test("Orthanc-only keys, unknown keys and likely typos are logged once at start-
     const records = server.records();
     const ignored = records.filter((r) => r["event"] === "config-ignored-keys");
     assert.equal(ignored.length, 1, JSON.stringify(records));
-    assert.deepEqual(ignored[0]?.["keys"], ["Name", "HttpThreadsCount", "LuaScripts"]);
+    assert.deepEqual(ignored[0]?.["keys"], ["Name", "HttpThreadsCount", "LuaScripts", "DicomAssociationCloseDelay", "DicomModalities.ge.Manufacturer"]);
+    // A warning, with the reason of each key.
+    assert.equal(ignored[0]?.["level"], "warn");
+    const reasons = ignored[0]?.["reasons"] as Record<string, string>;
+    assert.match(reasons["DicomAssociationCloseDelay"] ?? "", /Lua/);
+    assert.match(reasons["DicomModalities.ge.Manufacturer"] ?? "", /manufacturer patches/);
+    assert.match(String(ignored[0]?.["msg"]), /DicomAssociationCloseDelay \(Orthanc keeps only/);
     const warnings = records.filter((r) => r["event"] === "config-warning");
     assert.equal(warnings.length, 2, JSON.stringify(warnings));
     const typo = warnings.find((w) => w["key"] === "DicomChekCalledAet");

@@ -7,7 +7,7 @@ import { strict as assert } from "node:assert";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { parseDatasetHeader } from "@dicomtls/pdu-codec";
+import { parseDatasetHeader } from "@dicomtls/dataset";
 import { FileSystemInstanceStore, instanceRelativePath } from "@dicomtls/storage";
 import {
   datasetSha256,

@@ -8,7 +8,7 @@ import { strict as assert } from "node:assert";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { parseDatasetHeader } from "@dicomtls/pdu-codec";
+import { parseDatasetHeader } from "@dicomtls/dataset";
 import { checkStorage, DisagreementKind, instanceRelativePath } from "@dicomtls/storage";
 import { datasetSha256, runCli, SyntheticPreset, startServer, stopAll, tempDir, writePart10File, type WrittenPart10File } from "@dicomtls/test-peers";
 import { requirePeers } from "./helpers.js";

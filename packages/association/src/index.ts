@@ -28,6 +28,5 @@ export { UpperLayer, type UpperLayerOptions, type UpperLayerUser } from "./upper
 export { Association, type AssociationEnd, type MessageHandler, type RequestOptions } from "./association.js";
 export { acceptAssociation, accept, reject, type AcceptOptions, type AcceptTimeouts, type AssociationDecision } from "./accept.js";
 export { requestAssociation, type RequestAssociationOptions, type RequestTimeouts } from "./request.js";
-export * from "./codec/index.js";
 export { DicomListener, listenDicom, ListenerRefusalReasons, type DicomListenerOptions, type ListenerRefusal, type ListenerRefusalReason } from "./transport/listener.js";
 export { HandshakeGate, ListenerChannels } from "./transport/handshake-gate.js";

@@ -1,16 +1,15 @@
 import { strict as assert } from "node:assert";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { CommandField, NO_DATASET, Status, type DimseCommand } from "@dicomtls/pdu-codec";
+import { createCodecRunner } from "@dicomtls/dataset";
+import { CommandField, NO_DATASET, Status, type DimseCommand, type PduBatch } from "@dicomtls/pdu-codec";
 import { readDatasetBytes, SyntheticTransferSyntax, tempDir, writePart10File } from "@dicomtls/test-peers";
 import {
   AssociationErrorCode,
   acceptAssociation,
-  createCodecRunner,
   prebuiltDataset,
   requestAssociation,
   type Association,
-  type PduBatch,
 } from "../src/index.js";
 import { listen } from "./helpers.js";
 

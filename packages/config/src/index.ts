@@ -7,4 +7,5 @@ export { DicomTlsProfile, ModalityManufacturer, TransferSyntaxGroup } from "./no
 export type { AuditSyslogConfig, AuditTrailConfig, ModalityConfig, NodeConfig } from "./node-config.js";
 export { DEFAULTS, DICOMTLS_KEYS } from "./validate.js";
 export { ORTHANC_KEYS_NOT_USED } from "./known-keys.js";
+export { MODALITY_FIELDS_NOT_USED, VALIDATED_KEYS_NOT_USED, notUsedReason } from "./not-used.js";
 export type { Env } from "./json-text.js";

@@ -5,6 +5,7 @@ import type { ConfigIssue, SourceLocation } from "./errors.js";
 import { JsonSyntaxError, parseConfigJson } from "./json-text.js";
 import type { Env, JsonObject, JsonPath, ParsedFile } from "./json-text.js";
 import type { NodeConfig } from "./node-config.js";
+import { notUsedReason } from "./not-used.js";
 import { validateConfig } from "./validate.js";
 import type { RawIssue } from "./validate.js";
 
@@ -20,10 +21,15 @@ export interface ParseTextOptions extends LoadOptions {
   readonly file?: string;
 }
 
-/** A top-level key dicomtls recognises as Orthanc's but does not use (HTTP, Lua, plugins...). */
+/**
+ * A key dicomtls does not use: an Orthanc key of another feature (HTTP, Lua, plugins...), a key it validates and does
+ * not act on, or a modality field (`DicomModalities.<name>.<field>`) set to a value it ignores.
+ */
 export interface IgnoredKey {
   readonly key: string;
   readonly file: string;
+  /** Why it is not used, in a sentence an administrator can act on. */
+  readonly reason: string;
 }
 
 export interface LoadResult {
@@ -183,7 +189,7 @@ function finish(parsed: readonly ParsedFile[], options: LoadOptions, fallbackDir
   return {
     config: v.config,
     warnings,
-    ignoredKeys: v.ignoredKeys.map((key) => ({ key, file: owner.get(key)?.file ?? "" })),
+    ignoredKeys: v.ignoredKeys.map((key) => ({ key, file: owner.get(key.split(".")[0]!)?.file ?? "", reason: notUsedReason(key) })),
     sources,
   };
 }

@@ -14,6 +14,7 @@ import type { ModalityConfig, NodeConfig } from "./node-config.js";
 import { describeValue, fromZod, type RawIssue } from "./issues.js";
 import { AuditTrail, CRL_TEXT, PROFILE_VALUES, REVOCATION_CHECK_VALUES, TS_TEXT, absolute, aeTitle, bool, expected, int, pathString, tsPattern, uid } from "./schema-parts.js";
 import { validateModality } from "./validate-modality.js";
+import { modalityFieldsNotUsed, VALIDATED_KEYS_NOT_USED } from "./not-used.js";
 import { checkConsistency, checkHttp } from "./consistency.js";
 
 export type { RawIssue } from "./issues.js";
@@ -170,7 +171,10 @@ export interface Validated {
   readonly config: NodeConfig | undefined;
   readonly errors: readonly RawIssue[];
   readonly warnings: readonly RawIssue[];
-  /** Orthanc keys recognised as belonging to features dicomtls does not have. */
+  /**
+   * Keys present and not used: Orthanc keys of features dicomtls does not have, validated keys it does not act on
+   * (VALIDATED_KEYS_NOT_USED), and `DicomModalities.<name>.<field>` for a modality field set to a value it ignores.
+   */
   readonly ignoredKeys: readonly string[];
 }
 
@@ -194,7 +198,11 @@ export function validateConfig(root: JsonObject, options: ValidateOptions): Vali
   // 1. Classify top-level keys: ours, Orthanc's other features, typo, unknown.
   const candidates = [...DICOMTLS_KEYS, ...ORTHANC_KEYS_NOT_USED];
   for (const key of Object.keys(root)) {
-    if (DICOMTLS_KEYS.has(key)) continue;
+    if (DICOMTLS_KEYS.has(key)) {
+      // Still validated below: the file must stay right for Orthanc.
+      if (VALIDATED_KEYS_NOT_USED[key] !== undefined) ignoredKeys.push(key);
+      continue;
+    }
     if (ORTHANC_KEYS_NOT_USED.has(key)) {
       ignoredKeys.push(key);
       continue;
@@ -235,7 +243,9 @@ export function validateConfig(root: JsonObject, options: ValidateOptions): Vali
       const baseDir = options.baseDir("DicomModalities");
       for (const [name, entry] of Object.entries(rawModalities)) {
         const m = validateModality(name, entry, { dicomAet, dicomScuTimeout, baseDir }, errors, warnings);
-        if (m !== undefined) modalities.push(m);
+        if (m === undefined) continue;
+        modalities.push(m);
+        ignoredKeys.push(...modalityFieldsNotUsed(m));
       }
     }
   }

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { ConfigError, DICOMTLS_KEYS, loadConfig, ORTHANC_KEYS_NOT_USED } from "../src/index.js";
+import { ConfigError, DICOMTLS_KEYS, loadConfig, ORTHANC_KEYS_NOT_USED, VALIDATED_KEYS_NOT_USED } from "../src/index.js";
 
 let root: string;
 before(async () => {
@@ -126,7 +126,18 @@ describe("Debian's own /etc/orthanc", () => {
     const keys = Object.keys(r.sources);
     const ignored = r.ignoredKeys.map((k) => k.key);
     assert.ok(keys.length > 50, `only ${keys.length} keys read`);
-    for (const k of keys) assert.ok(DICOMTLS_KEYS.has(k) !== ignored.includes(k), `${k} is neither used nor listed as not used`);
+    // Each key is read by dicomtls (validated) or Orthanc-only; listed as not used exactly when dicomtls does not act on it.
+    for (const k of keys) {
+      assert.ok(DICOMTLS_KEYS.has(k) !== ORTHANC_KEYS_NOT_USED.has(k), `${k} is neither validated nor known as Orthanc-only`);
+      assert.equal(ignored.includes(k), ORTHANC_KEYS_NOT_USED.has(k) || k in VALIDATED_KEYS_NOT_USED, `${k}: listed as not used ${ignored.includes(k)}`);
+    }
+    // Validated DICOM keys Debian's file sets and dicomtls does not act on: listed, each with its reason.
+    for (const k of ["DicomAssociationCloseDelay", "DicomModalitiesInDatabase", "DicomScuPreferredTransferSyntax", "DeidentifyLogsDicomVersion"]) {
+      const entry = r.ignoredKeys.find((x) => x.key === k);
+      assert.ok(entry !== undefined, `${k} should be listed as not used`);
+      assert.ok(entry.reason.length > 20, `${k}: no reason`);
+    }
+    assert.ok(r.ignoredKeys.every((k) => k.reason !== ""), JSON.stringify(r.ignoredKeys.filter((k) => k.reason === "")));
     for (const k of ["Name", "IndexDirectory", "Plugins", "HttpThreadsCount", "SslMinimumProtocolVersion", "OrthancExplorerEnabled", "LuaScripts"]) {
       assert.ok(ignored.includes(k), `${k} should be listed as not used`);
     }

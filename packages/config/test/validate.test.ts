@@ -266,6 +266,37 @@ describe("keys that are not dicomtls options", () => {
   });
 });
 
+describe("keys validated and not acted on", () => {
+  it("are still validated, and listed as not used with their reason (never as warnings: config check lists them)", () => {
+    const r = parseConfigText('{ "DicomAssociationCloseDelay": 5, "DicomModalitiesInDatabase": false, "DicomThreadsCount": 2 }', { env: {}, file: "/n/o.json" });
+    assert.deepEqual(r.ignoredKeys.map((k) => k.key), ["DicomAssociationCloseDelay", "DicomModalitiesInDatabase"]);
+    assert.match(r.ignoredKeys[0]!.reason, /Lua/);
+    assert.equal(r.ignoredKeys[1]?.file, "/n/o.json");
+    assert.deepEqual(r.warnings, []);
+    assert.throws(() => parseConfigText('{ "DicomAssociationCloseDelay": "five" }', { env: {} }), (e: ConfigError) => e.issues.some((i) => i.path === "DicomAssociationCloseDelay"));
+  });
+
+  it("a modality's Manufacturer or AllowTranscoding is listed only when set to a value dicomtls would not honour", () => {
+    const r = parseConfigText(
+      JSON.stringify({
+        DicomModalities: {
+          plain: ["PLAIN", "h", 104, "Generic"],
+          legacy: ["LEGACY", "h", 104, "ClearCanvas"],
+          ge: ["GE", "h", 104, "GE"],
+          strict: { AET: "STRICT", Host: "h", Port: 104, AllowTranscoding: false, Manufacturer: "Vitrea" },
+          fine: { AET: "FINE", Host: "h", Port: 104, AllowTranscoding: true },
+        },
+      }),
+      { env: {}, file: "/n/o.json" },
+    );
+    assert.deepEqual(r.ignoredKeys.map((k) => k.key).sort(), ["DicomModalities.ge.Manufacturer", "DicomModalities.strict.AllowTranscoding", "DicomModalities.strict.Manufacturer"]);
+    for (const k of r.ignoredKeys) {
+      assert.equal(k.file, "/n/o.json");
+      assert.ok(k.reason.length > 40, k.key);
+    }
+  });
+});
+
 describe("effectiveConfig", () => {
   it("uses Orthanc names, fills defaults and redacts the key password", () => {
     const { config } = parseConfigText('{ "DicomTlsPrivateKeyPassword": "hunter2", "DicomModalities": { "a": ["A", "h", 104] } }', { env: {}, file: "/n/o.json" });

@@ -83,3 +83,23 @@ export function fragmentToBuffers(options: FragmentOptions): Buffer[] {
   }
   return out;
 }
+
+/**
+ * One batch of a data set cut into P-DATA-TF PDUs ahead of sending (e.g. `CodecRunner.prepareFile` of
+ * @dicomtls/dataset, in a worker): complete PDUs in order, each within the peer's limit.
+ */
+export interface PduBatch {
+  /** Each element is one whole PDU (header + PDV), a view of one batch buffer. */
+  readonly pdus: readonly Uint8Array[];
+  /** Bytes of all PDUs. */
+  readonly byteLength: number;
+  /** Dataset bytes carried. */
+  readonly dataLength: number;
+  /** The last batch: its last PDU carries the last-fragment bit. */
+  readonly last: boolean;
+  /**
+   * Hands the batch buffer back for the next batch to fill (fresh memory costs ~3 ms/MB to touch the first time).
+   * Call it only once every PDU has been written out (the socket write callback ran); optional.
+   */
+  release(): void;
+}

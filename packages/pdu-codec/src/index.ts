@@ -38,5 +38,5 @@ export {
   UNLIMITED_PEER_PDU_LENGTH,
   type FragmentOptions,
   type PDataTfFragment,
+  type PduBatch,
 } from "./fragmenter.js";
-export * from "./dataset/index.js";

@@ -15,8 +15,9 @@
  *   modality and, with DicomCheckModalityHost, the peer IP must equal the Host of the FIRST
  *   matching modality only (a second modality with the same AE title and another Host is not
  *   considered at this stage).
- * - Command: the AlwaysAllow flag of that command allows anyone. Otherwise the modalities with
- *   that AE title are looked up:
+ * - Command: the AlwaysAllow flag of that command allows anyone (N-ACTION and N-EVENT-REPORT have
+ *   none: Orthanc has no DicomAlwaysAllow for them). Otherwise the modalities with that AE title
+ *   are looked up:
  *   - none: denied;
  *   - one: with DicomCheckModalityHost the peer IP must equal its Host; then its Allow* flag decides;
  *   - several: allowed at once if one that allows the command has Host equal to the peer IP (only
@@ -24,6 +25,7 @@
  *     that with DicomCheckModalityHost on, a peer IP equal to none of the Hosts is still allowed
  *     when every match allows the command: that is Orthanc's behaviour.
  * - A denied command makes the SCP abort the association (A-ABORT), not answer a failure status.
+ *   The decision names the configuration key that refused it, for the log and the audit trail.
  *
  * Comparisons:
  * - AE titles: case-insensitive (ASCII) unless StrictAetComparison; leading and trailing spaces
@@ -38,14 +40,25 @@
 export const DicomCommand = {
   Echo: "echo",
   Store: "store",
+  /** C-FIND of every information model but the Modality Worklist. */
   Find: "find",
+  /** C-FIND of the Modality Worklist Information Model (PS3.4 K.6.1.2). */
   FindWorklist: "findWorklist",
   Get: "get",
   Move: "move",
+  /** N-ACTION-RQ (Storage Commitment request, PS3.4 J.3.2). */
+  NAction: "nAction",
+  /** N-EVENT-REPORT-RQ (Storage Commitment result, PS3.4 J.3.3). */
+  EventReport: "eventReport",
 } as const;
 export type DicomCommand = (typeof DicomCommand)[keyof typeof DicomCommand];
 
+/** A modality's Allow* flags, one per command. */
 export type CommandFlags = Readonly<Record<DicomCommand, boolean>>;
+
+/** The commands a DicomAlwaysAllow* key opens to everyone (Orthanc has none for N-ACTION and N-EVENT-REPORT). */
+export type AlwaysAllowCommand = Exclude<DicomCommand, "nAction" | "eventReport">;
+export type AlwaysAllowFlags = Readonly<Record<AlwaysAllowCommand, boolean>>;
 
 export interface AccessPolicyModality {
   /** Symbolic name (the key under DicomModalities); decides the order of lookups. */
@@ -68,7 +81,7 @@ export interface AccessPolicy {
   /** dicomtls DicomTlsCheckModalityCertificate: bind the calling AE title to the peer's certificate. */
   readonly checkModalityCertificate?: boolean;
   /** DicomAlwaysAllowEcho, ...Store, ...Find, ...FindWorklist, ...Get, ...Move. */
-  readonly alwaysAllow: CommandFlags;
+  readonly alwaysAllow: AlwaysAllowFlags;
   readonly modalities: readonly AccessPolicyModality[];
 }
 
@@ -110,18 +123,33 @@ export interface CommandRequestInfo {
   readonly peerIp: string;
 }
 
-export type CommandDecision = { readonly allow: true } | { readonly allow: false; readonly why: string };
+export type CommandDecision =
+  | { readonly allow: true }
+  | {
+      readonly allow: false;
+      readonly why: string;
+      /**
+       * The configuration key that refused: `DicomAlwaysAllowFind` (or `DicomModalities` for N-ACTION / N-EVENT-REPORT)
+       * for an AE title no modality has, `DicomCheckModalityHost` for a wrong address, `DicomModalities.<name>.AllowFind`
+       * for a modality's own flag.
+       */
+      readonly key: string;
+    };
 
-const COMMAND_LABEL: Readonly<Record<DicomCommand, string>> = {
+/** PS3.7 names of the commands, for messages. */
+export const COMMAND_LABEL: Readonly<Record<DicomCommand, string>> = {
   echo: "C-ECHO",
   store: "C-STORE",
   find: "C-FIND",
   findWorklist: "C-FIND (worklist)",
   get: "C-GET",
   move: "C-MOVE",
+  nAction: "N-ACTION",
+  eventReport: "N-EVENT-REPORT",
 };
 
-const ALWAYS_ALLOW_KEY: Readonly<Record<DicomCommand, string>> = {
+/** The DicomAlwaysAllow* key of each command that has one. */
+export const ALWAYS_ALLOW_KEY: Readonly<Record<AlwaysAllowCommand, string>> = {
   echo: "DicomAlwaysAllowEcho",
   store: "DicomAlwaysAllowStore",
   find: "DicomAlwaysAllowFind",
@@ -129,6 +157,23 @@ const ALWAYS_ALLOW_KEY: Readonly<Record<DicomCommand, string>> = {
   get: "DicomAlwaysAllowGet",
   move: "DicomAlwaysAllowMove",
 };
+
+/** The modality field of each command (`AllowStorageCommitment` sets AllowNAction and AllowEventReport). */
+export const MODALITY_ALLOW_KEY: Readonly<Record<DicomCommand, string>> = {
+  echo: "AllowEcho",
+  store: "AllowStore",
+  find: "AllowFind",
+  findWorklist: "AllowFindWorklist",
+  get: "AllowGet",
+  move: "AllowMove",
+  nAction: "AllowNAction",
+  eventReport: "AllowEventReport",
+};
+
+const alwaysAllowed = (policy: AccessPolicy, command: DicomCommand): boolean =>
+  command !== "nAction" && command !== "eventReport" && policy.alwaysAllow[command];
+
+const modalityKey = (m: AccessPolicyModality, command: DicomCommand): string => `DicomModalities.${m.name}.${MODALITY_ALLOW_KEY[command]}`;
 
 /** Orthanc `IsSameAETitle`, with non-significant spaces ignored. */
 export function isSameAeTitle(policy: Pick<AccessPolicy, "strictAetComparison">, a: string, b: string): boolean {
@@ -192,39 +237,42 @@ export function decideAssociation(policy: AccessPolicy, request: AssociationRequ
 /** A DIMSE request on an accepted association: allowed, or denied (the SCP then aborts the association). */
 export function decideCommand(policy: AccessPolicy, request: CommandRequestInfo): CommandDecision {
   const { command, callingAet, peerIp } = request;
-  if (policy.alwaysAllow[command]) return { allow: true };
+  if (alwaysAllowed(policy, command)) return { allow: true };
 
-  const label = COMMAND_LABEL[command];
+  const label = `${COMMAND_LABEL[command]} from AE title "${callingAet}" (${peerIp})`;
   const matches = modalitiesFor(policy, callingAet);
   if (matches.length === 0) {
-    return { allow: false, why: `${label} from AE title "${callingAet}" (${peerIp}): not listed in DicomModalities, and ${ALWAYS_ALLOW_KEY[command]} is off` };
+    const always = command === "nAction" || command === "eventReport" ? undefined : ALWAYS_ALLOW_KEY[command];
+    return always === undefined
+      ? { allow: false, key: "DicomModalities", why: `${label}: not listed in DicomModalities (there is no DicomAlwaysAllow for ${COMMAND_LABEL[command]})` }
+      : { allow: false, key: always, why: `${label}: not listed in DicomModalities, and ${always} is off` };
   }
 
   const checkIp = policy.checkModalityHost;
   if (matches.length === 1) {
     const m = matches[0]!;
     if (checkIp && !sameHost(m.host, peerIp)) {
-      return { allow: false, why: `${label} from AE title "${callingAet}" (${peerIp}): modality "${m.name}" has Host "${m.host}" (DicomCheckModalityHost is on)` };
+      return { allow: false, key: "DicomCheckModalityHost", why: `${label}: modality "${m.name}" has Host "${m.host}" (DicomCheckModalityHost is on)` };
     }
-    return m.allow[command]
-      ? { allow: true }
-      : { allow: false, why: `${label} from AE title "${callingAet}" (${peerIp}): not allowed for modality "${m.name}"` };
+    return m.allow[command] ? { allow: true } : { allow: false, key: modalityKey(m, command), why: `${label}: not allowed for modality "${m.name}" (${modalityKey(m, command)} is false)` };
   }
 
-  let allowedForAll = true;
+  let forbidding: AccessPolicyModality | undefined;
   for (const m of matches) {
     if (m.allow[command]) {
       if (checkIp && sameHost(m.host, peerIp)) return { allow: true };
     } else {
-      allowedForAll = false;
+      forbidding ??= m;
     }
   }
-  if (allowedForAll) return { allow: true };
+  if (forbidding === undefined) return { allow: true };
   const names = matches.map((m) => `"${m.name}"`).join(", ");
+  const key = modalityKey(forbidding, command);
   return {
     allow: false,
+    key,
     why: checkIp
-      ? `${label} from AE title "${callingAet}" (${peerIp}): ${matches.length} modalities share this AE title (${names}) and none that allows it has Host ${peerIp}`
-      : `${label} from AE title "${callingAet}" (${peerIp}): ${matches.length} modalities share this AE title (${names}) and not all of them allow it`,
+      ? `${label}: ${matches.length} modalities share this AE title (${names}), none that allows it has Host ${peerIp}, and ${key} is false`
+      : `${label}: ${matches.length} modalities share this AE title (${names}) and not all of them allow it (${key} is false)`,
   };
 }

@@ -22,7 +22,7 @@ import { VERIFICATION_SOP_CLASS, verificationHandler } from "./verification.js";
 export const ScpChannels = {
   /** A handler threw; the peer got a failure status: `{ association, message, error }`. */
   handlerError: "dicom:scp:handler-error",
-  /** authorizeCommand refused a command; the association was aborted: `{ association, message, why }`. */
+  /** authorizeCommand refused a command; the association was aborted: `{ association, message, why, key? }` (key: the refusing configuration key). */
   commandRefused: "dicom:scp:command-refused",
   /**
    * An A-ASSOCIATE-RQ was refused because a limit is reached (transient, local limit exceeded):
@@ -178,7 +178,7 @@ export function createScp(options: ScpOptions): Scp {
     if (options.authorizeCommand !== undefined) {
       const verdict = await options.authorizeCommand(message, association);
       if (!verdict.allow) {
-        commandRefusedChannel.publish({ association, message, why: verdict.why });
+        commandRefusedChannel.publish({ association, message, why: verdict.why, ...(verdict.key !== undefined && { key: verdict.key }) });
         await association.abort();
         return undefined;
       }

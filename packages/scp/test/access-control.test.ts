@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { DicomCommand, decideAssociation, decideCommand, isSameAeTitle, normalizePeerIp } from "../src/access-control.js";
-import type { AccessPolicy, AccessPolicyModality, AssociationRequestInfo, CommandFlags } from "../src/access-control.js";
+import { ALWAYS_ALLOW_KEY, DicomCommand, MODALITY_ALLOW_KEY, decideAssociation, decideCommand, isSameAeTitle, normalizePeerIp } from "../src/access-control.js";
+import type { AccessPolicy, AccessPolicyModality, AlwaysAllowCommand, AlwaysAllowFlags, AssociationRequestInfo, CommandFlags } from "../src/access-control.js";
 
-const ALL = (v: boolean): CommandFlags => ({ echo: v, store: v, find: v, findWorklist: v, get: v, move: v });
+const ALL = (v: boolean): CommandFlags => ({ echo: v, store: v, find: v, findWorklist: v, get: v, move: v, nAction: v, eventReport: v });
+const ALWAYS = (v: boolean): AlwaysAllowFlags => ({ echo: v, store: v, find: v, findWorklist: v, get: v, move: v });
 /** Orthanc's defaults: only echo and store from anyone. */
-const ORTHANC_ALWAYS: CommandFlags = { ...ALL(false), echo: true, store: true };
+const ORTHANC_ALWAYS: AlwaysAllowFlags = { ...ALWAYS(false), echo: true, store: true };
+const hasAlwaysAllow = (c: DicomCommand): c is AlwaysAllowCommand => c in ALWAYS_ALLOW_KEY;
 
 function modality(name: string, aet: string, host: string, allow: Partial<CommandFlags> = {}): AccessPolicyModality {
   return { name, aet, host, allow: { ...ALL(true), ...allow } };
@@ -43,40 +45,40 @@ describe("decideAssociation", () => {
     { name: "called AE check on, trailing spaces are not significant", policy: policy({ checkCalledAet: true }), request: req({ calledAet: "DICOMTLS  " }), reason: null },
     {
       name: "called AE is checked before the calling AE",
-      policy: policy({ checkCalledAet: true, alwaysAllow: ALL(false) }),
+      policy: policy({ checkCalledAet: true, alwaysAllow: ALWAYS(false) }),
       request: req({ calledAet: "OTHER", callingAet: "NOBODY" }),
       reason: 7,
     },
-    { name: "every AlwaysAllow off: unknown calling AE rejected", policy: policy({ alwaysAllow: ALL(false) }), request: req({ callingAet: "NOBODY" }), reason: 3, why: /not listed/ },
-    { name: "every AlwaysAllow off: known calling AE accepted", policy: policy({ alwaysAllow: ALL(false) }), request: req(), reason: null },
-    { name: "every AlwaysAllow off: known AE, other case, not strict", policy: policy({ alwaysAllow: ALL(false) }), request: req({ callingAet: "ct1" }), reason: null },
-    { name: "every AlwaysAllow off: known AE, other case, strict", policy: policy({ alwaysAllow: ALL(false), strictAetComparison: true }), request: req({ callingAet: "ct1" }), reason: 3 },
-    ...(Object.values(DicomCommand).map((c) => ({
+    { name: "every AlwaysAllow off: unknown calling AE rejected", policy: policy({ alwaysAllow: ALWAYS(false) }), request: req({ callingAet: "NOBODY" }), reason: 3, why: /not listed/ },
+    { name: "every AlwaysAllow off: known calling AE accepted", policy: policy({ alwaysAllow: ALWAYS(false) }), request: req(), reason: null },
+    { name: "every AlwaysAllow off: known AE, other case, not strict", policy: policy({ alwaysAllow: ALWAYS(false) }), request: req({ callingAet: "ct1" }), reason: null },
+    { name: "every AlwaysAllow off: known AE, other case, strict", policy: policy({ alwaysAllow: ALWAYS(false), strictAetComparison: true }), request: req({ callingAet: "ct1" }), reason: 3 },
+    ...((Object.keys(ALWAYS_ALLOW_KEY) as AlwaysAllowCommand[]).map((c) => ({
       name: `only DicomAlwaysAllow ${c} on: an unknown AE title may associate`,
-      policy: policy({ alwaysAllow: { ...ALL(false), [c]: true } }),
+      policy: policy({ alwaysAllow: { ...ALWAYS(false), [c]: true } }),
       request: req({ callingAet: "NOBODY" }),
       reason: null,
     })) as { name: string; policy: AccessPolicy; request: AssociationRequestInfo; reason: null }[]),
     { name: "AlwaysAllow on: host is not checked at association time", policy: policy({ checkModalityHost: true }), request: req({ peerIp: "10.9.9.9" }), reason: null },
-    { name: "host check on, wrong IP", policy: policy({ alwaysAllow: ALL(false), checkModalityHost: true }), request: req({ peerIp: "10.9.9.9" }), reason: 3, why: /Host "10\.0\.0\.5"/ },
-    { name: "host check off, wrong IP", policy: policy({ alwaysAllow: ALL(false) }), request: req({ peerIp: "10.9.9.9" }), reason: null },
-    { name: "host check on, right IP", policy: policy({ alwaysAllow: ALL(false), checkModalityHost: true }), request: req(), reason: null },
-    { name: "host check on, IPv4-mapped IPv6 peer address", policy: policy({ alwaysAllow: ALL(false), checkModalityHost: true }), request: req({ peerIp: "::ffff:10.0.0.5" }), reason: null },
+    { name: "host check on, wrong IP", policy: policy({ alwaysAllow: ALWAYS(false), checkModalityHost: true }), request: req({ peerIp: "10.9.9.9" }), reason: 3, why: /Host "10\.0\.0\.5"/ },
+    { name: "host check off, wrong IP", policy: policy({ alwaysAllow: ALWAYS(false) }), request: req({ peerIp: "10.9.9.9" }), reason: null },
+    { name: "host check on, right IP", policy: policy({ alwaysAllow: ALWAYS(false), checkModalityHost: true }), request: req(), reason: null },
+    { name: "host check on, IPv4-mapped IPv6 peer address", policy: policy({ alwaysAllow: ALWAYS(false), checkModalityHost: true }), request: req({ peerIp: "::ffff:10.0.0.5" }), reason: null },
     {
       name: "host check on, host names are not resolved",
-      policy: policy({ alwaysAllow: ALL(false), checkModalityHost: true, modalities: [modality("ct", "CT1", "localhost")] }),
+      policy: policy({ alwaysAllow: ALWAYS(false), checkModalityHost: true, modalities: [modality("ct", "CT1", "localhost")] }),
       request: req({ peerIp: "127.0.0.1" }),
       reason: 3,
     },
     {
       name: "shared AE title, host check: the first modality by name decides (its Host matches)",
-      policy: policy({ alwaysAllow: ALL(false), checkModalityHost: true, modalities: SHARED }),
+      policy: policy({ alwaysAllow: ALWAYS(false), checkModalityHost: true, modalities: SHARED }),
       request: req({ callingAet: "WS", peerIp: "10.0.0.1" }),
       reason: null,
     },
     {
       name: "shared AE title, host check: the second modality's Host is not considered (Orthanc)",
-      policy: policy({ alwaysAllow: ALL(false), checkModalityHost: true, modalities: SHARED }),
+      policy: policy({ alwaysAllow: ALWAYS(false), checkModalityHost: true, modalities: SHARED }),
       request: req({ callingAet: "WS", peerIp: "10.0.0.2" }),
       reason: 3,
       why: /modality "a-ws"/,
@@ -146,17 +148,34 @@ describe("decideAssociation: certificate binding (DicomTlsCheckModalityCertifica
 
 describe("decideCommand", () => {
   for (const command of Object.values(DicomCommand)) {
-    const others = ALL(false);
-    const rows: { name: string; policy: AccessPolicy; callingAet: string; peerIp: string; allow: boolean }[] = [
-      { name: "AlwaysAllow on: unknown AE allowed", policy: policy({ alwaysAllow: { ...others, [command]: true } }), callingAet: "NOBODY", peerIp: "1.1.1.1", allow: true },
-      {
-        name: "AlwaysAllow on: allowed even when the modality forbids it",
-        policy: policy({ alwaysAllow: { ...others, [command]: true }, modalities: [modality("ct", "CT1", "10.0.0.5", { [command]: false })] }),
-        callingAet: "CT1",
-        peerIp: "10.0.0.5",
-        allow: true,
-      },
-      { name: "AlwaysAllow off: unknown AE denied", policy: policy({ alwaysAllow: others }), callingAet: "NOBODY", peerIp: "10.0.0.5", allow: false },
+    const others = ALWAYS(false);
+    const always = hasAlwaysAllow(command) ? ALWAYS_ALLOW_KEY[command] : undefined;
+    const flag = (m: string): string => `DicomModalities.${m}.${MODALITY_ALLOW_KEY[command]}`;
+    const rows: { name: string; policy: AccessPolicy; callingAet: string; peerIp: string; allow: boolean; key?: string }[] = [
+      ...(hasAlwaysAllow(command)
+        ? [
+            { name: "AlwaysAllow on: unknown AE allowed", policy: policy({ alwaysAllow: { ...others, [command]: true } }), callingAet: "NOBODY", peerIp: "1.1.1.1", allow: true },
+            {
+              name: "AlwaysAllow on: allowed even when the modality forbids it",
+              policy: policy({ alwaysAllow: { ...others, [command]: true }, modalities: [modality("ct", "CT1", "10.0.0.5", { [command]: false })] }),
+              callingAet: "CT1",
+              peerIp: "10.0.0.5",
+              allow: true,
+            },
+          ]
+        : [
+            // Orthanc has no DicomAlwaysAllow for N-ACTION / N-EVENT-REPORT: every other flag on does not open them.
+            { name: "no AlwaysAllow key: unknown AE denied even with every AlwaysAllow on", policy: policy({ alwaysAllow: ALWAYS(true) }), callingAet: "NOBODY", peerIp: "10.0.0.5", allow: false, key: "DicomModalities" },
+            {
+              name: "no AlwaysAllow key: the modality's flag decides even with every AlwaysAllow on",
+              policy: policy({ alwaysAllow: ALWAYS(true), modalities: [modality("ct", "CT1", "10.0.0.5", { [command]: false })] }),
+              callingAet: "CT1",
+              peerIp: "10.0.0.5",
+              allow: false,
+              key: flag("ct"),
+            },
+          ]),
+      { name: "AlwaysAllow off: unknown AE denied", policy: policy({ alwaysAllow: others }), callingAet: "NOBODY", peerIp: "10.0.0.5", allow: false, key: always ?? "DicomModalities" },
       { name: "AlwaysAllow off: known AE, Allow on", policy: policy({ alwaysAllow: others }), callingAet: "CT1", peerIp: "10.0.0.5", allow: true },
       {
         name: "AlwaysAllow off: known AE, Allow off",
@@ -164,6 +183,15 @@ describe("decideCommand", () => {
         callingAet: "CT1",
         peerIp: "10.0.0.5",
         allow: false,
+        key: flag("ct"),
+      },
+      {
+        name: "another command's AlwaysAllow does not matter",
+        policy: policy({ alwaysAllow: Object.fromEntries(Object.keys(others).map((k) => [k, k !== command])) as AlwaysAllowFlags, modalities: [modality("ct", "CT1", "10.0.0.5", { [command]: false })] }),
+        callingAet: "CT1",
+        peerIp: "10.0.0.5",
+        allow: false,
+        key: flag("ct"),
       },
       {
         name: "another command's Allow flag does not matter",
@@ -173,9 +201,9 @@ describe("decideCommand", () => {
         allow: true,
       },
       { name: "host check off: wrong IP allowed", policy: policy({ alwaysAllow: others }), callingAet: "CT1", peerIp: "10.9.9.9", allow: true },
-      { name: "host check on: wrong IP denied", policy: policy({ alwaysAllow: others, checkModalityHost: true }), callingAet: "CT1", peerIp: "10.9.9.9", allow: false },
+      { name: "host check on: wrong IP denied", policy: policy({ alwaysAllow: others, checkModalityHost: true }), callingAet: "CT1", peerIp: "10.9.9.9", allow: false, key: "DicomCheckModalityHost" },
       { name: "host check on: IPv4-mapped peer matches", policy: policy({ alwaysAllow: others, checkModalityHost: true }), callingAet: "CT1", peerIp: "::FFFF:10.0.0.5", allow: true },
-      { name: "strict AE comparison: other case denied", policy: policy({ alwaysAllow: others, strictAetComparison: true }), callingAet: "ct1", peerIp: "10.0.0.5", allow: false },
+      { name: "strict AE comparison: other case denied", policy: policy({ alwaysAllow: others, strictAetComparison: true }), callingAet: "ct1", peerIp: "10.0.0.5", allow: false, key: always ?? "DicomModalities" },
       { name: "non-strict AE comparison: other case allowed", policy: policy({ alwaysAllow: others }), callingAet: "ct1", peerIp: "10.0.0.5", allow: true },
       // Several modalities with one AE title.
       { name: "shared AE, no host check, all allow", policy: policy({ alwaysAllow: others, modalities: SHARED }), callingAet: "WS", peerIp: "9.9.9.9", allow: true },
@@ -185,6 +213,7 @@ describe("decideCommand", () => {
         callingAet: "WS",
         peerIp: "10.0.0.1",
         allow: false,
+        key: flag("b-ws"),
       },
       {
         name: "shared AE, host check: the allowing modality with the peer's IP wins",
@@ -199,6 +228,7 @@ describe("decideCommand", () => {
         callingAet: "WS",
         peerIp: "10.0.0.1",
         allow: false,
+        key: flag("a-ws"),
       },
       {
         name: "shared AE, host check: an IP of none is allowed when all allow (Orthanc)",
@@ -213,6 +243,7 @@ describe("decideCommand", () => {
         callingAet: "WS",
         peerIp: "10.9.9.9",
         allow: false,
+        key: flag("b-ws"),
       },
       {
         name: "shared AE, host check: IPv4-mapped peer matches the allowing one",
@@ -226,7 +257,11 @@ describe("decideCommand", () => {
       it(`${command}: ${row.name}`, () => {
         const d = decideCommand(row.policy, { command, callingAet: row.callingAet, peerIp: row.peerIp });
         assert.equal(d.allow, row.allow);
-        if (!d.allow) assert.match(d.why, new RegExp(row.callingAet));
+        if (d.allow) return;
+        assert.match(d.why, new RegExp(row.callingAet));
+        // The refusal names the key an administrator changes, and says it in the message too.
+        assert.equal(d.key, row.key);
+        assert.ok(d.why.includes(d.key), d.why);
       });
     }
   }

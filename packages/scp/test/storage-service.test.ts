@@ -2,8 +2,9 @@ import { strict as assert } from "node:assert";
 import { createHash } from "node:crypto";
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { after, describe, test } from "node:test";
-import { createCodecRunner, requestAssociation, type Association, type DatasetStream } from "@dicomtls/association";
-import { Status, cStoreRq, type DatasetHeader } from "@dicomtls/pdu-codec";
+import { requestAssociation, type Association, type DatasetStream } from "@dicomtls/association";
+import { createCodecRunner, type DatasetHeader } from "@dicomtls/dataset";
+import { Status, cStoreRq } from "@dicomtls/pdu-codec";
 import { SyntheticTransferSyntax, makeDataset, resolveSpec, type SyntheticDatasetSpec } from "@dicomtls/test-peers";
 import {
   StorageChannels,

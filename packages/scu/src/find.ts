@@ -1,4 +1,5 @@
-import { cFindRq, encodeIdentifier, type DecodedIdentifier } from "@dicomtls/pdu-codec";
+import { cFindRq } from "@dicomtls/pdu-codec";
+import { encodeIdentifier, type DecodedIdentifier } from "@dicomtls/dataset";
 import {
   QueryError,
   QueryErrorCode,

@@ -1,5 +1,6 @@
 import type { DimseMessage, HandlerResult, ProposedPresentationContext } from "@dicomtls/association";
-import { CommandField, DatasetTransferSyntax, NO_DATASET, Status, cGetRq, cStoreRsp, type CommandFieldCode } from "@dicomtls/pdu-codec";
+import { CommandField, NO_DATASET, Status, cGetRq, cStoreRsp, type CommandFieldCode } from "@dicomtls/pdu-codec";
+import { DatasetTransferSyntax } from "@dicomtls/dataset";
 import { DEFAULT_GET_STORAGE_SOP_CLASSES } from "./get-storage-classes.js";
 import { runRetrieve, type MoveProgress, type MoveResult } from "./retrieve-run.js";
 import {

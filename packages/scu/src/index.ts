@@ -3,7 +3,7 @@ export { store, type StoreOptions, type StoreFileResult, type StoreOutcome, type
 export { StoreError, StoreErrorCode, describeStoreStatus, isStoredStatus, type StoreErrorCodeValue } from "./store-errors.js";
 export { MAX_PRESENTATION_CONTEXTS, canConvert, chooseContext, contextsForSopClass, groupContexts, type ContextGroup } from "./store-contexts.js";
 // The identifier helpers answers are read with, so a user of find needs no second import.
-export { decodeIdentifier, encodeIdentifier, identifierText, type DecodedIdentifier, type IdentifierValue } from "@dicomtls/pdu-codec";
+export { decodeIdentifier, encodeIdentifier, identifierText, type DecodedIdentifier, type IdentifierValue } from "@dicomtls/dataset";
 export { find, findSopClass, type FindOptions, type FindMatch, type FindResult } from "./find.js";
 export { move, moveSopClass, MoveFailedError, type MoveOptions, type MoveProgress, type MoveResult } from "./move.js";
 export {

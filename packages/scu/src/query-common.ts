@@ -9,7 +9,8 @@ import {
   type RequestTimeouts,
   type VerifyTransport,
 } from "@dicomtls/association";
-import { DatasetTransferSyntax, cCancelRq, decodeIdentifier, resolveKey, type DecodedIdentifier, type IdentifierKeyValue } from "@dicomtls/pdu-codec";
+import { cCancelRq } from "@dicomtls/pdu-codec";
+import { DatasetTransferSyntax, decodeIdentifier, resolveKey, type DecodedIdentifier, type IdentifierKeyValue } from "@dicomtls/dataset";
 
 /** PS3.4 C.6.1.3, C.6.2.3: the SOP classes of the Patient Root and Study Root Query/Retrieve information models. */
 export const QueryRetrieveSopClass = {

@@ -1,4 +1,5 @@
-import { encodeIdentifier, type DimseCommand } from "@dicomtls/pdu-codec";
+import type { DimseCommand } from "@dicomtls/pdu-codec";
+import { encodeIdentifier } from "@dicomtls/dataset";
 import {
   QueryStatus,
   RequestRun,

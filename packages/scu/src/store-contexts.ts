@@ -1,5 +1,5 @@
-import type { AcceptedPresentationContext, FileInfo, ProposedPresentationContext } from "@dicomtls/association";
-import { DatasetTransferSyntax } from "@dicomtls/pdu-codec";
+import type { AcceptedPresentationContext, ProposedPresentationContext } from "@dicomtls/association";
+import { type FileInfo, DatasetTransferSyntax } from "@dicomtls/dataset";
 
 /** PS3.8 §9.3.2.2: presentation context IDs are odd, 1..255, so one association carries at most 128. */
 export const MAX_PRESENTATION_CONTEXTS = 128;

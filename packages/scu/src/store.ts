@@ -2,22 +2,15 @@ import type { ConnectionOptions } from "node:tls";
 import {
   AssociationError,
   AssociationErrorCode,
-  CodecError,
-  CodecErrorCode,
-  createCodecRunner,
-  InlineCodecRunner,
   prebuiltDataset,
   requestAssociation,
   type AcceptedPresentationContext,
   type Association,
-  type CodecRunner,
-  type FileInfo,
-  type PduBatch,
-  type PreparedFile,
   type RequestTimeouts,
   type VerifyTransport,
 } from "@dicomtls/association";
-import { cStoreRq } from "@dicomtls/pdu-codec";
+import { CodecError, CodecErrorCode, createCodecRunner, InlineCodecRunner, type CodecRunner, type FileInfo, type PreparedFile } from "@dicomtls/dataset";
+import { cStoreRq, type PduBatch } from "@dicomtls/pdu-codec";
 import { chooseContext, groupContexts, type ContextGroup } from "./store-contexts.js";
 import { StoreError, StoreErrorCode, describeStoreStatus, hex4, isStoredStatus } from "./store-errors.js";
 

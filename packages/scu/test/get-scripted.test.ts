@@ -6,7 +6,8 @@
 import { strict as assert } from "node:assert";
 import { after, test } from "node:test";
 import { acceptAssociation, buildAssociateRq, listenDicom, localRoles, type Association, type DicomListener, type DimseMessage, type OutgoingMessage } from "@dicomtls/association";
-import { CommandField, DATASET_PRESENT, Status, cGetRsp, cStoreRq, encodeIdentifier } from "@dicomtls/pdu-codec";
+import { CommandField, DATASET_PRESENT, Status, cGetRsp, cStoreRq } from "@dicomtls/pdu-codec";
+import { encodeIdentifier } from "@dicomtls/dataset";
 import { DEFAULT_GET_STORAGE_SOP_CLASSES, QueryRetrieveSopClass, QueryStatus, get, getStorageContexts, type GetProgress } from "../src/index.js";
 
 const EXPLICIT_LE = "1.2.840.10008.1.2.1";

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { identifierText } from "@dicomtls/pdu-codec";
+import { identifierText } from "@dicomtls/dataset";
 import { createTestPki, writeCert, writePem, type TestPki } from "@dicomtls/test-pki";
 import { dcmtkEnv, freePort, readDatasetBytes, readPart10Dataset, requireTool, runProcess, startProcess, stopAll, tempDir, waitListening, type StartedOrthanc } from "@dicomtls/test-peers";
 import { MoveFailedError, QueryError, QueryStatus, find, move, type FindMatch, type FindOptions, type MoveProgress } from "../src/index.js";

@@ -6,7 +6,8 @@ import { strict as assert } from "node:assert";
 import { once } from "node:events";
 import { after, test } from "node:test";
 import { acceptAssociation, listenDicom, type Association, type DicomListener, type DimseMessage, type OutgoingMessage } from "@dicomtls/association";
-import { CommandField, DATASET_PRESENT, cFindRsp, cMoveRsp, encodeIdentifier } from "@dicomtls/pdu-codec";
+import { CommandField, DATASET_PRESENT, cFindRsp, cMoveRsp } from "@dicomtls/pdu-codec";
+import { encodeIdentifier } from "@dicomtls/dataset";
 import { MoveFailedError, QueryError, QueryRetrieveSopClass, QueryStatus, find, move, type FindMatch } from "../src/index.js";
 
 const EXPLICIT_LE = "1.2.840.10008.1.2.1";

@@ -2,8 +2,7 @@ import { strict as assert } from "node:assert";
 import { readdirSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { createCodecRunner, type CodecRunner } from "@dicomtls/association";
-import { convertTransferSyntax } from "@dicomtls/pdu-codec";
+import { createCodecRunner, type CodecRunner, convertTransferSyntax } from "@dicomtls/dataset";
 import { createTestPki, writeCert, writePem, type TestPki } from "@dicomtls/test-pki";
 import {
   SyntheticPreset,

@@ -1,5 +1,4 @@
 export { StorageError, StorageErrorCode, type StorageErrorCodeValue } from "./errors.js";
-export { encodeFileMeta, type FileMetaInformation, type ReadFileMeta } from "./file-meta.js";
 export { INSTANCE_FOLDERS, instanceRelativePath, TEMP_SUFFIX } from "./layout.js";
 export type { IndexedInstance, InstanceIdentifiers, ListFilter } from "./sqlite-index.js";
 export type { BeginStore, InstanceWriter, StoreResult } from "./writer-types.js";

@@ -3,7 +3,8 @@ import { createReadStream, statSync, type ReadStream } from "node:fs";
 import { mkdir, open, readdir, stat, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { StorageError, StorageErrorCode, storageErrorFrom } from "./errors.js";
-import { encodeFileMeta, readFileMeta, type ReadFileMeta } from "./file-meta.js";
+import type { ReadFileMeta } from "@dicomtls/dataset";
+import { fileMetaBytes, readFileMeta } from "./file-meta.js";
 import { exists, removeQuietly } from "./fs-util.js";
 import { FdFile } from "./fd-file.js";
 import { FileInstanceWriter } from "./instance-writer.js";
@@ -125,7 +126,7 @@ export class FileSystemInstanceStore implements InstanceStore, WriterHost {
   private beginNow(o: BeginStore): InstanceWriter {
     this.checkOpen();
     const relativePath = instanceRelativePath(o.sopInstanceUid);
-    const meta = encodeFileMeta({
+    const meta = fileMetaBytes({
       mediaStorageSopClassUid: o.sopClassUid,
       mediaStorageSopInstanceUid: o.sopInstanceUid,
       transferSyntaxUid: o.transferSyntaxUid,

@@ -1,11 +1,10 @@
 import { createHash } from "node:crypto";
+import { isUid } from "@dicomtls/dataset";
 import { StorageError, StorageErrorCode } from "./errors.js";
 
-/** PS3.5 §9.1: a UID is digits and dots, components without leading zeros, at most 64 characters. */
-const UID = /^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$/;
-
+/** PS3.5 §9.1 (the UID becomes a file name, so it must be one). */
 export function checkUid(value: string, what: string): void {
-  if (value.length === 0 || value.length > 64 || !UID.test(value)) {
+  if (!isUid(value)) {
     throw new StorageError(StorageErrorCode.InvalidValue, `${what} ${JSON.stringify(value)} is not a valid UID (PS3.5 §9.1)`);
   }
 }

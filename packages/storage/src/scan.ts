@@ -5,7 +5,7 @@ import { readFileMeta } from "./file-meta.js";
 import { instanceRelativePath, INSTANCE_FOLDERS, TEMP_SUFFIX } from "./layout.js";
 import type { IndexedInstance, InstanceIdentifiers } from "./sqlite-index.js";
 
-/** Reads identifiers from the start of a dataset (recovery, check, reindex); the server passes pdu-codec's parseDatasetHeader. */
+/** Reads identifiers from the start of a dataset (recovery, check, reindex); the server passes @dicomtls/dataset's parseDatasetHeader. */
 export type IdentifierReader = (datasetPrefix: Uint8Array, transferSyntaxUid: string) => InstanceIdentifiers;
 
 /** Where files the store cannot index are moved aside, inside the storage folder (outside the instance folders). */

@@ -16,8 +16,8 @@ import {
   tempDir,
   type SyntheticDatasetSpec,
 } from "@dicomtls/test-peers";
-// storage imports no package of ours; the reindex test borrows the real header parser by path, as the server will.
-import { parseDatasetHeader } from "@dicomtls/pdu-codec";
+// The reindex test uses the real header parser, as the server passes it.
+import { parseDatasetHeader } from "@dicomtls/dataset";
 import { FileSystemInstanceStore, INDEX_FILE_NAME, INSTANCE_FOLDERS, StorageError, type InstanceWriter } from "../src/index.js";
 
 const IMPLEMENTATION_CLASS_UID = "1.2.826.0.1.3680043.9.7433.1.1";

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import Database from "better-sqlite3";
 import { datasetChunks, makeDataset, readDatasetBytes, resolveSpec, tempDir, type SyntheticDatasetSpec } from "@dicomtls/test-peers";
-import { parseDatasetHeader } from "@dicomtls/pdu-codec";
+import { parseDatasetHeader } from "@dicomtls/dataset";
 import {
   checkStorage,
   DisagreementKind,

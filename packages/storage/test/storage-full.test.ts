@@ -3,7 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, writeS
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeDataset, resolveSpec, runProcess, SyntheticPreset, tempDir } from "@dicomtls/test-peers";
-import { parseDatasetHeader } from "@dicomtls/pdu-codec";
+import { parseDatasetHeader } from "@dicomtls/dataset";
 import { FileSystemInstanceStore, INDEX_FILE_NAME, instanceRelativePath, StorageError, TEMP_SUFFIX } from "../src/index.js";
 
 /** Writes zeros to `path` until the file system says ENOSPC: what is left after is less than a page. */

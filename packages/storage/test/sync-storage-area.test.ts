@@ -4,7 +4,7 @@ import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { after, afterEach, beforeEach, describe, it, mock } from "node:test";
 import { makeDataset, readDatasetBytes, resolveSpec, SyntheticPreset, tempDir, type SyntheticDatasetSpec } from "@dicomtls/test-peers";
-import { parseDatasetHeader } from "@dicomtls/pdu-codec";
+import { parseDatasetHeader } from "@dicomtls/dataset";
 import { checkStorage, FileSystemInstanceStore, INDEX_FILE_NAME, instanceRelativePath, TEMP_SUFFIX } from "../src/index.js";
 
 const IMPLEMENTATION_CLASS_UID = "1.2.826.0.1.3680043.9.7433.1.1";

@@ -10,12 +10,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
-import {
-  DEFAULT_BATCH_BYTES,
-  InlineCodecRunner,
-  PiscinaCodecRunner,
-  type CodecRunner,
-} from "@dicomtls/association";
+import { DEFAULT_BATCH_BYTES, InlineCodecRunner, PiscinaCodecRunner, type CodecRunner } from "@dicomtls/dataset";
 import { datasetChunks, framesForSize, SyntheticTransferSyntax as TS, tempDir, writePart10File } from "@dicomtls/test-peers";
 
 const KB = 1024;

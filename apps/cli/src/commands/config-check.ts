@@ -51,10 +51,14 @@ export async function runConfigCheck(
   io.out(`// ${path}: valid. Effective configuration (defaults filled in, secrets redacted):`);
   io.out(JSON.stringify(report.effective, null, 2));
   if (report.ignoredKeys.length > 0) {
-    io.out(`// Not used by dicomtls (${plural(report.ignoredKeys.length, "key")}, Orthanc's HTTP, Lua, storage engine and plugin settings):`);
+    io.out(`// Not used by dicomtls (${plural(report.ignoredKeys.length, "key")}; the server warns about them at start-up):`);
     const byFile = new Map<string, string[]>();
     for (const k of report.ignoredKeys) byFile.set(k.file, [...(byFile.get(k.file) ?? []), k.key]);
     for (const [file, keys] of byFile) io.out(`//   ${file}: ${keys.join(", ")}`);
+    io.out("// Why:");
+    const byReason = new Map<string, string[]>();
+    for (const k of report.ignoredKeys) byReason.set(k.reason, [...(byReason.get(k.reason) ?? []), k.key]);
+    for (const [reason, keys] of byReason) io.out(`//   ${keys.join(", ")}: ${reason}`);
   }
   if (report.warnings.length > 0) {
     io.out(`// ${plural(report.warnings.length, "warning")}:`);

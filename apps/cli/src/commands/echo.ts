@@ -1,6 +1,7 @@
 import type { ConnectionOptions } from "node:tls";
 import { loadConfig } from "@dicomtls/config";
-import { echo } from "@dicomtls/scu";
+import { randomUUID } from "node:crypto";
+import { echo, find } from "@dicomtls/scu";
 import { buildClientOptions, loadTlsContext, tlsSettingsFromConfig } from "@dicomtls/tls-context";
 import { UsageError } from "../errors.js";
 import { clientTlsOptions, wantsTls, type ClientTlsFlags } from "../tls-client.js";
@@ -11,6 +12,8 @@ export interface EchoFlags extends ClientTlsFlags {
   readonly repeat: number;
   readonly timeout: number;
   readonly config?: string | undefined;
+  /** After the echo, a Study Root C-FIND must succeed too; default DicomEchoChecksFind with --config, else false. */
+  readonly checkFind?: boolean | undefined;
 }
 
 export interface Target {
@@ -21,6 +24,8 @@ export interface Target {
   readonly tls: ConnectionOptions | undefined;
   readonly label: string;
   readonly timeoutMs: number;
+  /** The configuration's DicomEchoChecksFind (false without --config). */
+  readonly echoChecksFind: boolean;
 }
 
 export function parsePort(text: string, what = "PORT"): number {
@@ -60,13 +65,14 @@ export async function resolveTarget(args: readonly string[], flags: EchoFlags): 
       tls,
       label: `${modality.aet} (${name}) at ${modality.host}:${modality.port}`,
       timeoutMs: modality.timeout * 1000,
+      echoChecksFind: config.dicomEchoChecksFind,
     };
   }
   const [host, portText, ...rest] = args;
   if (host === undefined || portText === undefined || rest.length > 0) throw new UsageError("give HOST PORT (or --config CONFIG MODALITY)");
   const port = parsePort(portText);
   const tls = wantsTls(flags) ? await clientTlsOptions(flags, host, port) : undefined;
-  return { host, port, callingAeTitle: flags.aet, calledAeTitle: flags.call, tls, label: `${flags.call} at ${host}:${port}`, timeoutMs: flags.timeout * 1000 };
+  return { host, port, callingAeTitle: flags.aet, calledAeTitle: flags.call, tls, label: `${flags.call} at ${host}:${port}`, timeoutMs: flags.timeout * 1000, echoChecksFind: false };
 }
 
 /** C-ECHO: one association, --repeat echoes, release. */
@@ -95,7 +101,35 @@ export async function runEcho(args: readonly string[], flags: EchoFlags, out: (l
   }
   const per = flags.repeat > 1 ? `, ${(ms / flags.repeat).toFixed(3)} ms per echo` : "";
   out(`echo to ${target.label}: Success (${result.responses.length}/${result.responses.length}) over ${transport} in ${ms.toFixed(1)} ms${per}`);
-  return 0;
+  const checkFind = flags.checkFind ?? target.echoChecksFind;
+  return checkFind ? await findCheck(target, flags.checkFind === undefined ? "DicomEchoChecksFind" : "--check-find", out) : 0;
+}
+
+/**
+ * Orthanc's DicomEchoChecksFind (REST `/modalities/{id}/echo`, "CheckFind"): after the C-ECHO, a Study Root C-FIND at
+ * STUDY level for a fresh Study Instance UID must end in Success too, which proves the peer knows our AE title and
+ * serves queries. Matches are neither expected nor counted.
+ */
+async function findCheck(target: Target, why: string, out: (line: string) => void): Promise<number> {
+  // PS3.5 B.2: a UUID-derived UID (2.25.<decimal of the 128-bit UUID>), so no study can match it.
+  const uid = `2.25.${BigInt(`0x${randomUUID().replace(/-/g, "")}`).toString()}`;
+  try {
+    const r = await find({
+      host: target.host,
+      port: target.port,
+      callingAeTitle: target.callingAeTitle,
+      calledAeTitle: target.calledAeTitle,
+      ...(target.tls !== undefined && { tls: target.tls }),
+      timeouts: { connectMs: target.timeoutMs, associateMs: target.timeoutMs, dimseMs: target.timeoutMs },
+      level: "STUDY",
+      keys: { StudyInstanceUID: uid },
+    }).result();
+    out(`C-FIND check (${why}) on ${target.label}: ${r.statusName}`);
+    return 0;
+  } catch (err) {
+    out(`C-FIND check (${why}) on ${target.label} failed: ${(err as Error).message}`);
+    return 1;
+  }
 }
 
 /**

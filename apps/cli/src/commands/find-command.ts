@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from "commander";
-import type { DecodedIdentifier, IdentifierValue } from "@dicomtls/pdu-codec";
+import type { DecodedIdentifier, IdentifierValue } from "@dicomtls/dataset";
 import { find, type FindMatch, type QueryConnectionOptions, type QueryModel } from "@dicomtls/scu";
 import { UsageError } from "../errors.js";
 import type { CliIo, RawTlsFlags, RegisterCommand } from "../options.js";

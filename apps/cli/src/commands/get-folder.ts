@@ -2,7 +2,7 @@ import { mkdir, open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from "@dicomtls/association";
 import type { ReceivedInstance } from "@dicomtls/scu";
-import { encodeFileMeta } from "@dicomtls/storage";
+import { encodeFileMeta } from "@dicomtls/dataset";
 
 export interface FolderSink {
   readonly onInstance: (instance: ReceivedInstance) => Promise<void>;
@@ -11,9 +11,10 @@ export interface FolderSink {
 }
 
 /**
- * Writes each received instance to `<dir>/<SOPInstanceUID>.dcm` as a PS3.10 file: File Meta (storage's writer; the
- * transfer syntax of the context it arrived on, `sourceAeTitle` as its Source AE Title) then the data set bytes as
- * received. Written under a temporary name and renamed, so the folder never holds half a file under a final name.
+ * Writes each received instance to `<dir>/<SOPInstanceUID>.dcm` as a PS3.10 file: File Meta (@dicomtls/dataset's
+ * encoder, the one storage writes with; the transfer syntax of the context it arrived on, `sourceAeTitle` as its
+ * Source AE Title) then the data set bytes as received. Written under a temporary name and renamed, so the folder
+ * never holds half a file under a final name.
  */
 export async function folderSink(dir: string, sourceAeTitle: string): Promise<FolderSink> {
   await mkdir(dir, { recursive: true });

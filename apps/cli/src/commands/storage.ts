@@ -1,5 +1,5 @@
 import { ConfigError, formatIssue, loadConfig } from "@dicomtls/config";
-import { parseDatasetHeader } from "@dicomtls/pdu-codec";
+import { parseDatasetHeader } from "@dicomtls/dataset";
 import { checkStorage, rebuildIndex, type Disagreement, type IdentifierReader, type StorageCheckReport } from "@dicomtls/storage";
 import type { CliIo } from "../options.js";
 import { formatDuration } from "./store-progress.js";
@@ -16,7 +16,7 @@ export interface StorageTerminal {
   readonly write: (text: string) => void;
 }
 
-/** The dataset header read the way the Storage SCP reads it on receipt (pdu-codec's parser; storage picks the identifiers). */
+/** The dataset header read the way the Storage SCP reads it on receipt (@dicomtls/dataset's parser; storage picks the identifiers). */
 const readIdentifiers: IdentifierReader = (prefix, transferSyntaxUid) => parseDatasetHeader(prefix, transferSyntaxUid);
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;

@@ -112,7 +112,7 @@ export class AuditTrail {
       [AssociationChannels.aborted, (m) => this.#ended((m as { association?: Association }).association)],
       [AssociationChannels.transportRefused, (m) => this.#transportRefused(m as { peer: PeerInfo; error: Error & { code?: string } })],
       [AssociationChannels.rejected, (m) => this.#rejected(m as RejectedMessage)],
-      [ScpChannels.commandRefused, (m) => this.#commandRefused(m as { association: Association; why: string })],
+      [ScpChannels.commandRefused, (m) => this.#commandRefused(m as { association: Association; why: string; key?: string })],
       [ServerChannels.connectionRefused, (m) => this.#connectionRefused(m as ConnectionRefusedMessage)],
     ];
     for (const [name, fn] of handlers) subscribe(name, fn);
@@ -256,9 +256,10 @@ export class AuditTrail {
   }
 
   /** Orthanc's per-modality command permissions refused a DIMSE command: Use of Restricted Function. */
-  #commandRefused(m: { association: Association; why: string }): void {
+  #commandRefused(m: { association: Association; why: string; key?: string }): void {
     const peer = { ...peerOf(m.association.peer), aeTitle: m.association.callingAeTitle.trim() };
-    this.#alert(AuditCodes.UseOfRestrictedFunction, peer, "COMMAND_NOT_ALLOWED", `command from ${peer.aeTitle} refused, association aborted: ${m.why}`);
+    const by = m.key === undefined ? "" : ` by ${m.key}`;
+    this.#alert(AuditCodes.UseOfRestrictedFunction, peer, "COMMAND_NOT_ALLOWED", `command from ${peer.aeTitle} refused${by}, association aborted: ${m.why}`);
   }
 }
 

@@ -1,7 +1,9 @@
 import type { Registry } from "prom-client";
 import { registerSnapshotGauges } from "../http/snapshot-gauges.js";
-import { createCodecRunner, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, type CodecRunnerOptions, type CodecRunnerStats } from "@dicomtls/association";
-import { Status, parseDatasetHeader, type DatasetHeader } from "@dicomtls/pdu-codec";
+import { availableParallelism } from "node:os";
+import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from "@dicomtls/association";
+import { createCodecRunner, type CodecRunnerOptions, type CodecRunnerStats, parseDatasetHeader, type DatasetHeader } from "@dicomtls/dataset";
+import { Status } from "@dicomtls/pdu-codec";
 import {
   StoreRefusedError,
   acceptedTransferSyntaxes,
@@ -45,6 +47,16 @@ export function onInstanceStored(app: ServerApp, hook: StoredInstanceHook): () =
   const service = services.get(app);
   if (service === undefined) throw new Error(`the "${STORAGE_PLUGIN_NAME}" plugin is not registered: declare dependencies: ["${STORAGE_PLUGIN_NAME}"]`);
   return service.onInstanceStored(hook);
+}
+
+/**
+ * `DicomThreadsCount` here: Orthanc's number of DICOM operations served at once becomes the most worker threads the
+ * codec pool (header parsing, file preparation) may use. Associations themselves are served concurrently on the event
+ * loop, which keeps a core of its own: the pool never exceeds the cores less one (the measured default), so on a
+ * 2-core machine it stays at one worker whatever the key says. `cores` is injectable for tests.
+ */
+export function codecThreadsOf(dicomThreadsCount: number, cores: number = availableParallelism()): number {
+  return Math.max(1, Math.min(dicomThreadsCount, cores - 1));
 }
 
 /** The identifier fields the index keeps, from the parsed header. */
@@ -172,7 +184,12 @@ export const storagePlugin: ServerPlugin<StoragePluginOptions | undefined> = {
         `SyncStorageArea is false: instances are acknowledged before they reach the disk under ${config.storageDirectory}; a crash of this process loses none, a power loss may lose the last ones (run dicomtls storage check after one)`,
       );
     }
-    const codec = createCodecRunner(options.codec);
+    const threads = codecThreadsOf(config.dicomThreadsCount);
+    const codec = createCodecRunner({ threads, ...options.codec });
+    logger.info(
+      { event: "codec-pool", threads: options.codec?.threads ?? threads, dicomThreadsCount: config.dicomThreadsCount },
+      `codec pool: up to ${options.codec?.threads ?? threads} worker thread(s) (DicomThreadsCount ${config.dicomThreadsCount}, ${availableParallelism()} cores, one kept for the event loop)`,
+    );
     app.onClose(async () => {
       await codec.close();
       await store.close();

@@ -1,5 +1,4 @@
-import { encodeCommand, encodePDataTfHeader, fragmentMessage, maxPdvDataLength, type DimseCommand } from "@dicomtls/pdu-codec";
-import type { PduBatch } from "../codec/types.js";
+import { encodeCommand, encodePDataTfHeader, fragmentMessage, maxPdvDataLength, type DimseCommand, type PduBatch } from "@dicomtls/pdu-codec";
 
 /** One P-DATA-TF PDU as consecutive byte views (header first), written as is. */
 export type PduBytes = readonly Uint8Array[];

@@ -1,7 +1,8 @@
 import { channel } from "node:diagnostics_channel";
 import { performance } from "node:perf_hooks";
-import { CodecError, CodecErrorCode, type Association, type CodecRunner, type DimseMessage, type HandlerResult, type PeerInfo } from "@dicomtls/association";
-import { CommandField, Status, cStoreRsp, type DatasetHeader, type DimseCommand } from "@dicomtls/pdu-codec";
+import { type Association, type DimseMessage, type HandlerResult, type PeerInfo } from "@dicomtls/association";
+import { CodecError, CodecErrorCode, type CodecRunner, type DatasetHeader } from "@dicomtls/dataset";
+import { CommandField, Status, cStoreRsp, type DimseCommand } from "@dicomtls/pdu-codec";
 import { statusResponse } from "../responses.js";
 import { ANY_SOP_CLASS } from "../service-registry.js";
 import type { ServiceContext, ServiceHandler } from "../types.js";

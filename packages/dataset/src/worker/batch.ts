@@ -1,5 +1,4 @@
-import { maxPdvDataLength } from "../fragmenter.js";
-import { encodePDataTfHeader, P_DATA_TF_HEADER_LENGTH } from "../pdu/p-data-tf.js";
+import { encodePDataTfHeader, maxPdvDataLength, P_DATA_TF_HEADER_LENGTH } from "@dicomtls/pdu-codec";
 import type { FileReader } from "./part10.js";
 import type { DatasetSegment, EncodedBatch, PduLayout } from "./protocol.js";
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { convertTransferSyntax, decodePDataTf, parseDatasetHeader } from "@dicomtls/pdu-codec";
+import { decodePDataTf } from "@dicomtls/pdu-codec";
 import {
   SyntheticTransferSyntax,
   makeDataset,
@@ -13,7 +13,17 @@ import {
   writePart10File,
   type SyntheticDatasetSpec,
 } from "@dicomtls/test-peers";
-import { CodecError, CodecErrorCode, createCodecRunner, InlineCodecRunner, PiscinaCodecRunner, type CodecRunner, type PrepareFileOptions } from "../src/index.js";
+import {
+  CodecError,
+  CodecErrorCode,
+  convertTransferSyntax,
+  createCodecRunner,
+  InlineCodecRunner,
+  parseDatasetHeader,
+  PiscinaCodecRunner,
+  type CodecRunner,
+  type PrepareFileOptions,
+} from "../src/index.js";
 
 const TS = SyntheticTransferSyntax;
 const tmp = tempDir("dicomtls-codec-");

@@ -1,10 +1,10 @@
 /**
- * The Piscina task handler: pdu-codec's worker entry plus `move`, which only piscina's own module can apply (its
- * marker is a private symbol, and pdu-codec does not depend on piscina). Results move their PDU buffers instead of
- * being copied.
+ * The Piscina task handler: the worker entry (`../worker.ts`) plus `move`, which only piscina's own module can apply
+ * (its marker is a private symbol; the worker entry stays free of piscina so the inline runner runs it as is).
+ * Results move their PDU buffers instead of being copied.
  */
 import { move, transferableSymbol, valueSymbol } from "piscina";
-import { runCodecTask, transferablesOf, type CodecResult, type CodecTask } from "@dicomtls/pdu-codec/worker";
+import { runCodecTask, transferablesOf, type CodecResult, type CodecTask } from "../worker.js";
 
 export default function codecTask(task: CodecTask): CodecResult | ReturnType<typeof move> {
   const result = runCodecTask(task);

@@ -1,5 +1,5 @@
 import { stat } from "node:fs/promises";
-import type { DatasetHeader } from "@dicomtls/pdu-codec";
+import type { DatasetHeader } from "../dataset/index.js";
 import { DEFAULT_INLINE_FILE_THRESHOLD_BYTES, DEFAULT_INLINE_THRESHOLD_BYTES } from "./defaults.js";
 import { InlineCodecRunner } from "./inline-runner.js";
 import { PiscinaCodecRunner, type PiscinaCodecRunnerOptions } from "./piscina-runner.js";

@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { describe, it, mock } from "node:test";
 import { dcmjs } from "../src/dataset/dcmjs-runtime.js";
 import { DatasetError, DatasetTransferSyntax, parseDatasetHeader } from "../src/dataset/index.js";
-// pdu-codec has no devDependency on @dicomtls/test-peers yet; the generator is reached by path until it has one.
 import { makeDataset, pixelDataLength, resolveSpec, SyntheticPreset, type SyntheticDatasetSpec } from "@dicomtls/test-peers";
 
 const syntaxes = Object.entries(DatasetTransferSyntax);

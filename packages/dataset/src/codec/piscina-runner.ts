@@ -1,5 +1,5 @@
 import { Piscina } from "piscina";
-import type { CodecResult, CodecTask, CodecTaskValue } from "@dicomtls/pdu-codec/worker";
+import type { CodecResult, CodecTask, CodecTaskValue } from "../worker.js";
 import { CodecError, CodecErrorCode } from "./errors.js";
 import { DEFAULT_CODEC_THREADS, DEFAULT_IDLE_TIMEOUT_MS } from "./defaults.js";
 import { TaskCodecRunner, type TaskRunnerOptions } from "./task-runner.js";

@@ -1,7 +1,8 @@
-import type { DatasetHeader } from "@dicomtls/pdu-codec";
-import type { FileInfo } from "@dicomtls/pdu-codec/worker";
+import type { PduBatch } from "@dicomtls/pdu-codec";
+import type { DatasetHeader } from "../dataset/index.js";
+import type { FileInfo } from "../worker.js";
 
-export type { FileInfo };
+export type { FileInfo, PduBatch };
 
 export interface TaskOptions {
   /** Aborts a queued task, or stops a prepared file between batches. */
@@ -16,23 +17,6 @@ export interface PrepareFileOptions extends TaskOptions {
   readonly maxPduLength: number;
   /** Dataset bytes per batch (rounded down to whole PDVs); defaults to the runner's. */
   readonly batchBytes?: number;
-}
-
-/** One batch of a prepared file: complete P-DATA-TF PDUs in order, each within the peer's limit. */
-export interface PduBatch {
-  /** Each element is one whole PDU (header + PDV), a view of one batch buffer. */
-  readonly pdus: readonly Uint8Array[];
-  /** Bytes of all PDUs. */
-  readonly byteLength: number;
-  /** Dataset bytes carried. */
-  readonly dataLength: number;
-  /** The last batch: its last PDU carries the last-fragment bit. */
-  readonly last: boolean;
-  /**
-   * Hands the batch buffer back for the next batch to fill (fresh memory costs ~3 ms/MB to touch the first time).
-   * Call it only once every PDU has been written out (the socket write callback ran); optional.
-   */
-  release(): void;
 }
 
 /**

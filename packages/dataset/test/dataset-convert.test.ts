@@ -8,7 +8,6 @@ import {
   DatasetTransferSyntax,
   parseDatasetHeader,
 } from "../src/dataset/index.js";
-// pdu-codec has no devDependency on @dicomtls/test-peers yet; the generator is reached by path until it has one.
 import { makeDataset, pixelDataLength, resolveSpec, type SyntheticDatasetSpec } from "@dicomtls/test-peers";
 
 const IMPLICIT = DatasetTransferSyntax.ImplicitVrLittleEndian;

@@ -3,7 +3,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { SyntheticTransferSyntax as TS, makeDataset, makeFileMeta, resolveSpec, tempDir } from "@dicomtls/test-peers";
-import { convertTransferSyntax, decodePDataTf } from "../src/index.js";
+import { decodePDataTf } from "@dicomtls/pdu-codec";
+import { convertTransferSyntax } from "../src/index.js";
 import { runCodecTask, transferablesOf, type EncodedBatch, type PreparedFilePlan } from "../src/worker.js";
 
 const tmp = tempDir("dicomtls-worker-");

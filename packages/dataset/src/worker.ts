@@ -1,5 +1,5 @@
 /**
- * Worker entry (`@dicomtls/pdu-codec/worker`): the codec tasks a runner executes off the event loop, or inline with
+ * Worker entry (`@dicomtls/dataset/worker`): the codec tasks a runner executes off the event loop, or inline with
  * the same code. The one adapter of this package allowed to read files; it writes none and opens no sockets.
  *
  * Every task returns its outcome as data (`CodecResult`): an error thrown across a worker boundary loses its class
@@ -12,7 +12,7 @@ import { FileError } from "./worker/errors.js";
 import { planDataset } from "./worker/file-plan.js";
 import { readFileInfo, withFile } from "./worker/part10.js";
 import type { CodecFailure, CodecResult, CodecTask, CodecTaskValue, EncodedBatch, PreparedFilePlan } from "./worker/protocol.js";
-import { PduEncodeError } from "./errors.js";
+import { PduEncodeError } from "@dicomtls/pdu-codec";
 
 export * from "./worker/protocol.js";
 export { FileError, FileErrorCode, type FileErrorCodeValue } from "./worker/errors.js";

@@ -1,4 +1,4 @@
-import { runCodecTask, type CodecResult, type CodecTask, type CodecTaskValue } from "@dicomtls/pdu-codec/worker";
+import { runCodecTask, type CodecResult, type CodecTask, type CodecTaskValue } from "../worker.js";
 import { TaskCodecRunner, type TaskRunnerOptions } from "./task-runner.js";
 
 /**

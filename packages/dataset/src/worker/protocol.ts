@@ -1,7 +1,7 @@
 import type { DatasetHeader } from "../dataset/parse-header.js";
 
 /**
- * Messages between the codec runner (association) and the worker entry. Every field is structured-cloneable; the
+ * Messages between the codec runner (`../codec`) and the worker entry. Every field is structured-cloneable; the
  * large buffers are listed by `transferablesOf` so they move instead of being copied.
  */
 

@@ -1,4 +1,5 @@
-import { datasetEncoding, maxPdvDataLength, P_DATA_TF_HEADER_LENGTH, scanHeader, type DatasetHeader } from "@dicomtls/pdu-codec";
+import { maxPdvDataLength, P_DATA_TF_HEADER_LENGTH } from "@dicomtls/pdu-codec";
+import { datasetEncoding, scanHeader, type DatasetHeader } from "../dataset/index.js";
 import {
   batchByteLength,
   batchDataLength,
@@ -10,7 +11,7 @@ import {
   type FileInfo,
   type PduLayout,
   type PreparedFilePlan,
-} from "@dicomtls/pdu-codec/worker";
+} from "../worker.js";
 import { CodecError, CodecErrorCode } from "./errors.js";
 import type { CodecRunner, PduBatch, PrepareFileOptions, PreparedFile, TaskOptions } from "./types.js";
 

@@ -1,6 +1,6 @@
-import type { CodecFailure } from "@dicomtls/pdu-codec/worker";
+import type { CodecFailure } from "../worker.js";
 
-/** Stable codes of codec runner errors (STYLE.md: `ERR_DICOM_*`); the dataset and file codes are pdu-codec's. */
+/** Stable codes of codec runner errors (STYLE.md: `ERR_DICOM_*`); the dataset and file codes are those of DatasetError and FileError. */
 export const CodecErrorCode = {
   /** The bytes are not a dataset in the stated transfer syntax, or lack the SOP Class / Instance UID. */
   DatasetUnparsable: "ERR_DICOM_DATASET_UNPARSABLE",
