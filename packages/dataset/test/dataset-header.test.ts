@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it, mock } from "node:test";
+import { dcmjs } from "../src/dataset/dcmjs-runtime.js";
 import { DatasetError, DatasetTransferSyntax, parseDatasetHeader } from "../src/dataset/index.js";
 import { makeDataset, pixelDataLength, resolveSpec, SyntheticPreset, type SyntheticDatasetSpec } from "@dicomtls/test-peers";
 
@@ -236,5 +237,41 @@ describe("parseDatasetHeader", () => {
     assert.equal(tags["OtherPatientIDs"], "A1\\B2");
     assert.equal(tags["InstanceNumber"], "7");
     assert.equal("ImageComments" in tags, false, "an empty attribute is left out");
+  });
+
+  describe("plain ASCII values read without dcmjs give dcmjs' header", () => {
+    /** Both readings agree; `plain`: the default one did not call dcmjs at all (it is the fast path, not a fallback). */
+    const same = (bytes: Uint8Array, ts: string, plain = true): void => {
+      const reads = mock.method(dcmjs.data.DicomMessage, "_read");
+      try {
+        const fast = parseDatasetHeader(bytes, ts);
+        assert.equal(reads.mock.callCount() === 0, plain, `dcmjs read ${reads.mock.callCount()} times`);
+        assert.deepEqual(fast, parseDatasetHeader(bytes, ts, { plainValues: false }));
+      } finally {
+        reads.mock.restore();
+      }
+    };
+    for (const [name, ts] of syntaxes) {
+      it(`synthetic ${name} datasets, whole and as prefixes`, () => {
+        for (const seed of [1, 2, 3]) {
+          const spec: SyntheticDatasetSpec = { seed, transferSyntax: ts, privateTags: seed === 2, sequences: seed === 3, frames: seed, patientName: `DOE^JANE${seed}` };
+          const ds = makeDataset(spec);
+          same(ds, ts);
+          if (ts !== DatasetTransferSyntax.DeflatedExplicitVrLittleEndian) for (const n of [400, 600, 900]) if (n < ds.length) same(ds.subarray(0, n), ts);
+        }
+      });
+    }
+    it("multiple values, component groups, padding, empty and odd values", () => {
+      const cases: Array<ReadonlyArray<readonly [number, string, string]>> = [
+        [[0x00080005, "CS", "ISO_IR 100\\ISO_IR 192"], [0x00080016, "UI", "1.2.3\\4.5"], [0x00080018, "UI", "1.2.3.4.5"], [0x00080060, "CS", "CT\\MR"]],
+        [[0x00080016, "UI", "1.2.840.10008.5.1.4.1.1.7"], [0x00080018, "UI", "1.2.3"], [0x00100010, "PN", "Yamada^Tarou=="], [0x00100020, "LO", "  P 1  "]],
+        [[0x00080016, "UI", "1.2.840.10008.5.1.4.1.1.7"], [0x00080018, "UI", "1.2.3"], [0x00100010, "PN", "A^B=C^D=E^F"], [0x00200011, "IS", " 12 "], [0x00200013, "IS", ""]],
+        [[0x00080005, "CS", ""], [0x00080016, "UI", "1.2.840.10008.5.1.4.1.1.7"], [0x00080018, "UI", "1.2.3"], [0x00080020, "DA", "20240131"], [0x00080030, "TM", "101010.123"], [0x00200013, "IS", "+7"]],
+        // Not plain: a Latin-1 name (decoded by dcmjs with the character set) and an ISO 2022 escape.
+        [[0x00080005, "CS", "ISO_IR 100"], [0x00080016, "UI", "1.2.840.10008.5.1.4.1.1.7"], [0x00080018, "UI", "1.2.3"], [0x00100010, "PN", "M\xfcller^J\xfcrgen"]],
+        [[0x00080005, "CS", "ISO 2022 IR 6\\ISO 2022 IR 87"], [0x00080016, "UI", "1.2.840.10008.5.1.4.1.1.7"], [0x00080018, "UI", "1.2.3"], [0x00100010, "PN", "Yamada^Tarou=\x1b$B;3ED\x1b(B^\x1b$BB@O:\x1b(B"]],
+      ];
+      cases.forEach((elements, i) => same(explicitLe(elements), DatasetTransferSyntax.ExplicitVrLittleEndian, i < cases.length - 2));
+    });
   });
 });

@@ -1,11 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { createReadStream, type ReadStream } from "node:fs";
+import { createReadStream, statSync, type ReadStream } from "node:fs";
 import { mkdir, open, readdir, stat, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { StorageError, StorageErrorCode, storageErrorFrom } from "./errors.js";
 import type { ReadFileMeta } from "@dicomtls/dataset";
 import { fileMetaBytes, readFileMeta } from "./file-meta.js";
-import { closeQuietly, exists, removeQuietly } from "./fs-util.js";
+import { exists, removeQuietly } from "./fs-util.js";
+import { FdFile } from "./fd-file.js";
 import { FileInstanceWriter } from "./instance-writer.js";
 import type { BeginStore, Claim, InstanceWriter, WriterHost } from "./writer-types.js";
 import { checkUid, INDEX_FILE_NAME, instanceRelativePath, INSTANCE_FOLDERS, TEMP_SUFFIX } from "./layout.js";
@@ -79,11 +80,14 @@ export class FileSystemInstanceStore implements InstanceStore, WriterHost {
   readonly sync: boolean;
   /** @internal */
   readonly index: SqliteIndex;
-  /** Open handles of the instance folders (at most 256), for their fsync after a rename into them. */
-  private readonly folderHandles = new Map<string, Promise<FileHandle>>();
+  /** Open descriptors of the instance folders (at most 256), for their fsync after a rename into them. */
+  private readonly folderHandles = new Map<string, FdFile>();
   /** SOP Instance UIDs with writers open in this store: only an uncontended writer may rename() into place. */
   private readonly claimed = new Map<string, Claim>();
   private closed = false;
+  /** Temporary names are `<uid>.<tempTag><counter>.partial`: random per store, so two processes never pick the same. */
+  private readonly tempTag = randomBytes(6).toString("hex");
+  private tempCounter = 0;
   /** What start-up recovery found and did (all empty when `recover: false`). */
   readonly recovery: RecoveryReport;
   /** The migration open() did on an index of older code (schema 1 or 2), if any. */
@@ -130,7 +134,16 @@ export class FileSystemInstanceStore implements InstanceStore, WriterHost {
     return new FileSystemInstanceStore(options, index, recovery, migration);
   }
 
-  async begin(o: BeginStore): Promise<InstanceWriter> {
+  begin(o: BeginStore): Promise<InstanceWriter> {
+    try {
+      return Promise.resolve(this.beginNow(o));
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  /** begin() without a turn of the event loop: every step is a synchronous call (see FdFile). */
+  private beginNow(o: BeginStore): InstanceWriter {
     this.checkOpen();
     const relativePath = instanceRelativePath(o.sopInstanceUid);
     const meta = fileMetaBytes({
@@ -142,39 +155,43 @@ export class FileSystemInstanceStore implements InstanceStore, WriterHost {
       ...(o.sourceAeTitle === undefined ? {} : { sourceAeTitle: o.sourceAeTitle }),
     });
     const finalPath = join(this.folder, ...relativePath.split("/"));
-    const indexed = this.index.has(o.sopInstanceUid);
-    if (!this.overwriteInstances && indexed && (await this.exists(finalPath))) {
+    // The index may lack rows the files have (a power loss loses the last WAL commits, until reindex()): the disk
+    // decides, and is asked first: a stat of a cached folder entry takes microseconds, and for a new instance (no
+    // file) the index need not be asked at all.
+    const finalExists = existsNow(finalPath);
+    if (!this.overwriteInstances && finalExists && this.index.has(o.sopInstanceUid)) {
       // Known and kept: receive the bytes (the peer sends them anyway) without touching the disk.
       return new FileInstanceWriter(this, o, relativePath, finalPath, undefined, meta.length);
     }
     const folder = dirname(finalPath);
     // Next to the final name: the rename then changes one folder, and that folder's fsync makes it durable.
-    const tempPath = join(folder, `${o.sopInstanceUid}.${randomBytes(6).toString("hex")}${TEMP_SUFFIX}`);
+    const tempPath = join(folder, `${o.sopInstanceUid}.${this.tempTag}${(this.tempCounter++).toString(36)}${TEMP_SUFFIX}`);
     const claim = this.claim(o.sopInstanceUid);
-    // Without fsyncs the folder's handle is never used: not opened.
-    const folderHandle = this.sync ? this.folderHandle(folder) : undefined;
-    // The index may lack rows the files have (a power loss loses the last WAL commits, until reindex()): the disk
-    // decides, with a look that runs while the dataset arrives.
-    const finalExists = this.exists(finalPath);
-    let fh: FileHandle;
+    let fh: FdFile;
+    let folderHandle: FdFile | undefined;
     try {
-      fh = await open(tempPath, "wx");
+      // Without fsyncs the folder's handle is never used: not opened.
+      folderHandle = this.sync ? this.folderHandle(folder) : undefined;
+    } catch (err) {
+      this.release(o.sopInstanceUid, claim);
+      throw storageErrorFrom(err, "open the folder", folder);
+    }
+    try {
+      // Creating a file in a cached folder is a few tens of microseconds: synchronous, like the writes (see FdFile).
+      fh = FdFile.open(tempPath, "wx");
     } catch (err) {
       this.release(o.sopInstanceUid, claim);
       throw storageErrorFrom(err, "create", tempPath);
     }
-    // Awaited by commit; until then a failure must not count as unhandled.
-    folderHandle?.catch(() => undefined);
     return new FileInstanceWriter(this, o, relativePath, finalPath, { finalPath, tempPath, fh, folder: folderHandle, finalExists, claim, meta }, meta.length);
   }
 
-  /** The instance folder's handle, opened once and kept until close() (a failed open is tried again next time). */
-  private folderHandle(folder: string): Promise<FileHandle> {
+  /** The instance folder's descriptor, opened once and kept until close() (a failed open is tried again next time). */
+  private folderHandle(folder: string): FdFile {
     let h = this.folderHandles.get(folder);
     if (h === undefined) {
-      h = open(folder, "r");
+      h = FdFile.open(folder, "r");
       this.folderHandles.set(folder, h);
-      h.catch(() => this.folderHandles.delete(folder));
     }
     return h;
   }
@@ -240,13 +257,13 @@ export class FileSystemInstanceStore implements InstanceStore, WriterHost {
     return { indexed: rows.length, skipped, removedTemporaries };
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     this.closed = true;
     this.index.close();
-    const handles = [...this.folderHandles.values()];
+    for (const h of this.folderHandles.values()) h.closeQuietly();
     this.folderHandles.clear();
-    await Promise.all(handles.map((h) => h.then(closeQuietly, () => undefined)));
+    return Promise.resolve();
   }
 
   /** @internal Registers a writer of `uid`; a second writer of it marks the claim contended (for both). */
@@ -287,6 +304,15 @@ export class FileSystemInstanceStore implements InstanceStore, WriterHost {
 
   private checkOpen(): void {
     if (this.closed) throw new StorageError(StorageErrorCode.Closed, `the instance store at ${this.folder} is closed`);
+  }
+}
+
+/** Whether anything is at `path` (an unreadable path counts as nothing, as exists() has it), with one synchronous stat. */
+function existsNow(path: string): boolean {
+  try {
+    return statSync(path, { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    return false;
   }
 }
 

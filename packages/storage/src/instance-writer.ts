@@ -1,31 +1,34 @@
-import type { FileHandle } from "node:fs/promises";
-import { link, rename, unlink } from "node:fs/promises";
+import fs from "node:fs";
 import { dirname } from "node:path";
 import { StorageError, StorageErrorCode, storageErrorFrom } from "./errors.js";
-import { closeQuietly, removeQuietly } from "./fs-util.js";
+import { removeQuietly } from "./fs-util.js";
 import { pickIdentifiers } from "./scan.js";
 import type { IndexedInstance, InstanceIdentifiers } from "./sqlite-index.js";
 import type { BeginStore, InstanceWriter, StoreResult, WriterFiles, WriterHost } from "./writer-types.js";
 
 /**
- * Received chunks are gathered into one positioned writev of about this size. Every thread-pool round trip costs the
- * event loop ~0.2 ms of CPU on this 2-core VM (waking the pool thread preempts it: openFileHandle, writev, fsync, stat
- * and mkdir were the top self-time entries of a profile while receiving 512 KB files), so fewer, larger writes: up
- * to 1 MiB writes went at the page cache's 2-3 GB/s here (measured, 200 MB in 256 KiB-2 MiB writes; noisy).
+ * Received chunks are gathered up to about this size and written with one synchronous writev, on the calling thread.
+ * A write into the page cache is a copy of the bytes (~40 us for 128 KiB here) that costs the same CPU on any thread;
+ * handing it to the thread pool instead cost the event loop a round trip of ~0.2 ms per write (openFileHandle, writev,
+ * fsync, stat were the top self-time entries of a profile while receiving 512 KB files: issue 13), and a promise per
+ * chunk. What waits on the disk (fsync, datasync) still goes to the pool (see FdFile).
  */
-const WRITE_BYTES = 1024 * 1024;
+const WRITE_BYTES = 64 * 1024;
+/**
+ * The first bytes of each instance (File Meta included) up to this many are written synchronously; the rest of a
+ * larger instance goes to the thread pool in WRITE_POOL_BYTES writes. A synchronous write stalls the event loop, and
+ * every association on it, whenever the kernel throttles writers (dirty pages over its limit, a busy disk: a 210 ms
+ * stall measured with 10 MB instances on a loaded VM): small instances are where the per-write round trip dominated,
+ * large ones are bound by bandwidth, where a round trip per MiB is noise.
+ */
+const SYNC_WRITE_BYTES = 1024 * 1024;
+/** Thread-pool writes of a large instance gather up to this much (1 MiB writes ran at the page cache's 2-3 GB/s). */
+const WRITE_POOL_BYTES = 1024 * 1024;
 /** writev takes at most IOV_MAX (1024) buffers. */
 const WRITE_MAX_PARTS = 256;
 /**
- * While no write is in flight, chunks go out as soon as this much waits, instead of gathering up to WRITE_BYTES: a
- * 512 KB instance is then mostly written while it arrives, and the fsync after its last byte finds little left
- * (writing all of it after the last byte held each answer up ~0.4 ms, measured on the 512 KB set).
- */
-const EAGER_WRITE_BYTES = 64 * 1024;
-/**
  * Bytes handed to the thread pool and not yet written, per writer. Below this `write()` resolves at once, so the
- * socket keeps being read while earlier chunks are written (awaiting each write held the receive to one write's
- * latency, ~1.4 ms per 256 KiB under load: 130 MB/s); above it `write()` waits: the backpressure bound.
+ * socket keeps being read while earlier chunks are written; above it `write()` waits: the backpressure bound.
  */
 const MAX_IN_FLIGHT_BYTES = 4 * 1024 * 1024;
 /**
@@ -33,16 +36,16 @@ const MAX_IN_FLIGHT_BYTES = 4 * 1024 * 1024;
  * bytes), so the fsync before the answer flushes only the tail. Measured with probe-store.ts, storescu -> dicomtls,
  * 4 runs each: one 200 MB instance received in 0.89-0.93 s with 32 MiB, 0.71-0.78 s with 4 MiB (2 and 8 MiB alike);
  * 20 x 10 MB: 1.13-1.30 s -> 1.03-1.24 s, the fsync after the last byte 8-10 ms -> 2.5-4 ms per file. Fewer dirty
- * pages wait at any time, and the receive no longer stalls behind a 32 MiB flush.
+ * pages wait at any time (which also keeps the synchronous writes from meeting the kernel's dirty-page throttling).
  */
 const EARLY_SYNC_BYTES = 4 * 1024 * 1024;
 
-/** Writes `parts` at `position`, continuing after short writes. */
-async function writevAll(fh: FileHandle, parts: Uint8Array[], position: number): Promise<void> {
+/** Writes `parts` at `position` on `fd` synchronously, continuing after short writes (`fs.` at the call: tests count). */
+function writevAllSync(fd: number, parts: Uint8Array[], position: number): void {
   let todo = parts;
   let pos = position;
   for (;;) {
-    const { bytesWritten } = await fh.writev(todo, pos);
+    const bytesWritten = fs.writevSync(fd, todo, pos);
     pos += bytesWritten;
     let skip = bytesWritten;
     let i = 0;
@@ -52,10 +55,11 @@ async function writevAll(fh: FileHandle, parts: Uint8Array[], position: number):
   }
 }
 
-
 const State = { Open: 0, Committing: 1, Done: 2, Failed: 3 } as const;
 type StateValue = (typeof State)[keyof typeof State];
 
+/** What write() returns while it accepts: one settled promise, not one per chunk. */
+const ACCEPTED: Promise<void> = Promise.resolve();
 
 /** Writes one instance to a temporary file next to its final place. */
 export class FileInstanceWriter implements InstanceWriter {
@@ -66,9 +70,11 @@ export class FileInstanceWriter implements InstanceWriter {
   private written = 0;
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
+  /** File position the next write goes to (everything before it is written). */
   private position = 0;
+  /** Pool writes of a large instance not yet settled, and their bytes. */
+  private readonly jobs = new Set<Promise<void>>();
   private inFlightBytes = 0;
-  private readonly jobs: Array<Promise<void>> = [];
   private earlySync: Promise<void> | undefined;
   private syncedTo = 0;
   private committing: Promise<StoreResult> | undefined;
@@ -97,48 +103,53 @@ export class FileInstanceWriter implements InstanceWriter {
   }
 
   /**
-   * Chunks are kept as they are (views, not copied) until written: up to MAX_IN_FLIGHT_BYTES of them are on their way
-   * to the file while write() has already resolved, so the caller must not modify a chunk before commit or abort.
+   * Chunks are kept as they are (views, not copied) until written (synchronously once about WRITE_BYTES wait, or on
+   * the pool past SYNC_WRITE_BYTES, or at sync/commit): the caller must not modify a chunk before commit or abort.
    */
   write(chunk: Uint8Array): Promise<void> {
     if (this.state !== State.Open) return Promise.reject(this.failure ?? this.closedError("write to"));
     this.written += chunk.byteLength;
-    if (this.files === undefined) return Promise.resolve(); // a known duplicate: drained, not kept
+    if (this.files === undefined) return ACCEPTED; // a known duplicate: drained, not kept
+    if (this.ioError === undefined) this.enqueue(chunk);
     if (this.ioError !== undefined) return this.failWith(this.ioError);
-    this.enqueue(chunk);
-    if (this.inFlightBytes <= MAX_IN_FLIGHT_BYTES) return Promise.resolve();
-    return this.room();
+    return this.inFlightBytes > MAX_IN_FLIGHT_BYTES ? this.room() : ACCEPTED;
   }
 
   private enqueue(chunk: Uint8Array): void {
-    for (let off = 0; off < chunk.byteLength; off += WRITE_BYTES) {
-      const part = off === 0 && chunk.byteLength <= WRITE_BYTES ? chunk : chunk.subarray(off, off + WRITE_BYTES);
-      this.pending.push(part);
-      this.pendingBytes += part.byteLength;
-      if (this.pendingBytes >= WRITE_BYTES || this.pending.length >= WRITE_MAX_PARTS) this.issue();
-    }
-    if (this.jobs.length === 0 && this.pendingBytes >= EAGER_WRITE_BYTES) this.issue();
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.byteLength;
+    const gather = this.position < SYNC_WRITE_BYTES ? WRITE_BYTES : WRITE_POOL_BYTES;
+    if (this.pendingBytes >= gather || this.pending.length >= WRITE_MAX_PARTS) this.flush();
   }
 
-  /** Hands the pending chunks to the thread pool as one positioned writev (several may run at once, each at its offset). */
-  private issue(): void {
+  /** Writes the pending chunks now (synchronously, or on the pool for a large instance); a failure goes to ioError. */
+  private flush(): void {
     const files = this.files;
-    if (files === undefined || this.pendingBytes === 0) return;
+    if (files === undefined || this.pendingBytes === 0 || this.ioError !== undefined) return;
     const parts = this.pending;
     const bytes = this.pendingBytes;
     const position = this.position;
     this.pending = [];
     this.pendingBytes = 0;
+    if (position + bytes <= SYNC_WRITE_BYTES) {
+      try {
+        writevAllSync(files.fh.fd, parts, position);
+      } catch (err) {
+        this.ioError = storageErrorFrom(err, "write the file", files.tempPath);
+        return;
+      }
+    } else {
+      this.inFlightBytes += bytes;
+      const job: Promise<void> = files.fh.writev(parts, position).then(
+        () => this.settle(job, bytes),
+        (err: unknown) => {
+          this.ioError ??= storageErrorFrom(err, "write the file", files.tempPath);
+          this.settle(job, bytes);
+        },
+      );
+      this.jobs.add(job);
+    }
     this.position += bytes;
-    this.inFlightBytes += bytes;
-    const job: Promise<void> = writevAll(files.fh, parts, position).then(
-      () => this.settle(job, bytes),
-      (err: unknown) => {
-        this.ioError ??= storageErrorFrom(err, "write the file", files.tempPath);
-        this.settle(job, bytes);
-      },
-    );
-    this.jobs.push(job);
     if (this.store.sync && this.earlySync === undefined && this.position - this.syncedTo >= EARLY_SYNC_BYTES) {
       const upTo = this.position;
       this.earlySync = files.fh.datasync().then(
@@ -156,20 +167,18 @@ export class FileInstanceWriter implements InstanceWriter {
 
   private settle(job: Promise<void>, bytes: number): void {
     this.inFlightBytes -= bytes;
-    const i = this.jobs.indexOf(job);
-    if (i >= 0) void this.jobs.splice(i, 1);
-    // What arrived during that write goes out now (not once WRITE_BYTES gathered), unless the writer is finished.
-    if (this.jobs.length === 0 && this.pendingBytes >= EAGER_WRITE_BYTES && this.state === State.Open && this.ioError === undefined) this.issue();
+    this.jobs.delete(job);
   }
 
+  /** Waits until the pool writes are below the backpressure bound. */
   private async room(): Promise<void> {
-    while (this.inFlightBytes > MAX_IN_FLIGHT_BYTES && this.jobs.length > 0) await this.jobs[0];
+    while (this.inFlightBytes > MAX_IN_FLIGHT_BYTES && this.jobs.size > 0) await Promise.race(this.jobs);
     if (this.ioError !== undefined) await this.failWith(this.ioError);
   }
 
-  /** Waits until every write handed out so far settled (and the early sync). */
+  /** Waits until every pool write handed out so far settled, and the early datasync. */
   private async drain(): Promise<void> {
-    while (this.jobs.length > 0) await this.jobs[0];
+    while (this.jobs.size > 0) await Promise.all(this.jobs);
     await this.earlySync;
   }
 
@@ -186,13 +195,15 @@ export class FileInstanceWriter implements InstanceWriter {
   }
 
   /**
-   * Hands out the pending chunks, waits for every write, fsyncs the file (with `sync: false` the bytes stop in the
+   * Writes the pending chunks, waits for an early datasync, fsyncs the file (with `sync: false` the bytes stop in the
    * page cache). Failures go through fail().
    */
   private async syncFile(files: WriterFiles): Promise<void> {
-    this.issue();
+    this.flush();
     await this.drain();
     if (this.ioError !== undefined) return this.failWith(this.ioError);
+    // Aborted meanwhile: the descriptor is closed, nothing is left to sync.
+    if (this.state === State.Failed) throw this.error();
     if (!this.store.sync) return;
     const upTo = this.position;
     try {
@@ -242,34 +253,33 @@ export class FileInstanceWriter implements InstanceWriter {
       // A sync() still running (or done) covers the bytes it saw; anything written after it needs its own fsync.
       await this.syncing?.catch(() => undefined);
       if (this.failure !== undefined) throw this.failure;
-      this.issue();
+      this.flush();
       await this.drain();
       if (this.ioError !== undefined) throw this.ioError;
-      // Every write has returned: the file is complete (in the page cache at least) before it is moved into place,
+      // Every write returned: the file is complete (in the page cache at least) before it is moved into place,
       // so a crash of the process can never leave a partial file at a final path, with or without fsync.
       step = "fsync the file";
       if (this.store.sync && this.fsyncedTo !== this.position) await fh.sync();
       let duplicate = false;
-      // The file is complete: closing it and moving it into place do not depend on each other.
-      const closing = fh.close().then(
-        () => undefined,
-        (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
-      );
-      step = "open the folder";
-      at = dirname(finalPath);
-      const [folder, finalExists] = await Promise.all([files.folder, files.finalExists]);
+      step = "close the file";
+      await fh.idle();
+      fh.close();
+      const folder = files.folder;
+      const finalExists = files.finalExists;
       const replaced = this.store.overwriteInstances && finalExists;
       at = finalPath;
+      // rename, link and unlink change one cached folder entry (tens of microseconds): done here, synchronously, rather
+      // than as thread-pool round trips.
       if (this.store.overwriteInstances || (!files.claim.contended && !finalExists)) {
         // Nothing of ours to keep at the final path (or overwriting is on): one rename, atomic.
         step = "move the file into place at";
-        await rename(tempPath, finalPath);
+        fs.renameSync(tempPath, finalPath);
         placed = true;
       } else {
         // link() fails with EEXIST instead of replacing: two associations racing on one UID keep the first file.
         step = "move the file into place at";
         try {
-          await link(tempPath, finalPath);
+          fs.linkSync(tempPath, finalPath);
           placed = true;
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
@@ -277,15 +287,11 @@ export class FileInstanceWriter implements InstanceWriter {
         }
         step = "remove the temporary file";
         at = tempPath;
-        await unlink(tempPath);
+        fs.unlinkSync(tempPath);
       }
-      step = "close the file";
-      at = finalPath;
-      const closeError = await closing;
-      if (closeError !== undefined) throw closeError;
+      const folderSynced = folder?.sync() ?? ACCEPTED;
       step = "fsync the folder";
       at = dirname(finalPath);
-      const folderSynced = folder?.sync() ?? Promise.resolve();
       if (duplicate) {
         await folderSynced;
         this.state = State.Done;
@@ -334,8 +340,7 @@ export class FileInstanceWriter implements InstanceWriter {
         // The index is failing too: start-up recovery removes a row without a file.
       }
     }
-    const folder = await this.files?.folder?.catch(() => undefined);
-    await folder?.sync().catch(() => undefined);
+    await this.files?.folder?.sync().catch(() => undefined);
   }
 
   async abort(): Promise<void> {
@@ -355,9 +360,9 @@ export class FileInstanceWriter implements InstanceWriter {
     this.failure = err;
     const files = this.files;
     if (files === undefined) return;
-    // Writes still running use the file handle: closing under them could hand their fd to another file.
-    await this.drain().catch(() => undefined);
-    await closeQuietly(files.fh);
+    // An fsync still running uses the descriptor: closing under it could hand its number to another file.
+    await files.fh.idle();
+    files.fh.closeQuietly();
     await removeQuietly(files.tempPath);
     this.releaseClaim();
   }

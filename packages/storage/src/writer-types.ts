@@ -1,4 +1,4 @@
-import type { FileHandle } from "node:fs/promises";
+import type { FdFile } from "./fd-file.js";
 import type { InstanceIdentifiers, SqliteIndex } from "./sqlite-index.js";
 
 /** What the C-STORE SCP knows when the dataset starts to arrive. */
@@ -69,11 +69,12 @@ export interface Claim {
 export interface WriterFiles {
   readonly finalPath: string;
   readonly tempPath: string;
-  readonly fh: FileHandle;
+  /** The temporary file: written with synchronous calls, fsynced on the thread pool. */
+  readonly fh: FdFile;
   /** The final folder's handle, shared by the store's writers (the store closes it): commit fsyncs it. Absent with `sync: false`. */
-  readonly folder: Promise<FileHandle> | undefined;
+  readonly folder: FdFile | undefined;
   /** A file is at the final path (for overwriting: it is replaced; otherwise a file the index lost after a crash). */
-  readonly finalExists: Promise<boolean>;
+  readonly finalExists: boolean;
   /** While no other writer of this store took the same UID and nothing is at the final path, rename() replaces nothing. */
   readonly claim: Claim;
   readonly meta: Buffer;

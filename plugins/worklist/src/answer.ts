@@ -5,7 +5,7 @@
  * Endian, the only ones the service accepts); values that are not ASCII go out as UTF-8 with (0008,0005) ISO_IR 192.
  */
 
-import { resolveKey, type DecodedIdentifier, type IdentifierValue } from "@dicomtls/pdu-codec";
+import { resolveKey, type DecodedIdentifier, type IdentifierValue } from "@dicomtls/dataset";
 import { matchingItems, type QueryItem, type QueryKey } from "./query.js";
 
 const IMPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2";

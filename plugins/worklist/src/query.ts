@@ -4,7 +4,7 @@
  * (sequence matching, C.2.2.2.6), recursively. Private and group-length elements are neither matched nor returned.
  */
 
-import { resolveKey, type DecodedIdentifier, type IdentifierValue } from "@dicomtls/pdu-codec";
+import { resolveKey, type DecodedIdentifier, type IdentifierValue } from "@dicomtls/dataset";
 import { FindQueryError, MatchKind, matchesAll, parseConstraint, type KeyConstraint, type MatchOptions } from "@dicomtls/scp";
 
 /** A key of the query: a value to match and return, or a sequence whose item is a query of its own. */

@@ -4,7 +4,7 @@
  */
 
 import { readFile } from "node:fs/promises";
-import { decodeIdentifier, type DecodedIdentifier } from "@dicomtls/pdu-codec";
+import { decodeIdentifier, type DecodedIdentifier } from "@dicomtls/dataset";
 
 /** A worklist file that cannot be served; the message names the file and what is wrong with it. */
 export class WorklistFileError extends Error {

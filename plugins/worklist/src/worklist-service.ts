@@ -6,7 +6,8 @@
  */
 
 import type { DimseMessage, OutgoingMessage } from "@dicomtls/association";
-import { Status, cFindRsp, decodeIdentifier, type DecodedIdentifier, type DimseCommand } from "@dicomtls/pdu-codec";
+import { Status, cFindRsp, type DimseCommand } from "@dicomtls/pdu-codec";
+import { decodeIdentifier, type DecodedIdentifier } from "@dicomtls/dataset";
 import { FindQueryError, type ServiceContext, type ServiceHandler } from "@dicomtls/scp";
 import { encodeAnswer } from "./answer.js";
 import { matches, parseQueryItem } from "./query.js";

@@ -9,7 +9,7 @@ import { strict as assert } from "node:assert";
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { decodeIdentifier, identifierText, type DecodedIdentifier } from "@dicomtls/pdu-codec";
+import { decodeIdentifier, identifierText, type DecodedIdentifier } from "@dicomtls/dataset";
 import { appCommand, dcmtkEnv, freePort, requireTool, runProcess, startOrthanc, startServer, stopAll, tempDir, type RunResult, type StartedOrthanc, type StartedServer } from "@dicomtls/test-peers";
 import { createTestPki, writeCert, writePem } from "@dicomtls/test-pki";
 import { decodeWorklistFile } from "../src/index.js";

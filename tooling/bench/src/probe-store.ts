@@ -9,8 +9,9 @@
  * With --audit each run is done twice, without and then with the PS3.15 audit trail (AuditTrail.File and RFC 5425
  * TLS to an rsyslogd the probe starts), so the cost of the audit trail on the store path is read in one run.
  * --sync true|false|both sets the server's SyncStorageArea (default true); both alternates runs with true and false.
+ * --built runs the built server (apps/server/dist, `pnpm build` first) instead of its sources.
  *
- *   node --conditions=dicomtls-source --import tsx tooling/bench/src/probe-store.ts DIR [--runs N] [--storescp] [--audit] [--prof DIR] [--env K=V]... [--http off|on|both] [--sync true|false|both]
+ *   node --conditions=dicomtls-source --import tsx tooling/bench/src/probe-store.ts DIR [--runs N] [--storescp] [--audit] [--prof DIR] [--env K=V]... [--http off|on|both] [--sync true|false|both] [--built]
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -120,7 +121,7 @@ try {
     } else {
       const httpPort = httpOn(r) ? await freePort() : undefined;
       const httpConfig = httpPort === undefined ? {} : { HttpServerEnabled: true, HttpPort: httpPort, MetricsEnabled: true };
-      const server = await startDicomTls({ dir: serverDir, pki, env, config: {
+      const server = await startDicomTls({ dir: serverDir, pki, env, built: args.includes("--built"), config: {
           MaximumPduLength: MAX_PDU,
           DicomAlwaysAllowStore: true,
           DicomCheckCalledAet: false,

@@ -6,28 +6,37 @@
  *   (d) DCMTK storescu +tls -> DCMTK storescp +tls again                 (the reference for (c), measured next to it)
  *   (e) DCMTK storescu +tls -> Orthanc 1.10.1 over DICOM TLS              (a durable reference: SyncStorageArea, its
  *       default, fsyncs each file; Orthanc also indexes each instance in SQLite, as dicomtls does)
+ *   (f) DCMTK storescu +tls -> dicomtls-server with SyncStorageArea false (answers from the page cache, as storescp)
+ *   (g) 4 DCMTK storescu at once (a quarter of the set each) -> storescp --fork
+ *   (h) 4 DCMTK storescu at once -> dicomtls-server, durable
+ *   (i) 4 DCMTK storescu at once -> Orthanc, durable
+ *   (j), (k) with --baseline BIN: (b) and (f) against another build's server bin (the "before" in the same run)
+ * The receiving server's CPU per instance (all threads and, for storescp --fork, its children; user + system, from
+ * /proc) is printed next to files/s: with storescu on the other core, that CPU is what bounds the files/s.
  * printing files/s, MB/s, ratio against DCMTK, and for (b) the server's peak RSS and event-loop delay (p50/p99/max)
  * from its `runtime-stats` record (SIGTERM at the end of the row). Each row runs on its own: a failing row prints
  * its error and the others still run.
  *
- *   pnpm bench:store [--quick] [--sets ct,mf10,mf200] [--rows a,b,c,d,e] [--rounds N]
+ *   pnpm bench:store [--quick] [--sets ct,mf10,mf200] [--rows a,b,c,d,e,f,g,h,i] [--rounds N] [--pdu 131072] [--baseline BIN]
  *
  * --rounds N runs the rows N times, interleaved (a b c d e a b c d e ...), and prints each row's median run (its stats
  * come from that run): on this shared VM one row can run 2x slower than the same operation a minute later.
  *
  * Data is generated deterministically and cached under $TMPDIR/dicomtls-bench/store-<hash of the spec>/.
  * storescp writes without fsync; dicomtls fsyncs each file and its folder before answering (durable): (a) vs (b) is
- * not like for like in dicomtls' favour. Every DCMTK tool runs with TCP_NODELAY=1. Our side chooses 128 KB PDUs
- * (storescp --max-pdu 131072, MaximumPduLength 131072). Shared 2-core VM: numbers are noisy, run it twice.
+ * not like for like in dicomtls' favour. Every DCMTK tool runs with TCP_NODELAY=1. Every receiver gets the same receive
+ * PDU limit, 128 KB by default (storescp --max-pdu, MaximumPduLength for dicomtls and Orthanc); --pdu 16384 runs
+ * Orthanc's default. dicomtls-server runs from its build (apps/server/dist: `pnpm build` first), as users run it.
+ * Shared 2-core VM: numbers are noisy, run it twice.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createCodecRunner } from "@dicomtls/dataset";
 import { store } from "@dicomtls/scu";
 import { SyntheticPreset, dcmtkEnv, freePort, requireTool, startOrthanc, stopAll, writePart10File, type WritePart10Options } from "@dicomtls/test-peers";
-import { makeDevPki, printTable, ratio, startDicomTls, startStorescp, timed, timedRun, type DevPki } from "./lib/index.js";
+import { cpuDuring, makeDevPki, printTable, ratio, startDicomTls, startStorescp, timed, timedRun, type DevPki } from "./lib/index.js";
 
 const MB = 1024 * 1024;
 const quick = process.argv.includes("--quick");
@@ -35,7 +44,10 @@ const argValue = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
 };
-const MAX_PDU = 131072;
+const MAX_PDU = Number(argValue("--pdu") ?? "131072");
+if (!Number.isInteger(MAX_PDU) || MAX_PDU < 4096) throw new Error(`--pdu must be an integer of at least 4096, got ${argValue("--pdu")}`);
+/** Associations at once in rows g, h, i. */
+const PARALLEL = 4;
 
 interface DataSet {
   readonly key: string;
@@ -78,6 +90,7 @@ async function dataSetFiles(root: string, set: DataSet): Promise<{ dir: string; 
 interface Row {
   readonly name: string;
   readonly ms?: number;
+  readonly cpuS?: number;
   readonly stats?: Record<string, unknown>;
   readonly error?: string;
   /** Every round's time, when --rounds > 1. */
@@ -107,33 +120,54 @@ function storescuArgs(pki: DevPki, port: number, aet: string, dir: string): stri
   return ["+tls", pki.clientKey, pki.clientCert, "+cf", pki.caCert, "-aet", "STORESCU", "-aec", aet, "-R", "+sd", "+r", "--scan-pattern", "*.dcm", "127.0.0.1", String(port), dir];
 }
 
-async function rowStorescuIntoStorescp(pki: DevPki, work: string, dir: string): Promise<number> {
+/** A row's result: wall time, and the receiving server's CPU seconds over it (all threads, children for --fork). */
+interface Measured {
+  readonly ms: number;
+  readonly cpuS?: number;
+  readonly stats?: Record<string, unknown>;
+}
+
+/** Runs storescu once per folder, all at once; the time is until the last one ended. */
+async function storescus(pki: DevPki, port: number, aet: string, dirs: readonly string[]): Promise<number> {
+  const { ms } = await timed(() => Promise.all(dirs.map((d) => timedRun("storescu", storescuArgs(pki, port, aet, d), { env: dcmtkEnv(), timeoutMs: 600_000 }))));
+  return ms;
+}
+
+async function rowIntoStorescp(pki: DevPki, work: string, dirs: readonly string[]): Promise<Measured> {
   const out = freshDir(work, "storescp");
-  const scp = await startStorescp({ outputDir: out, pki, args: ["--max-pdu", String(MAX_PDU)] });
+  // Several associations at once need --fork (storescp serves one at a time otherwise), as DCMTK users run it.
+  const fork = dirs.length > 1 ? ["--fork"] : [];
+  const scp = await startStorescp({ outputDir: out, pki, args: ["--max-pdu", String(MAX_PDU), ...fork] });
   try {
-    const { ms } = await timedRun("storescu", storescuArgs(pki, scp.port, scp.aet, dir), { env: dcmtkEnv(), timeoutMs: 600_000 });
-    return ms;
+    const { cpuS, value: ms } = await cpuDuring(scp.process.pid, () => storescus(pki, scp.port, scp.aet, dirs), { children: dirs.length > 1 });
+    return { ms, cpuS };
   } finally {
     await scp.stop();
   }
 }
 
-async function rowStorescuIntoDicomTls(pki: DevPki, work: string, dir: string, count: number): Promise<{ ms: number; stats: Record<string, unknown> }> {
+async function rowIntoDicomTls(pki: DevPki, work: string, dirs: readonly string[], count: number, sync: boolean, serverBin?: string): Promise<Measured> {
   const serverDir = freshDir(work, "dicomtls");
-  const server = await startDicomTls({ dir: serverDir, pki, config: { MaximumPduLength: MAX_PDU, DicomAlwaysAllowStore: true, DicomCheckCalledAet: false } });
+  const server = await startDicomTls({
+    dir: serverDir,
+    pki,
+    built: true,
+    ...(serverBin !== undefined && { serverBin }),
+    config: { MaximumPduLength: MAX_PDU, DicomAlwaysAllowStore: true, DicomCheckCalledAet: false, SyncStorageArea: sync },
+  });
   try {
-    const { ms } = await timedRun("storescu", storescuArgs(pki, server.port, server.aet, dir), { env: dcmtkEnv(), timeoutMs: 600_000 });
+    const { cpuS, value: ms } = await cpuDuring(server.process.pid, () => storescus(pki, server.port, server.aet, dirs));
     await server.stop();
     const stats = await server.waitForRecord((r) => r["event"] === "runtime-stats", 10_000);
     const stored = countFiles(join(serverDir, "storage"));
     if (stored !== count) throw new Error(`dicomtls stored ${stored} of ${count} files`);
-    return { ms, stats };
+    return { ms, cpuS, stats };
   } finally {
     await server.stop();
   }
 }
 
-async function rowStorescuIntoOrthanc(pki: DevPki, work: string, dir: string, count: number): Promise<number> {
+async function rowIntoOrthanc(pki: DevPki, work: string, dirs: readonly string[], count: number): Promise<Measured> {
   const orthanc = await startOrthanc({
     dir: freshDir(work, "orthanc"),
     dicomPort: await freePort(),
@@ -149,13 +183,26 @@ async function rowStorescuIntoOrthanc(pki: DevPki, work: string, dir: string, co
     },
   });
   try {
-    const { ms } = await timedRun("storescu", storescuArgs(pki, orthanc.dicomPort, orthanc.aet, dir), { env: dcmtkEnv(), timeoutMs: 600_000 });
+    const { cpuS, value: ms } = await cpuDuring(orthanc.process.pid, () => storescus(pki, orthanc.dicomPort, orthanc.aet, dirs));
     const stats = (await orthanc.restOk("GET", "/statistics")) as { CountInstances?: number };
     if (stats.CountInstances !== count) throw new Error(`Orthanc stored ${String(stats.CountInstances)} of ${count} files`);
-    return ms;
+    return { ms, cpuS };
   } finally {
     await orthanc.stop();
   }
+}
+
+/** The set's files in `parts` folders of hard links (made once, next to the set), one per parallel storescu. */
+function splitDirs(dir: string, files: readonly string[], parts: number): string[] {
+  const root = `${dir}-split${parts}`;
+  const dirs = Array.from({ length: parts }, (_, i) => join(root, String(i)));
+  if (!existsSync(join(root, ".complete"))) {
+    rmSync(root, { recursive: true, force: true });
+    dirs.forEach((d) => mkdirSync(d, { recursive: true }));
+    files.forEach((f, i) => linkSync(f, join(dirs[i % parts]!, f.slice(f.lastIndexOf("/") + 1))));
+    writeFileSync(join(root, ".complete"), new Date().toISOString());
+  }
+  return dirs;
 }
 
 function countFiles(dir: string): number {
@@ -195,81 +242,128 @@ async function rowOursIntoStorescp(pki: DevPki, work: string, files: string[]): 
   }
 }
 
+const ROWS: ReadonlyArray<{ key: string; name: string; reference?: string }> = [
+  { key: "a", name: "(a) storescu -> storescp" },
+  { key: "b", name: "(b) storescu -> dicomtls", reference: "(a)" },
+  { key: "c", name: "(c) dicomtls SCU -> storescp", reference: "(d)" },
+  { key: "d", name: "(d) storescu -> storescp" },
+  { key: "e", name: "(e) storescu -> Orthanc", reference: "(a)" },
+  { key: "f", name: "(f) storescu -> dicomtls, sync off", reference: "(a)" },
+  { key: "g", name: `(g) ${PARALLEL} x storescu -> storescp --fork` },
+  { key: "h", name: `(h) ${PARALLEL} x storescu -> dicomtls`, reference: "(g)" },
+  { key: "i", name: `(i) ${PARALLEL} x storescu -> Orthanc`, reference: "(g)" },
+  { key: "j", name: "(j) storescu -> baseline dicomtls", reference: "(a)" },
+  { key: "k", name: "(k) storescu -> baseline, sync off", reference: "(a)" },
+];
+
+/** The median run of a row (its stats and CPU come from that run), or its first failure. */
+function summarize(name: string, list: ReadonlyArray<Measured | { error: string }>): Row {
+  const failed = list.find((r): r is { error: string } => "error" in r);
+  if (failed !== undefined) return { name, error: failed.error };
+  const ok = (list as Measured[]).slice().sort((x, y) => x.ms - y.ms);
+  const mid = ok[(ok.length - 1) >> 1]!;
+  return {
+    name,
+    ms: mid.ms,
+    ...(mid.cpuS !== undefined && { cpuS: mid.cpuS }),
+    ...(mid.stats !== undefined && { stats: mid.stats }),
+    ...(ok.length > 1 && { runs: list.map((r) => ("ms" in r ? r.ms : NaN)) }),
+  };
+}
+
+function printSet(label: string, bytes: number, count: number, rows: readonly Row[]): void {
+  const find = (prefix: string): Row | undefined => rows.find((r) => r.name.startsWith(prefix));
+  const perInstance = (r: Row | undefined): number | undefined => (r?.cpuS === undefined ? undefined : (r.cpuS * 1000) / count);
+  const table = rows.map((r): string[] => {
+    if (r.ms === undefined) return [r.name, "", "", "", "", "", "", "", "", "", "", `FAILED: ${r.error ?? "?"}`];
+    const s = r.ms / 1000;
+    const refName = ROWS.find((x) => r.name.startsWith(`(${x.key})`))?.reference;
+    const ref = refName === undefined ? undefined : find(refName);
+    const cpu = perInstance(r);
+    const refCpu = perInstance(ref);
+    const st = r.stats;
+    return [
+      r.name,
+      s.toFixed(2),
+      (count / s).toFixed(1),
+      (bytes / MB / s).toFixed(1),
+      ref?.ms === undefined ? "" : ratio(ref.ms, r.ms),
+      cpu === undefined ? "" : cpu.toFixed(2),
+      cpu === undefined || refCpu === undefined ? "" : ratio(cpu, refCpu),
+      st === undefined ? "" : num(st["rssGrowthMb"]),
+      st === undefined ? "" : num(st["loopDelayP99Ms"]),
+      st === undefined ? "" : num(st["loopDelayMaxMs"]),
+      r.runs === undefined ? "" : `median of ${r.runs.map((x) => (x / 1000).toFixed(2)).join(", ")} s`,
+    ];
+  });
+  const over = (ours: string, theirs: string, note: string): void => {
+    const o = find(ours);
+    const t = find(theirs);
+    if (o?.ms !== undefined && t?.ms !== undefined) table.push([`${ours} over ${theirs}`, "", "", "", ratio(t.ms, o.ms), "", ratio(perInstance(o) ?? NaN, perInstance(t) ?? NaN), "", "", "", note]);
+  };
+  over("(b)", "(e)", "dicomtls vs Orthanc, one association, both durable");
+  over("(h)", "(i)", `dicomtls vs Orthanc, ${PARALLEL} associations, both durable`);
+  over("(b)", "(j)", "this build vs the baseline build, durable");
+  over("(f)", "(k)", "this build vs the baseline build, sync off");
+  console.log(`\n${label} (${(bytes / MB).toFixed(0)} MB)`);
+  printTable(["row", "s", "files/s", "MB/s", "vs DCMTK", "CPU ms/inst", "CPU vs DCMTK", "RSS growth MB", "loop p99 ms", "loop max ms", "note"], table);
+}
+
 async function main(): Promise<void> {
   for (const tool of ["storescu", "storescp"]) requireTool(tool);
   const wantedSets = (argValue("--sets") ?? "ct,mf10,mf200").split(",");
-  const wantedRows = new Set((argValue("--rows") ?? "a,b,c,d,e").split(","));
+  const baseline = argValue("--baseline");
+  const wantedRows = new Set((argValue("--rows") ?? ROWS.filter((r) => baseline !== undefined || !"jk".includes(r.key)).map((r) => r.key).join(",")).split(","));
+  if (baseline === undefined && (wantedRows.has("j") || wantedRows.has("k"))) throw new Error("rows j and k need --baseline PATH (another build's apps/server/bin/dicomtls-server.js)");
   const rounds = Number(argValue("--rounds") ?? "1");
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer, got ${argValue("--rounds")}`);
   const root = join(tmpdir(), "dicomtls-bench");
   const work = join(root, `work-${process.pid}`);
   mkdirSync(work, { recursive: true });
   const pki = await makeDevPki(join(work, "pki"));
-  console.log(`store benchmark${quick ? " (--quick)" : ""}: DICOM TLS on 127.0.0.1, 128 KB PDUs, TCP_NODELAY=1 for DCMTK; ${process.version}, 2-core shared VM (noisy)`);
+  console.log(`store benchmark${quick ? " (--quick)" : ""}: DICOM TLS on 127.0.0.1, ${MAX_PDU / 1024} KB PDUs, TCP_NODELAY=1 for DCMTK; ${process.version}, 2-core shared VM (noisy)`);
   try {
     for (const set of DATA_SETS.filter((s) => wantedSets.includes(s.key))) {
       const data = await dataSetFiles(root, set);
-      const results = new Map<string, Array<{ ms: number; stats?: Record<string, unknown> } | { error: string }>>();
-      const run = async (key: string, name: string, op: () => Promise<{ ms: number; stats?: Record<string, unknown> }>): Promise<void> => {
-        if (!wantedRows.has(key)) return;
-        const list = results.get(name) ?? [];
-        results.set(name, list);
-        // storescp does not fsync: the page cache still holds what the row before wrote, and the kernel writes it
-        // back whenever it chooses, during whichever row runs then (a row with fsyncs waits behind it). Flushed here,
-        // off the clock, every row starts with a clean cache.
-        await timedRun("sync", [], { timeoutMs: 600_000 });
-        try {
-          list.push(await op());
-        } catch (err) {
-          list.push({ error: (err as Error).message.split("\n")[0] ?? String(err) });
-          await stopAll();
-        }
+      const n = data.files.length;
+      const split = n >= PARALLEL ? splitDirs(data.dir, data.files, PARALLEL) : [data.dir];
+      const ops: Record<string, () => Promise<Measured>> = {
+        a: () => rowIntoStorescp(pki, work, [data.dir]),
+        b: () => rowIntoDicomTls(pki, work, [data.dir], n, true),
+        c: async () => ({ ms: await rowOursIntoStorescp(pki, work, data.files) }),
+        d: () => rowIntoStorescp(pki, work, [data.dir]),
+        e: () => rowIntoOrthanc(pki, work, [data.dir], n),
+        f: () => rowIntoDicomTls(pki, work, [data.dir], n, false),
+        g: () => rowIntoStorescp(pki, work, split),
+        h: () => rowIntoDicomTls(pki, work, split, n, true),
+        i: () => rowIntoOrthanc(pki, work, split, n),
+        j: () => rowIntoDicomTls(pki, work, [data.dir], n, true, baseline),
+        k: () => rowIntoDicomTls(pki, work, [data.dir], n, false, baseline),
       };
+      const results = new Map<string, Array<Measured | { error: string }>>();
       for (let round = 0; round < rounds; round++) {
-        await run("a", "(a) storescu -> storescp", async () => ({ ms: await rowStorescuIntoStorescp(pki, work, data.dir) }));
-        await run("b", "(b) storescu -> dicomtls", () => rowStorescuIntoDicomTls(pki, work, data.dir, data.files.length));
-        await run("c", "(c) dicomtls SCU -> storescp", async () => ({ ms: await rowOursIntoStorescp(pki, work, data.files) }));
-        await run("d", "(d) storescu -> storescp", async () => ({ ms: await rowStorescuIntoStorescp(pki, work, data.dir) }));
-        await run("e", "(e) storescu -> Orthanc", async () => ({ ms: await rowStorescuIntoOrthanc(pki, work, data.dir, data.files.length) }));
+        for (const row of ROWS) {
+          if (!wantedRows.has(row.key)) continue;
+          const list = results.get(row.name) ?? [];
+          results.set(row.name, list);
+          // storescp does not fsync: the page cache still holds what the row before wrote, and the kernel writes it
+          // back whenever it chooses, during whichever row runs then (a row with fsyncs waits behind it). Flushed
+          // here, off the clock, every row starts with a clean cache.
+          await timedRun("sync", [], { timeoutMs: 600_000 });
+          try {
+            list.push(await ops[row.key]!());
+          } catch (err) {
+            list.push({ error: (err as Error).message.split("\n")[0] ?? String(err) });
+            await stopAll();
+          }
+        }
       }
-      const rows: Row[] = [...results].map(([name, list]): Row => {
-        const failed = list.find((r): r is { error: string } => "error" in r);
-        if (failed !== undefined) return { name, error: failed.error };
-        const ok = (list as Array<{ ms: number; stats?: Record<string, unknown> }>).slice().sort((x, y) => x.ms - y.ms);
-        const mid = ok[(ok.length - 1) >> 1]!;
-        return { name, ms: mid.ms, ...(mid.stats !== undefined && { stats: mid.stats }), ...(ok.length > 1 && { runs: list.map((r) => ("ms" in r ? r.ms : NaN)) }) };
-      });
-
-      const reference = (name: string): number | undefined => rows.find((r) => r.name.startsWith(name))?.ms;
-      const table = rows.map((r): string[] => {
-        if (r.ms === undefined) return [r.name, "", "", "", "", "", "", "", "", "", "", `FAILED: ${r.error ?? "?"}`];
-        const s = r.ms / 1000;
-        const ref = r.name.startsWith("(b)") || r.name.startsWith("(e)") ? reference("(a)") : r.name.startsWith("(c)") ? reference("(d)") : undefined;
-        const st = r.stats;
-        return [
-          r.name,
-          s.toFixed(2),
-          (data.files.length / s).toFixed(1),
-          (data.bytes / MB / s).toFixed(1),
-          ref === undefined ? "" : ratio(ref, r.ms),
-          st === undefined ? "" : String(st["peakRssMb"]),
-          st === undefined ? "" : `${num(st["rssStartMb"])} -> ${num(st["peakServingRssMb"])}`,
-          st === undefined ? "" : num(st["rssGrowthMb"]),
-          st === undefined ? "" : num(st["loopDelayP50Ms"]),
-          st === undefined ? "" : num(st["loopDelayP99Ms"]),
-          st === undefined ? "" : num(st["loopDelayMaxMs"]),
-          r.runs === undefined ? "" : `median of ${r.runs.map((x) => (x / 1000).toFixed(2)).join(", ")} s`,
-        ];
-      });
-      console.log(`\n${set.label} (${(data.bytes / MB).toFixed(0)} MB)`);
-      const ours = reference("(b)");
-      const orthanc = reference("(e)");
-      if (ours !== undefined && orthanc !== undefined) table.push(["(b) over (e)", "", "", "", ratio(orthanc, ours), "", "", "", "", "", "", "dicomtls vs Orthanc, both durable"]);
-      printTable(["row", "s", "files/s", "MB/s", "vs DCMTK", "peak RSS MB", "RSS serving MB", "RSS growth MB", "loop p50 ms", "loop p99 ms", "loop max ms", "note"], table);
+      printSet(set.label, data.bytes, n, [...results].map(([name, list]) => summarize(name, list)));
     }
-    console.log("\nvs DCMTK: throughput of (b) and of (e) over (a), and of (c) over (d); >1.00x is faster than storescp/storescu.");
-    console.log("peak RSS: the server process's lifetime peak (start-up included); RSS serving: at listening -> peak until SIGTERM;");
-    console.log("RSS growth: that difference (issue 3 target: < 150 MB for the 200 MB instance). Loop delay: listening to SIGTERM (target max < 20 ms).");
+    console.log("\nvs DCMTK: files/s of b, e, f over a, of h, i over g, of c over d; >1.00x is faster than storescp/storescu.");
+    console.log("CPU ms/inst: the receiving server's CPU (user + system, all threads; storescp --fork with its children) per instance;");
+    console.log("CPU vs DCMTK: that over storescp's in the reference row (<1.00x is cheaper). RSS growth: listening -> peak until SIGTERM");
+    console.log("(issue 3 target: < 150 MB for the 200 MB instance). Loop delay: listening to SIGTERM (target max < 20 ms).");
   } finally {
     await stopAll();
     rmSync(work, { recursive: true, force: true });

@@ -11,6 +11,9 @@ export interface SocketTransportOptions {
   readonly maxOtherLength?: number;
 }
 
+/** Multi-part PDUs up to this size are copied into one buffer before they are written. */
+const COALESCE_BYTES = 4096;
+
 /** A hook run after the TLS handshake and before any PDU is read; rejecting closes the connection. */
 export type VerifyTransport = (socket: Socket | TLSSocket) => Promise<void> | void;
 
@@ -131,6 +134,13 @@ export class SocketTransport implements Transport {
     }
     let ok = true;
     this.#progress++;
+    if (pdu.length > 1) {
+      let bytes = 0;
+      for (const part of pdu) bytes += part.byteLength;
+      // A small PDU (a command: header + command set) goes out as one buffer: copying ~100 bytes is cheaper than
+      // the stream's cork/writev path (a C-STORE-RSP per instance, issue 13), and TLS makes one record of it anyway.
+      if (bytes <= COALESCE_BYTES) pdu = [Buffer.concat(pdu, bytes)];
+    }
     if (pdu.length > 1) socket.cork();
     // Stream writes complete in order: the last part's callback means the socket is done with every part.
     const last = pdu.length - 1;

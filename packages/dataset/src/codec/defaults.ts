@@ -18,10 +18,12 @@ export const DEFAULT_CODEC_THREADS = Math.max(1, availableParallelism() - 1);
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 
 /**
- * parseHeader always goes to the pool: dcmjs takes 0.45-0.6 ms of main-thread CPU per header inline, whatever the
- * dataset size (only a <= 64 KB prefix is read), against 0.10-0.25 ms to hand the task to a worker and take the result.
+ * parseHeader runs inline for prefixes up to 64 KiB (the storage SCP's first parse): since plain ASCII values are
+ * read without dcmjs, a 512 KB CT's header takes ~15 us on the calling thread, against a pool round trip of
+ * 0.10-0.25 ms of main-thread CPU plus the worker's (issue 13). Headers with non-ASCII text still go through dcmjs
+ * (0.2-0.5 ms inline); longer prefixes (identifiers beyond 64 KiB) go to the pool.
  */
-export const DEFAULT_INLINE_THRESHOLD_BYTES = 0;
+export const DEFAULT_INLINE_THRESHOLD_BYTES = 64 * 1024;
 
 /**
  * prepareFile (and readFileInfo) run inline for files up to 128 KB: there inline held the loop 0.18-0.32 ms against

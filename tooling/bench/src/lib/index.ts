@@ -2,3 +2,4 @@ export { makeDevPki, pkiPath, type DevPki } from "./pki.js";
 export { startStorescp, startDicomTls, writeServerConfig, waitListening, type StorescpOptions, type DicomTlsOptions, type RunningPeer } from "./peers.js";
 export { formatTable, printTable, ms, ratio } from "./table.js";
 export { timed, timedRun, median } from "./timing.js";
+export { processCpuSeconds, cpuDuring } from "./proc-cpu.js";

@@ -42,6 +42,13 @@ export interface DicomTlsOptions {
   /** Extra Orthanc configuration keys merged over the generated ones. */
   readonly config?: Readonly<Record<string, unknown>>;
   readonly env?: NodeJS.ProcessEnv;
+  /** Run the built server (apps/server/dist, as users run it) instead of its sources through tsx. */
+  readonly built?: boolean;
+  /**
+   * Another build's bin to run instead (e.g. /work/main/apps/server/bin/dicomtls-server.js): a "before" next to the
+   * "after" in one run, on the same loaded machine.
+   */
+  readonly serverBin?: string;
 }
 
 /** Writes an Orthanc-style configuration for dicomtls-server and returns its path. */
@@ -65,10 +72,46 @@ export function writeServerConfig(opts: DicomTlsOptions & { readonly port: numbe
   return path;
 }
 
-/** dicomtls-server (from sources, as the tests run it) on a free port with a generated configuration. */
+/** dicomtls-server (from sources as the tests run it, or `built`) on a free port with a generated configuration. */
 export async function startDicomTls(opts: DicomTlsOptions): Promise<StartedServer & { readonly aet: string }> {
   const port = await freePort();
   const path = writeServerConfig({ ...opts, port });
-  const server = await startServer(path, opts.env === undefined ? {} : { env: opts.env });
+  if (opts.serverBin !== undefined) return Object.assign(await startServerBin(opts.serverBin, path, opts.env), { aet: opts.aet ?? "DICOMTLS" });
+  const server = await startServer(path, { ...(opts.env !== undefined && { env: opts.env }), ...(opts.built !== undefined && { built: opts.built }) });
   return Object.assign(server, { aet: opts.aet ?? "DICOMTLS" });
+}
+
+/** Parsed JSON log lines of a server's output. */
+function records(output: string): Array<Record<string, unknown>> {
+  const out: Array<Record<string, unknown>> = [];
+  for (const line of output.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    try {
+      out.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      // a partial line
+    }
+  }
+  return out;
+}
+
+/** A dicomtls-server bin of another build, with a configuration, waited for until it logs "listening". */
+async function startServerBin(bin: string, configPath: string, env: NodeJS.ProcessEnv | undefined): Promise<StartedServer> {
+  const listening = /"event":"listening","port":(\d+)/;
+  const proc = await startProcess(process.execPath, [bin, configPath], { env: { ...process.env, ...env }, readyPattern: listening, readyTimeoutMs: 30_000 });
+  return {
+    process: proc,
+    port: Number(proc.output().match(listening)?.[1]),
+    records: () => records(proc.output()),
+    async waitForRecord(match, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = records(proc.output()).find(match);
+        if (found !== undefined) return found;
+        if (Date.now() > deadline) throw new Error(`no matching log record within ${timeoutMs} ms from ${bin}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    stop: () => proc.stop(),
+  };
 }

@@ -1,0 +1,42 @@
+import { readdirSync, readFileSync } from "node:fs";
+
+/** The fields of /proc/<pid>/stat after the command name (which may hold spaces and parentheses). */
+function statFields(path: string): string[] | undefined {
+  try {
+    const stat = readFileSync(path, "utf8");
+    return stat.slice(stat.lastIndexOf(") ") + 2).split(" ");
+  } catch {
+    return undefined; // ended (and reaped) meanwhile
+  }
+}
+
+const TICKS_PER_SECOND = 100;
+
+/**
+ * CPU seconds (user + system) a live process used so far, all its threads (ended ones included), from /proc. With
+ * `children`, also its child processes: those reaped (cutime + cstime) and those still there, zombies included (a
+ * zombie keeps its times until reaped), e.g. the per-association children of `storescp --fork`.
+ */
+export function processCpuSeconds(pid: number, opts: { children?: boolean } = {}): number {
+  const f = statFields(`/proc/${pid}/stat`);
+  if (f === undefined) throw new Error(`process ${pid} is gone: its CPU time cannot be read`);
+  // proc(5): utime, stime, cutime, cstime are fields 14-17, i.e. 11-14 after the command name.
+  let ticks = Number(f[11]) + Number(f[12]);
+  if (opts.children === true) {
+    ticks += Number(f[13]) + Number(f[14]);
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry) || Number(entry) === pid) continue;
+      const c = statFields(`/proc/${entry}/stat`);
+      // Field 4 (ppid) is index 1 after the command name.
+      if (c !== undefined && Number(c[1]) === pid) ticks += Number(c[11]) + Number(c[12]) + Number(c[13]) + Number(c[14]);
+    }
+  }
+  return ticks / TICKS_PER_SECOND;
+}
+
+/** CPU seconds a process spends during `op` (see processCpuSeconds). */
+export async function cpuDuring<T>(pid: number, op: () => Promise<T>, opts: { children?: boolean } = {}): Promise<{ readonly cpuS: number; readonly value: T }> {
+  const before = processCpuSeconds(pid, opts);
+  const value = await op();
+  return { cpuS: processCpuSeconds(pid, opts) - before, value };
+}
