@@ -9,6 +9,7 @@ import { definePlugin } from "@dicomtls/plugin-api";
 import { worklistSettings } from "./settings.js";
 import { WorklistFolder, WorklistFolderError } from "./worklist-folder.js";
 import { MODALITY_WORKLIST_FIND, worklistFindHandler } from "./worklist-service.js";
+import { DEFAULT_ENCODING_TERMS } from "@dicomtls/config";
 
 export default definePlugin({
   name: "worklist",
@@ -38,8 +39,9 @@ export default definePlugin({
       MODALITY_WORKLIST_FIND,
       worklistFindHandler({
         source: folder,
-        // Orthanc's CaseSensitivePN, once the node's configuration carries it (the Query/Retrieve work adds it).
-        caseSensitivePN: (app.config as { readonly caseSensitivePN?: boolean }).caseSensitivePN === true,
+        // Orthanc's CaseSensitivePN and DefaultEncoding, as the core C-FIND applies them.
+        caseSensitivePN: app.config.caseSensitivePN,
+        defaultCharacterSets: [DEFAULT_ENCODING_TERMS[app.config.defaultEncoding]],
         limitAnswers: s.LimitAnswers,
         filterIssuerAet: s.FilterIssuerAet,
         onDone: (o) => app.logger.info({ event: "worklist-find-done", ...o, status: `0x${o.status.toString(16).toUpperCase().padStart(4, "0")}` }, `worklist C-FIND from ${o.callingAet}: ${o.matches} answer(s)`),

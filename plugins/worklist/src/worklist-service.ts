@@ -35,6 +35,8 @@ export interface WorklistServiceOptions {
   readonly source: WorklistSource;
   /** Orthanc's CaseSensitivePN (default false). */
   readonly caseSensitivePN?: boolean;
+  /** The character set of a query without (0008,0005) (Orthanc's DefaultEncoding; default the DICOM default repertoire). */
+  readonly defaultCharacterSets?: readonly string[];
   /**
    * Orthanc's Worklists.LimitAnswers: at most this many Pending answers (0 = no limit). When more entries match, the
    * C-FIND ends with 0xFE00 after them, as Orthanc 1.10.1 ends an answer it marked incomplete (it sends one more).
@@ -86,7 +88,7 @@ export function worklistFindHandler(options: WorklistServiceOptions): ServiceHan
     async function* run(): AsyncGenerator<OutgoingMessage> {
       let query;
       try {
-        let identifier = decodeIdentifier(await readAll(message), transferSyntax);
+        let identifier = decodeIdentifier(await readAll(message), transferSyntax, options.defaultCharacterSets);
         if (options.filterIssuerAet === true) identifier = withIssuerAet(identifier, callingAet);
         query = parseQueryItem(identifier, matchOptions);
       } catch (err) {
