@@ -4,8 +4,9 @@
  * Orthanc configuration file. A refused command is an A-ABORT after the association was accepted (facts §0.8), logged
  * and audited with the configuration key that refused it; an allowed one reaches the service.
  *
- * The Q/R services themselves are not what is tested here: a stub plugin answers each Q/R request with a bare Success,
- * so "allowed" is observable as a DIMSE response instead of an abort, whatever the real services answer.
+ * The Q/R services themselves are not what is tested here: on an empty store the node's C-FIND, C-MOVE and C-GET answer
+ * a bare Success (no match), and a stub plugin does the same for Modality Worklist, so "allowed" is observable as a
+ * DIMSE response instead of an abort.
  */
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
@@ -38,11 +39,17 @@ const QR_SOP_CLASSES = [
   "1.2.840.10008.5.1.4.31", // Modality Worklist FIND
 ];
 
-/** Answers every Q/R request with a final Success and no match: what a service with nothing to find would say. */
+/**
+ * Answers the Q/R requests no built-in serves (Modality Worklist, whose plugin is not configured here) with a final
+ * Success and no match; Patient/Study Root FIND, MOVE and GET are the node's own services, on an empty store.
+ */
 const qrStub: ServerPlugin = {
   name: "qr-stub",
   register(app) {
-    for (const uid of QR_SOP_CLASSES) app.scp.handle(uid, (message) => ({ command: statusResponse(message.command, Status.Success) }));
+    const served = new Set(app.scp.services.sopClasses());
+    for (const uid of QR_SOP_CLASSES) {
+      if (!served.has(uid)) app.scp.handle(uid, (message) => ({ command: statusResponse(message.command, Status.Success) }));
+    }
   },
 };
 
