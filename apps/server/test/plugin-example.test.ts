@@ -39,7 +39,7 @@ test("the example, listed in Plugins: a retired AE refused by name, a modality r
   // Port 0: the system picks a free one (a configuration file says e.g. "DicomPort" : 4242).
   server = await DicomTlsServer.start({ ...loaded.config, dicomPort: 0 }, { logger, plugins: [...builtinPlugins(loaded.config), ...plugins], configDirectory: tmp.path });
   const port = server.ports.dicom;
-  assert.deepEqual(server.plugins.map((p) => `${p.name} ${p.version}`), ["storage built-in", "retired-aets 1.0.0"]);
+  assert.deepEqual(server.plugins.map((p) => `${p.name} ${p.version}`), ["storage built-in", "query built-in", "retrieve built-in", "commitment built-in", "retired-aets 1.0.0"]);
 
   const refused = await echo({ host: "127.0.0.1", port, callingAeTitle: "OLDCT", calledAeTitle: "EXAMPLE" }).catch((e: unknown) => e);
   assert.ok(refused instanceof AssociationRejectedError, String(refused));
