@@ -5,7 +5,7 @@
  * (Study Root, level STUDY, the study's UID) to each node's DICOM TLS port; each node then opens its own TLS
  * sub-association to storescp and C-STOREs the instances.
  *
- *   pnpm bench:move [--quick] [--rounds 3] [--pdu 131072] [--prof DIR]
+ *   pnpm bench:move [--quick] [--rounds 3] [--pdu 131072] [--prof DIR] [--perf FILE]
  *
  * The study is generated once (seeded) and cached under $TMPDIR/dicomtls-bench/move-<hash>/, then stored into both
  * nodes with `storescu +tls` (off the clock). Rounds alternate dicomtls, Orthanc, dicomtls, ...; each move goes to a
@@ -13,7 +13,8 @@
  * Printed per node: the median round's wall time (move() called to final response), instances/s, MB/s, the node's CPU
  * per instance (user + system, all threads, from /proc) and the ratios dicomtls / Orthanc. --quick: 100 small
  * (64 x 64) instances. --prof DIR: the dicomtls server's main thread is profiled during the moves (.cpuprofile in DIR,
- * the top self-time functions printed). Every receiver and sender uses the same PDU limit (--pdu, default 128 KB).
+ * the top self-time functions printed). --perf FILE: `perf record -g` of the dicomtls server (all threads, kernel
+ * included) over the moves, its top symbols printed. Every receiver and sender uses the same PDU limit (--pdu, default 128 KB).
  * Shared 2-core VM: numbers are noisy; the load average is printed at the start and the end.
  */
 import { createHash } from "node:crypto";
@@ -37,6 +38,7 @@ if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`--rounds must be a
 const MAX_PDU = Number(opt("--pdu") ?? "131072");
 if (!Number.isInteger(MAX_PDU) || MAX_PDU < 4096) throw new Error(`--pdu must be an integer of at least 4096, got ${opt("--pdu")}`);
 const PROF = opt("--prof");
+const PERF = opt("--perf");
 const COUNT = QUICK ? 100 : 500;
 const PER_SERIES = 100;
 const DEST_AET = "MOVEDEST";
@@ -129,6 +131,20 @@ process.on("exit", () => s.post("Profiler.stop", (err, r) => { if (!err) writeFi
   return { NODE_OPTIONS: `${process.env["NODE_OPTIONS"] ?? ""} --import ${preload}`, PROF_DIR: dir };
 }
 
+/** `perf record` of one process (every thread, call graphs), written to `file` when stopped (SIGTERM). */
+async function startPerf(file: string, pid: number): Promise<TrackedProcess> {
+  requireTool("perf");
+  // perf prints nothing until it stops; it attaches within milliseconds, before the first move's association.
+  const proc = await startProcess("perf", ["record", "-F", "499", "-g", "-p", String(pid), "-o", file]);
+  return proc;
+}
+
+async function printPerf(file: string): Promise<void> {
+  const { result } = await timedRun("perf", ["report", "-i", file, "--no-children", "--sort", "comm,dso,sym", "--stdio", "-g", "none", "--percent-limit", "1"], { timeoutMs: 300_000 });
+  console.log(`\nperf profile of dicomtls-server over the moves (${file}), self time >= 1%:`);
+  console.log(result.stdout.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#")).slice(0, 40).join("\n"));
+}
+
 interface Node {
   readonly label: string;
   readonly port: number;
@@ -211,6 +227,7 @@ async function main(): Promise<void> {
       { label: "Orthanc 1.10.1", port: orthanc.dicomPort, aet: orthanc.aet, pid: orthanc.process.pid },
     ];
     const runs = new Map<string, Run[]>(nodes.map((n) => [n.label, []]));
+    const perf = PERF === undefined ? undefined : await startPerf(resolve(PERF), dicomtls.process.pid);
     let outputs = 0;
     for (let round = 0; round < ROUNDS; round++) {
       for (const node of nodes) {
@@ -220,9 +237,11 @@ async function main(): Promise<void> {
         process.stderr.write(`round ${round + 1} ${node.label}: ${(r.ms / 1000).toFixed(2)} s, CPU ${r.cpuS.toFixed(2)} s\n`);
       }
     }
+    await perf?.stop(30_000);
     await dicomtls.stop();
     await orthanc.stop();
     printResults(runs, study.bytes);
+    if (PERF !== undefined) await printPerf(resolve(PERF));
     if (profDir !== undefined) summarizeProfiles(profDir, 25);
   } finally {
     await stopAll();
