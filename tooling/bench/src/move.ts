@@ -8,8 +8,8 @@
  *   pnpm bench:move [--quick] [--rounds 3] [--pdu 131072] [--prof DIR] [--perf FILE]
  *
  * The study is generated once (seeded) and cached under $TMPDIR/dicomtls-bench/move-<hash>/, then stored into both
- * nodes with `storescu +tls` (off the clock). Rounds alternate dicomtls, Orthanc, dicomtls, ...; each move goes to a
- * new storescp output folder (same port) and is checked afterwards: every instance arrived, with its data set's length.
+ * nodes with `storescu +tls` (off the clock). Rounds alternate dicomtls, Orthanc, dicomtls, ...; one storescp runs
+ * throughout, its output folder renamed aside after each move, which is checked then: every instance arrived, with its data set's length.
  * Printed per node: the median round's wall time (move() called to final response), instances/s, MB/s, the node's CPU
  * per instance (user + system, all threads, from /proc) and the ratios dicomtls / Orthanc. --quick: 100 small
  * (64 x 64) instances. --prof DIR: the dicomtls server's main thread is profiled during the moves (.cpuprofile in DIR,
@@ -18,9 +18,9 @@
  * Shared 2-core VM: numbers are noisy; the load average is printed at the start and the end.
  */
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { move } from "@dicomtls/scu";
 import { SyntheticPreset, dcmtkEnv, freePort, requireTool, startOrthanc, startProcess, stopAll, writePart10File, type TrackedProcess } from "@dicomtls/test-peers";
 import { cpuDuring, makeDevPki, median, printTable, ratio, startDicomTls, timed, timedRun, waitListening, type DevPki } from "./lib/index.js";
@@ -98,13 +98,23 @@ function checkArrived(dir: string, expected: ReadonlyMap<string, number>, node: 
   return bytes;
 }
 
-/** storescp +tls as the Move Destination on a fixed port (the nodes' DicomModalities name it), writing into `out`. */
-async function startDestination(pki: DevPki, port: number, out: string): Promise<TrackedProcess> {
-  mkdirSync(out, { recursive: true });
+/**
+ * storescp +tls as the Move Destination, started once (before the loading, so its port is bound while the nodes'
+ * DicomModalities name it) and writing into `inbox`; each move's files are moved aside afterwards by renaming the folder.
+ */
+async function startDestination(pki: DevPki, inbox: string): Promise<{ port: number; process: TrackedProcess }> {
+  mkdirSync(inbox, { recursive: true });
+  const port = await freePort();
   const tls = ["+tls", pki.nodeKey, pki.nodeCert, "+cf", pki.caCert];
-  const proc = await startProcess("storescp", [...tls, "-aet", DEST_AET, "+B", "--max-pdu", String(MAX_PDU), "-od", out, String(port)], { env: dcmtkEnv() });
+  const proc = await startProcess("storescp", [...tls, "-aet", DEST_AET, "+B", "--max-pdu", String(MAX_PDU), "-od", inbox, String(port)], { env: dcmtkEnv() });
   await waitListening(port);
-  return proc;
+  return { port, process: proc };
+}
+
+/** Throws if storescp ended (e.g. its port was taken: then another listener would have answered waitListening). */
+async function checkAlive(dest: TrackedProcess): Promise<void> {
+  const ended = await Promise.race([dest.exited, Promise.resolve(undefined)]);
+  if (ended !== undefined) throw new Error(`the destination storescp ended (${String(ended)}): ${dest.output().slice(-500)}`);
 }
 
 function storescu(pki: DevPki, port: number, aet: string, dir: string): Promise<{ ms: number }> {
@@ -157,21 +167,22 @@ interface Run {
   readonly cpuS: number;
 }
 
-async function moveOnce(pki: DevPki, node: Node, destPort: number, out: string, expected: ReadonlyMap<string, number>): Promise<Run> {
+async function moveOnce(pki: DevPki, node: Node, dest: { inbox: string; process: TrackedProcess }, out: string, expected: ReadonlyMap<string, number>): Promise<Run> {
   // storescp does not fsync: what the last move wrote is flushed here, off the clock, not during this move.
   await timedRun("sync", [], { timeoutMs: 600_000 });
-  const dest = await startDestination(pki, destPort, out);
-  try {
-    const tls = { ca: readFileSync(pki.caCert), cert: readFileSync(pki.clientCert), key: readFileSync(pki.clientKey) };
-    const op = () => move({ host: "127.0.0.1", port: node.port, callingAeTitle: "BENCHSCU", calledAeTitle: node.aet, tls, destination: DEST_AET, level: "STUDY", keys: { StudyInstanceUID: STUDY_UID }, timeouts: { dimseMs: 600_000 } }).result();
-    const { cpuS, value } = await cpuDuring(node.pid, () => timed(op));
-    const r = value.value;
-    if (!r.ok || r.completed !== expected.size) throw new Error(`${node.label}: C-MOVE ended ${r.statusName}, ${r.completed} completed, ${r.failed} failed, ${r.warning} warnings`);
-    checkArrived(out, expected, node.label);
-    return { ms: value.ms, cpuS };
-  } finally {
-    await dest.stop();
-  }
+  await checkAlive(dest.process);
+  const tls = { ca: readFileSync(pki.caCert), cert: readFileSync(pki.clientCert), key: readFileSync(pki.clientKey) };
+  const op = () => move({ host: "127.0.0.1", port: node.port, callingAeTitle: "BENCHSCU", calledAeTitle: node.aet, tls, destination: DEST_AET, level: "STUDY", keys: { StudyInstanceUID: STUDY_UID }, timeouts: { dimseMs: 600_000 } }).result();
+  const { cpuS, value } = await cpuDuring(node.pid, () => timed(op));
+  const r = value.value;
+  if (!r.ok || r.completed !== expected.size) throw new Error(`${node.label}: C-MOVE ended ${r.statusName}, ${r.completed} completed, ${r.failed} failed, ${r.warning} warnings`);
+  await checkAlive(dest.process);
+  // storescp answered every C-STORE after writing its file: the inbox is complete. A new, empty one for the next move.
+  mkdirSync(dirname(out), { recursive: true });
+  renameSync(dest.inbox, out);
+  mkdirSync(dest.inbox);
+  checkArrived(out, expected, node.label);
+  return { ms: value.ms, cpuS };
 }
 
 async function main(): Promise<void> {
@@ -184,8 +195,9 @@ async function main(): Promise<void> {
     const pki = await makeDevPki(join(work, "pki"));
     const study = await studyFiles(root);
     const expected = new Map(study.files.map((f, i) => [sopUid(i), datasetLength(f)]));
-    const destPort = await freePort();
-    const destination = { AET: DEST_AET, Host: "127.0.0.1", Port: destPort, UseDicomTls: true };
+    const inbox = join(work, "inbox");
+    const dest = await startDestination(pki, inbox);
+    const destination = { AET: DEST_AET, Host: "127.0.0.1", Port: dest.port, UseDicomTls: true };
     console.log(
       `move benchmark${QUICK ? " (--quick)" : ""}: one study of ${COUNT} instances (${(study.bytes / MB).toFixed(0)} MB), C-MOVE over DICOM TLS to storescp +tls, ` +
         `${MAX_PDU / 1024} KB PDUs, ${ROUNDS} rounds; ${process.version}, 2-core shared VM, load average ${load0.map((l) => l.toFixed(2)).join(" ")}`,
@@ -231,8 +243,8 @@ async function main(): Promise<void> {
     let outputs = 0;
     for (let round = 0; round < ROUNDS; round++) {
       for (const node of nodes) {
-        // A new folder per move, all deleted at the end (see freshDir() in store.ts: ext4 pays for recent deletions).
-        const r = await moveOnce(pki, node, destPort, join(work, "out", `${String(++outputs).padStart(2, "0")}-${node.aet}`), expected);
+        // A folder per move (renamed from the inbox), all deleted at the end (see freshDir() in store.ts: ext4 pays for recent deletions).
+        const r = await moveOnce(pki, node, { inbox, process: dest.process }, join(work, "out", `${String(++outputs).padStart(2, "0")}-${node.aet}`), expected);
         runs.get(node.label)!.push(r);
         process.stderr.write(`round ${round + 1} ${node.label}: ${(r.ms / 1000).toFixed(2)} s, CPU ${r.cpuS.toFixed(2)} s\n`);
       }
