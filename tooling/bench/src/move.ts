@@ -23,8 +23,7 @@ import { loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { move } from "@dicomtls/scu";
 import { SyntheticPreset, dcmtkEnv, freePort, requireTool, startOrthanc, startProcess, stopAll, writePart10File, type TrackedProcess } from "@dicomtls/test-peers";
-import { cpuDuring, makeDevPki, median, printTable, ratio, startDicomTls, timed, timedRun, waitListening, type DevPki } from "./lib/index.js";
-import { summarizeProfiles } from "./lib/cpu-profile.js";
+import { cpuDuring, makeDevPki, median, printTable, ratio, startDicomTls, summarizeProfiles, timed, timedRun, waitListening, type DevPki } from "./lib/index.js";
 
 const MB = 1024 * 1024;
 const args = process.argv.slice(2);
