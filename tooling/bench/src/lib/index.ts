@@ -3,3 +3,4 @@ export { startStorescp, startDicomTls, writeServerConfig, waitListening, type St
 export { formatTable, printTable, ms, ratio } from "./table.js";
 export { timed, timedRun, median } from "./timing.js";
 export { processCpuSeconds, cpuDuring } from "./proc-cpu.js";
+export { selfTimes, summarizeProfiles } from "./cpu-profile.js";
