@@ -46,13 +46,17 @@ function parseRecords(output: string): Array<Record<string, unknown>> {
   return out;
 }
 
-/** Start dicomtls-server with CONFIG and wait for its "listening" line. Stop it with stop() (SIGTERM by pid). */
+/**
+ * Start dicomtls-server with CONFIG and wait for its "listening" line. Stop it with stop() (SIGTERM by pid). The
+ * default bound is generous: start-up takes ~0.5 s on a quiet 2-core machine and ~3 s at load 17, and a run that
+ * shares the machine with benchmarks was seen past 30 s (storage recovery, the codec worker's warm-up).
+ */
 export async function startServer(configPath: string, opts: { env?: NodeJS.ProcessEnv; built?: boolean; timeoutMs?: number } = {}): Promise<StartedServer> {
   const { cmd, args } = appCommand("server", opts.built === undefined ? {} : { built: opts.built });
   const proc = await startProcess(cmd, [...args, configPath], {
     env: { ...process.env, ...opts.env },
     readyPattern: /"event":"listening","port":(\d+)/,
-    readyTimeoutMs: opts.timeoutMs ?? 30_000,
+    readyTimeoutMs: opts.timeoutMs ?? 90_000,
   });
   const m = proc.output().match(/"event":"listening","port":(\d+)/);
   const port = Number(m?.[1]);
