@@ -11,10 +11,13 @@ import {
   applicationActivity,
   AuditCodes,
   DICOM_AUDIT_MSGID,
+  EventOutcome,
   formatSyslogMessage,
   frameOctetCounted,
+  instancesSent,
   instancesTransferred,
   parseOctetCounted,
+  query,
   securityAlert,
   SyslogSeverity,
   type AuditNode,
@@ -123,6 +126,87 @@ describe("PS3.15 A.5.3 messages validate against the A.5.1 schema", () => {
     assert.match(xml, /<Encrypted>true<\/Encrypted>/);
     assert.deepEqual(attrsOf(xml, "ParticipantObjectIdentification", 1), { ParticipantObjectID: "PID-1", ParticipantObjectTypeCode: "1", ParticipantObjectTypeCodeRole: "1" });
     assert.match(xml, /<ParticipantObjectName>Doe\^Jane<\/ParticipantObjectName>/);
+  });
+
+  test("A.5.3.10 Query: the peer as Source and requestor, us as Destination, the SOP class with the query as received and its TransferSyntax", async () => {
+    const identifier = Uint8Array.from([0x08, 0x00, 0x52, 0x00, 0x06, 0x00, 0x00, 0x00, 0x53, 0x54, 0x55, 0x44, 0x59, 0x20]);
+    const spec = {
+      time,
+      requestor: { address: "192.0.2.9", port: 40001, aeTitle: "FINDSCU " },
+      calledAeTitle: "DICOMTLS",
+      sopClassUid: "1.2.840.10008.5.1.4.1.2.2.1",
+      transferSyntaxUid: "1.2.840.10008.1.2",
+      identifier,
+      outcome: EventOutcome.Success,
+    };
+    const xml = query(node, spec);
+    await valid(xml);
+    assert.deepEqual(attrsOf(xml, "EventIdentification"), { EventActionCode: "E", EventDateTime: "2026-12-05T10:11:12.345Z", EventOutcomeIndicator: "0" });
+    assert.deepEqual(attrsOf(xml, "EventID"), { "csd-code": "110112", codeSystemName: "DCM", originalText: "Query" });
+    assert.doesNotMatch(xml, /<EventTypeCode/);
+    assert.deepEqual(attrsOf(xml, "ActiveParticipant", 0), {
+      UserID: "FINDSCU",
+      AlternativeUserID: "AETITLES=FINDSCU",
+      UserIsRequestor: "true",
+      NetworkAccessPointID: "192.0.2.9",
+      NetworkAccessPointTypeCode: "2",
+    });
+    assert.equal(attrsOf(xml, "RoleIDCode", 0)["csd-code"], "110153");
+    assert.equal(attrsOf(xml, "ActiveParticipant", 1)["AlternativeUserID"], "AETITLES=DICOMTLS");
+    assert.equal(attrsOf(xml, "ActiveParticipant", 1)["UserIsRequestor"], "false");
+    assert.equal(attrsOf(xml, "RoleIDCode", 1)["csd-code"], "110152");
+    assert.deepEqual(attrsOf(xml, "ParticipantObjectIdentification"), { ParticipantObjectID: "1.2.840.10008.5.1.4.1.2.2.1", ParticipantObjectTypeCode: "2", ParticipantObjectTypeCodeRole: "3" });
+    assert.equal(attrsOf(xml, "ParticipantObjectIDTypeCode")["csd-code"], "110181");
+    const q = /<ParticipantObjectQuery>([^<]*)<\/ParticipantObjectQuery>/.exec(xml)?.[1];
+    assert.deepEqual(Buffer.from(q ?? "", "base64"), Buffer.from(identifier));
+    const ts = attrsOf(xml, "ParticipantObjectDetail");
+    assert.equal(ts["type"], "TransferSyntax");
+    assert.equal(Buffer.from(ts["value"]!, "base64").toString("utf8"), "1.2.840.10008.1.2");
+    assert.doesNotMatch(xml, /<ParticipantObjectName/, "the Query takes the name's place (A.5.1 choice)");
+
+    const refused = query(node, { ...spec, identifier: new Uint8Array(0), outcome: EventOutcome.MinorFailure, outcomeDescription: "C-FIND refused with 0xA900" });
+    await valid(refused);
+    assert.equal(attrsOf(refused, "EventIdentification")["EventOutcomeIndicator"], "4");
+    assert.match(refused, /<EventOutcomeDescription>C-FIND refused with 0xA900<\/EventOutcomeDescription>/);
+  });
+
+  test("A.5.3.7 from the sender's side (C-MOVE): action R, us as Source, the Move Destination, the move requestor as the requestor", async () => {
+    const study = { studyInstanceUid: "1.2.3.5", patientId: "PID-2", accessionNumbers: ["ACC2"], sopClasses: new Map([["1.2.840.10008.5.1.4.1.1.2", 2]]) };
+    const xml = instancesSent(node, {
+      time,
+      kind: "C-MOVE",
+      calledAeTitle: "DICOMTLS",
+      requestor: { address: "192.0.2.10", port: 40002, aeTitle: "MOVESCU" },
+      destination: { aeTitle: "ARCHIVE", address: "192.0.2.11" },
+      study,
+      encrypted: true,
+    });
+    await valid(xml);
+    assert.deepEqual(attrsOf(xml, "EventIdentification"), { EventActionCode: "R", EventDateTime: "2026-12-05T10:11:12.345Z", EventOutcomeIndicator: "0" });
+    assert.equal(attrsOf(xml, "EventID")["csd-code"], "110104");
+    const [source, destination, requestor] = [0, 1, 2].map((i) => attrsOf(xml, "ActiveParticipant", i));
+    assert.deepEqual([source!["AlternativeUserID"], source!["UserIsRequestor"], attrsOf(xml, "RoleIDCode", 0)["csd-code"]], ["AETITLES=DICOMTLS", "false", "110153"]);
+    assert.deepEqual([destination!["UserID"], destination!["UserIsRequestor"], destination!["NetworkAccessPointID"], attrsOf(xml, "RoleIDCode", 1)["csd-code"]], ["ARCHIVE", "false", "192.0.2.11", "110152"]);
+    assert.deepEqual([requestor!["UserID"], requestor!["UserIsRequestor"], requestor!["NetworkAccessPointID"]], ["MOVESCU", "true", "192.0.2.10"]);
+    assert.deepEqual(attrsOf(xml, "SOPClass"), { UID: "1.2.840.10008.5.1.4.1.1.2", NumberOfInstances: "2" });
+    assert.deepEqual(attrsOf(xml, "ParticipantObjectIdentification", 1), { ParticipantObjectID: "PID-2", ParticipantObjectTypeCode: "1", ParticipantObjectTypeCodeRole: "1" });
+
+    // C-GET: the requestor is the destination; no third participant. Some sub-operations failed: Minor failure.
+    const get = instancesSent(node, {
+      time,
+      kind: "C-GET",
+      calledAeTitle: "DICOMTLS",
+      requestor: { address: "192.0.2.10", aeTitle: "GETSCU" },
+      destination: { aeTitle: "GETSCU", address: "192.0.2.10" },
+      study,
+      encrypted: false,
+      outcome: EventOutcome.MinorFailure,
+    });
+    await valid(get);
+    assert.equal(attrsOf(get, "EventIdentification")["EventOutcomeIndicator"], "4");
+    assert.equal([...get.matchAll(/<ActiveParticipant /g)].length, 2);
+    assert.deepEqual([attrsOf(get, "ActiveParticipant", 1)["UserID"], attrsOf(get, "ActiveParticipant", 1)["UserIsRequestor"]], ["GETSCU", "true"]);
+    assert.match(get, /<Encrypted>false<\/Encrypted>/);
   });
 
   test("the validation can fail: a message without its audit source is refused by the schema", async () => {

@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { AssociationChannels, ListenerRefusalReasons } from "@dicomtls/association";
-import { ScpChannels, StorageChannels } from "@dicomtls/scp";
+import { FindChannels, RetrieveChannels, ScpChannels, StorageChannels } from "@dicomtls/scp";
 import { requireTool, tempDir } from "@dicomtls/test-peers";
 import { AuditTrail } from "../src/audit/index.js";
 import { ServerChannels } from "../src/channels.js";
@@ -111,6 +111,56 @@ test("events in, PS3.15 messages out: to the file one per line and to UDP syslog
   const stats = trail.stats();
   assert.deepEqual(stats, { messages: lines.length, file: { written: lines.length, failed: 0 }, syslog: { sent: lines.length, queued: 0, dropped: 0, connected: true } });
   assert.ok(logLines.some((l) => l.includes('"event":"audit-stopped"')));
+});
+
+test("find-done and retrieve-finished: a Query per C-FIND (refused: Minor failure), an Instances Transferred (R) per study sent", async () => {
+  const logger = createLogger({ destination: { write: () => undefined } });
+  const file = join(tmp.path, "audit-qr.log");
+  const trail = new AuditTrail({ config: { file, syslog: null }, aeTitle: "DICOMTLS", logger });
+  trail.start();
+  const a = association("QRSCU", 50010);
+  const studyRootFind = "1.2.840.10008.5.1.4.1.2.2.1";
+  const identifier = Uint8Array.from([1, 2, 3, 250]);
+  const pub = (name: string, message: object): void => channel(name).publish(message);
+  const findDone = { association: a, sopClassUid: studyRootFind, transferSyntaxUid: "1.2.840.10008.1.2.1", matches: 2, durationMs: 1 };
+  pub(FindChannels.findDone, { ...findDone, identifier, status: 0 });
+  pub(FindChannels.findDone, { ...findDone, identifier, status: 0xa900, error: "level PATIENT is not in the Study Root model" });
+  pub(FindChannels.findDone, { ...findDone, association: { ...a, isRequestor: true }, identifier, status: 0 });
+  const sent = (study: string, sopClassUid: string, n: number) => ({ sopInstanceUid: `${study}.${n}`, sopClassUid, transferSyntaxUid: "1.2.840.10008.1.2.1", path: "/x", studyInstanceUid: study, patientId: "PID-7", accessionNumber: "A-7" });
+  const summary = { kind: "C-MOVE", association: a, sopClassUid: "1.2.840.10008.5.1.4.1.2.2.2", level: "STUDY", destination: "ARCHIVE", destinationAddress: "::ffff:127.0.0.1", destinationEncrypted: true, status: 0, matched: 3, completed: 3, failed: 0, warning: 0, cancelled: false, failures: [] };
+  pub(RetrieveChannels.finished, { ...summary, sent: [sent("1.2.5", CT, 1), sent("1.2.5", CT, 2), sent("1.2.6", MR, 1)] });
+  pub(RetrieveChannels.finished, { ...summary, kind: "C-GET", destination: undefined, status: 0xb000, failed: 1, sent: [sent("1.2.7", CT, 1)] });
+  pub(RetrieveChannels.finished, { ...summary, status: 0xa801, sent: [] });
+  await trail.stop({ timeoutMs: 5_000 });
+
+  const lines = readFileSync(file, "utf8").split("\n").filter((l) => l !== "");
+  assert.deepEqual(
+    lines.map((l) => eventId(l)),
+    ["110100", "110112", "110112", "110104", "110104", "110104", "110100"],
+    "the requestor-side find and the refused move (nothing sent) leave no message",
+  );
+  const [ok, refused] = [lines[1]!, lines[2]!];
+  assert.match(ok, /EventActionCode="E" EventDateTime="[^"]+" EventOutcomeIndicator="0"/);
+  assert.match(ok, new RegExp(`ParticipantObjectID="${studyRootFind.replace(/\./g, "\\.")}"`));
+  assert.equal(/<ParticipantObjectQuery>([^<]+)</.exec(ok)?.[1], Buffer.from(identifier).toString("base64"));
+  assert.match(ok, /UserID="QRSCU" AlternativeUserID="AETITLES=QRSCU" UserIsRequestor="true" NetworkAccessPointID="127\.0\.0\.1"/);
+  assert.match(refused, /EventOutcomeIndicator="4"/);
+  assert.match(refused, /<EventOutcomeDescription>C-FIND refused with 0xA900: level PATIENT is not in the Study Root model<\/EventOutcomeDescription>/);
+  const moved = lines.find((l) => l.includes('ParticipantObjectID="1.2.5"'))!;
+  assert.match(moved, /EventActionCode="R"/);
+  assert.match(moved, new RegExp(`<SOPClass UID="${CT}" NumberOfInstances="2"/>`));
+  assert.match(moved, /UserID="ARCHIVE" AlternativeUserID="AETITLES=ARCHIVE" UserIsRequestor="false" NetworkAccessPointID="127\.0\.0\.1"/);
+  assert.match(moved, /<Accession Number="A-7"\/>/);
+  assert.match(moved, /<Encrypted>true<\/Encrypted>/);
+  assert.match(lines.find((l) => l.includes('ParticipantObjectID="1.2.6"'))!, new RegExp(`<SOPClass UID="${MR}" NumberOfInstances="1"/>`));
+  const got = lines.find((l) => l.includes('ParticipantObjectID="1.2.7"'))!;
+  assert.match(got, /EventOutcomeIndicator="4"/);
+  assert.match(got, /UserID="QRSCU" AlternativeUserID="AETITLES=QRSCU" UserIsRequestor="true"/);
+  for (const [i, l] of lines.entries()) {
+    const f = join(tmp.path, `qr-${i}.xml`);
+    writeFileSync(f, l);
+    await assertValidAuditXml(f);
+  }
 });
 
 test("a File that cannot be opened stops the start, naming the key and the file", () => {

@@ -7,12 +7,23 @@ import { hostname, userInfo } from "node:os";
 import type { ConnectionOptions } from "node:tls";
 import { AssociationChannels, ListenerRefusalReasons, type Association, type PeerInfo } from "@dicomtls/association";
 import type { AuditTrailConfig } from "@dicomtls/config";
-import { ScpChannels, StorageChannels, type StoredInstance } from "@dicomtls/scp";
+import { FindChannels, RetrieveChannels, ScpChannels, StorageChannels, type RetrieveSummary, type StoredInstance } from "@dicomtls/scp";
 import type { Logger } from "../log.js";
 import { ServerChannels, type ConnectionRefusedMessage } from "../channels.js";
 import { displayAddress } from "../diagnostics-log.js";
 import { AuditFileSink, type FileSinkStats } from "./file-sink.js";
-import { applicationActivity, AuditCodes, instancesTransferred, securityAlert, type AuditNode, type AuditPeer, type CodedValue } from "./messages.js";
+import {
+  applicationActivity,
+  AuditCodes,
+  EventOutcome,
+  instancesSent,
+  instancesTransferred,
+  query,
+  securityAlert,
+  type AuditNode,
+  type AuditPeer,
+  type CodedValue,
+} from "./messages.js";
 import { formatSyslogMessage, SyslogSeverity } from "./syslog.js";
 import { TlsSyslogSink, UdpSyslogSink, type SyslogSink, type SyslogSinkStats } from "./syslog-sink.js";
 
@@ -114,6 +125,8 @@ export class AuditTrail {
       [AssociationChannels.rejected, (m) => this.#rejected(m as RejectedMessage)],
       [ScpChannels.commandRefused, (m) => this.#commandRefused(m as { association: Association; why: string; key?: string })],
       [ServerChannels.connectionRefused, (m) => this.#connectionRefused(m as ConnectionRefusedMessage)],
+      [FindChannels.findDone, (m) => this.#findDone(m as FindDoneMessage)],
+      [RetrieveChannels.finished, (m) => this.#retrieveFinished(m as RetrieveSummary)],
     ];
     for (const [name, fn] of handlers) subscribe(name, fn);
     this.#unsubscribe = () => {
@@ -207,6 +220,55 @@ export class AuditTrail {
     }
   }
 
+  /** PS3.15 A.5.3.10 Query: each C-FIND answered; a refused one (C000, A900 ...) is a Minor failure. */
+  #findDone(m: FindDoneMessage): void {
+    const a = m.association;
+    if (a.isRequestor || m.sopClassUid === undefined) return;
+    const answered = m.status === 0x0000 || m.status === 0xfe00;
+    const status = `0x${m.status.toString(16).toUpperCase().padStart(4, "0")}`;
+    const xml = query(this.node, {
+      time: new Date(),
+      requestor: { address: displayAddress(a.peer.address), port: a.peer.port, aeTitle: a.callingAeTitle },
+      calledAeTitle: a.calledAeTitle,
+      sopClassUid: m.sopClassUid,
+      transferSyntaxUid: m.transferSyntaxUid ?? "",
+      identifier: m.identifier ?? new Uint8Array(0),
+      outcome: answered ? EventOutcome.Success : EventOutcome.MinorFailure,
+      ...(!answered && { outcomeDescription: `C-FIND refused with ${status}${m.error !== undefined ? `: ${m.error}` : ""}` }),
+    });
+    this.#record(xml, answered ? SyslogSeverity.Notice : SyslogSeverity.Warning);
+  }
+
+  /** PS3.15 A.5.3.7 from the sender's side: one Instances Transferred (R) per study a C-MOVE / C-GET sent. */
+  #retrieveFinished(s: RetrieveSummary): void {
+    if (s.sent.length === 0) return;
+    const a = s.association;
+    const studies = new Map<string, SentStudy>();
+    for (const i of s.sent) {
+      const uid = i.studyInstanceUid ?? "unknown";
+      let g = studies.get(uid);
+      if (g === undefined) {
+        g = { studyInstanceUid: uid, accessionNumbers: [], sopClasses: new Map() };
+        studies.set(uid, g);
+      }
+      if (g.patientId === undefined && i.patientId !== undefined) g.patientId = i.patientId;
+      if (g.patientName === undefined && i.patientName !== undefined) g.patientName = i.patientName;
+      if (i.accessionNumber !== undefined && i.accessionNumber !== "" && !g.accessionNumbers.includes(i.accessionNumber)) g.accessionNumbers.push(i.accessionNumber);
+      g.sopClasses.set(i.sopClassUid, (g.sopClasses.get(i.sopClassUid) ?? 0) + 1);
+    }
+    const time = new Date();
+    const isGet = s.kind === "C-GET";
+    const requestor = { address: displayAddress(a.peer.address), port: a.peer.port, aeTitle: a.callingAeTitle };
+    const destination = isGet
+      ? { aeTitle: a.callingAeTitle, address: requestor.address }
+      : { aeTitle: s.destination ?? "", ...(s.destinationAddress !== undefined && { address: displayAddress(s.destinationAddress) }) };
+    const encrypted = isGet ? a.peer.tls !== undefined : s.destinationEncrypted === true;
+    const outcome = s.failed > 0 ? EventOutcome.MinorFailure : EventOutcome.Success;
+    for (const study of studies.values()) {
+      this.#defer(() => this.#record(instancesSent(this.node, { time, kind: s.kind, calledAeTitle: a.calledAeTitle, requestor, destination, study, encrypted, outcome }), SyslogSeverity.Notice));
+    }
+  }
+
   #defer(task: () => void): void {
     this.#backlog.push(task);
     if (this.#drainScheduled) return;
@@ -261,6 +323,25 @@ export class AuditTrail {
     const by = m.key === undefined ? "" : ` by ${m.key}`;
     this.#alert(AuditCodes.UseOfRestrictedFunction, peer, "COMMAND_NOT_ALLOWED", `command from ${peer.aeTitle} refused${by}, association aborted: ${m.why}`);
   }
+}
+
+/** One study's instances a retrieve sent (a TransferredStudy being built). */
+interface SentStudy {
+  readonly studyInstanceUid: string;
+  patientId?: string;
+  patientName?: string;
+  readonly accessionNumbers: string[];
+  readonly sopClasses: Map<string, number>;
+}
+
+/** What FindChannels.findDone publishes (packages/scp find-service.ts). */
+interface FindDoneMessage {
+  readonly association: Association;
+  readonly sopClassUid?: string;
+  readonly transferSyntaxUid?: string;
+  readonly identifier?: Uint8Array;
+  readonly status: number;
+  readonly error?: string;
 }
 
 interface RejectedMessage {

@@ -20,6 +20,7 @@ export const AuditCodes = {
   ApplicationStart: dcm("110120", "Application Start"),
   ApplicationStop: dcm("110121", "Application Stop"),
   InstancesTransferred: dcm("110104", "DICOM Instances Transferred"),
+  Query: dcm("110112", "Query"),
   SecurityAlert: dcm("110113", "Security Alert"),
   NodeAuthentication: dcm("110126", "Node Authentication"),
   UseOfRestrictedFunction: dcm("110132", "Use of Restricted Function"),
@@ -28,6 +29,7 @@ export const AuditCodes = {
   DestinationRoleId: dcm("110152", "Destination Role ID"),
   SourceRoleId: dcm("110153", "Source Role ID"),
   StudyInstanceUid: dcm("110180", "Study Instance UID"),
+  SopClassUid: dcm("110181", "SOP Class UID"),
   NodeId: dcm("110182", "Node ID"),
   PatientNumber: { code: "2", system: "RFC-3881", meaning: "Patient Number" },
 } as const satisfies Record<string, CodedValue>;
@@ -208,7 +210,7 @@ export interface InstancesTransferredSpec {
 
 /** PS3.15 A.5.3.7 DICOM Instances Transferred: one study, one association; the peer is the source, we are the destination. */
 export function instancesTransferred(node: AuditNode, spec: InstancesTransferredSpec): string {
-  const { source, study } = spec;
+  const { source } = spec;
   const sourceXml = participant({
     userId: source.aeTitle.trim(),
     alternativeUserId: aeTitles(source.aeTitle),
@@ -217,10 +219,20 @@ export function instancesTransferred(node: AuditNode, spec: InstancesTransferred
     accessPoint: { type: "2", id: source.address },
   });
   const destination = ourProcess(node, false, [AuditCodes.DestinationRoleId], spec.calledAeTitle);
+  return auditMessage(
+    { id: AuditCodes.InstancesTransferred, types: [], action: spec.action, time: spec.time, outcome: EventOutcome.Success },
+    [sourceXml, destination],
+    node,
+    studyObjects(spec.study, spec.encrypted),
+  );
+}
+
+/** A.5.3.7's participant objects: the study (accessions, SOP classes and counts) and its patient. */
+function studyObjects(study: TransferredStudy, encrypted: boolean): string[] {
   const description = element("ParticipantObjectDescription", {}, [
     ...study.accessionNumbers.map((n) => element("Accession", { Number: n })),
     ...[...study.sopClasses].map(([uid, n]) => element("SOPClass", { UID: uid, NumberOfInstances: n })),
-    textElement("Encrypted", String(spec.encrypted)),
+    textElement("Encrypted", String(encrypted)),
   ]);
   const studyXml = element("ParticipantObjectIdentification", { ParticipantObjectID: study.studyInstanceUid, ParticipantObjectTypeCode: "2", ParticipantObjectTypeCodeRole: "3" }, [
     coded("ParticipantObjectIDTypeCode", AuditCodes.StudyInstanceUid),
@@ -232,8 +244,102 @@ export function instancesTransferred(node: AuditNode, spec: InstancesTransferred
     coded("ParticipantObjectIDTypeCode", AuditCodes.PatientNumber),
     textElement("ParticipantObjectName", study.patientName ?? patientId),
   ]);
-  return auditMessage({ id: AuditCodes.InstancesTransferred, types: [], action: spec.action, time: spec.time, outcome: EventOutcome.Success }, [sourceXml, destination], node, [
-    studyXml,
-    patientXml,
+  return [studyXml, patientXml];
+}
+
+export interface InstancesSentSpec {
+  readonly time: Date;
+  readonly kind: "C-MOVE" | "C-GET";
+  /** Our AE title as the retrieve requestor called it. */
+  readonly calledAeTitle: string;
+  /** The C-MOVE / C-GET requestor. */
+  readonly requestor: AuditPeer & { readonly aeTitle: string };
+  /** C-MOVE: the Move Destination (AE title, and its address once reached); C-GET: the requestor itself. */
+  readonly destination: { readonly aeTitle: string; readonly address?: string };
+  readonly study: TransferredStudy;
+  /** The association(s) the instances went over were DICOM TLS. */
+  readonly encrypted: boolean;
+  /** Default Success; Minor failure when some sub-operations of this retrieve failed. */
+  readonly outcome?: EventOutcome;
+}
+
+/**
+ * PS3.15 A.5.3.7 DICOM Instances Transferred, from the sender's side (action R, Read): instances of one study this
+ * node sent for one C-MOVE or C-GET. Source = this node; destination = the Move Destination or the C-GET requestor;
+ * a C-MOVE's requestor is a third participant, the one with UserIsRequestor true.
+ */
+export function instancesSent(node: AuditNode, spec: InstancesSentSpec): string {
+  const { requestor, destination } = spec;
+  const isGet = spec.kind === "C-GET";
+  const source = ourProcess(node, false, [AuditCodes.SourceRoleId], spec.calledAeTitle);
+  const dest = participant({
+    userId: destination.aeTitle.trim(),
+    alternativeUserId: aeTitles(destination.aeTitle),
+    requestor: isGet,
+    roles: [AuditCodes.DestinationRoleId],
+    ...(destination.address !== undefined && { accessPoint: { type: "2" as const, id: destination.address } }),
+  });
+  const participants = [source, dest];
+  if (!isGet) {
+    participants.push(
+      participant({ userId: requestor.aeTitle.trim(), alternativeUserId: aeTitles(requestor.aeTitle), requestor: true, accessPoint: { type: "2", id: requestor.address } }),
+    );
+  }
+  return auditMessage(
+    { id: AuditCodes.InstancesTransferred, types: [], action: "R", time: spec.time, outcome: spec.outcome ?? EventOutcome.Success },
+    participants,
+    node,
+    studyObjects(spec.study, spec.encrypted),
+  );
+}
+
+export interface QuerySpec {
+  readonly time: Date;
+  /** The C-FIND SCU: calling AE title and address. */
+  readonly requestor: AuditPeer & { readonly aeTitle: string };
+  /** Our AE title as the peer called it. */
+  readonly calledAeTitle: string;
+  /** The FIND SOP Class UID of the request. */
+  readonly sopClassUid: string;
+  /** The transfer syntax the identifier was encoded in. */
+  readonly transferSyntaxUid: string;
+  /** The identifier bytes as received (empty when none could be read). */
+  readonly identifier: Uint8Array;
+  /** Success, or Minor failure for a refused query (C000, A900). */
+  readonly outcome: EventOutcome;
+  readonly outcomeDescription?: string;
+}
+
+/**
+ * PS3.15 A.5.3.10 Query: the peer (Source, requestor) asked this node (Destination) a C-FIND; the participant object is
+ * the SOP class (110181) with the query itself (ParticipantObjectQuery: the identifier, base64) and its TransferSyntax.
+ */
+export function query(node: AuditNode, spec: QuerySpec): string {
+  const { requestor } = spec;
+  const issuer = participant({
+    userId: requestor.aeTitle.trim(),
+    alternativeUserId: aeTitles(requestor.aeTitle),
+    requestor: true,
+    roles: [AuditCodes.SourceRoleId],
+    accessPoint: { type: "2", id: requestor.address },
+  });
+  const responder = ourProcess(node, false, [AuditCodes.DestinationRoleId], spec.calledAeTitle);
+  const object = element("ParticipantObjectIdentification", { ParticipantObjectID: spec.sopClassUid, ParticipantObjectTypeCode: "2", ParticipantObjectTypeCodeRole: "3" }, [
+    coded("ParticipantObjectIDTypeCode", AuditCodes.SopClassUid),
+    textElement("ParticipantObjectQuery", Buffer.from(spec.identifier).toString("base64")),
+    detail("TransferSyntax", spec.transferSyntaxUid),
   ]);
+  return auditMessage(
+    {
+      id: AuditCodes.Query,
+      types: [],
+      action: "E",
+      time: spec.time,
+      outcome: spec.outcome,
+      ...(spec.outcomeDescription !== undefined && { outcomeDescription: spec.outcomeDescription }),
+    },
+    [issuer, responder],
+    node,
+    [object],
+  );
 }

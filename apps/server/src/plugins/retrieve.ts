@@ -30,7 +30,16 @@ export function indexSource(index: IndexStore): RetrieveSource {
       const { accessionNumbers: _resolved, ...rest } = selector;
       const query: InstanceSelector = { ...rest, ...(studyInstanceUids !== undefined && { studyInstanceUids }) };
       for await (const i of index.instances(query, { signal })) {
-        yield { sopInstanceUid: i.sopInstanceUid, sopClassUid: i.sopClassUid, transferSyntaxUid: i.transferSyntaxUid, path: i.path };
+        yield {
+          sopInstanceUid: i.sopInstanceUid,
+          sopClassUid: i.sopClassUid,
+          transferSyntaxUid: i.transferSyntaxUid,
+          path: i.path,
+          ...(i.studyInstanceUid !== undefined && { studyInstanceUid: i.studyInstanceUid }),
+          ...(i.patientId !== undefined && { patientId: i.patientId }),
+          ...(i.patientName !== undefined && { patientName: i.patientName }),
+          ...(i.accessionNumber !== undefined && { accessionNumber: i.accessionNumber }),
+        };
       }
     },
   };

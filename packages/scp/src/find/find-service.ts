@@ -64,13 +64,21 @@ export interface FindServiceOptions {
 }
 
 export const FindChannels = {
-  /** One per C-FIND: `{ association, level, matches, status, durationMs, error? }`. */
+  /**
+   * One per C-FIND: `{ association, sopClassUid, transferSyntaxUid, identifier?, level, matches, status, durationMs, error? }`
+   * (`identifier`: the request's identifier bytes as received, for the audit trail's Query message).
+   */
   findDone: "dicom:scp:find-done",
 } as const;
 const findDoneChannel = channel(FindChannels.findDone);
 
 /** Where a find ended, for the diagnostics record. */
 interface FindOutcome {
+  /** The FIND SOP Class of the request and the transfer syntax its identifier came in. */
+  sopClassUid?: string;
+  transferSyntaxUid?: string;
+  /** The identifier bytes as received (undefined when it could not be read). */
+  identifier?: Uint8Array;
   matches: number;
   status: number;
   level?: FindLevel;
@@ -208,12 +216,18 @@ export function findHandler(options: FindServiceOptions): ServiceHandler {
   return (message: DimseMessage, context: ServiceContext) => {
     const rq = message.command;
     const started = performance.now();
-    const outcome: FindOutcome = { matches: 0, status: Status.UnableToProcess };
+    const outcome: FindOutcome = {
+      sopClassUid: rq.affectedSopClassUid ?? message.context.abstractSyntax,
+      transferSyntaxUid: message.context.transferSyntax,
+      matches: 0,
+      status: Status.UnableToProcess,
+    };
     async function* run(): AsyncGenerator<OutgoingMessage> {
       let identifier: DecodedIdentifier;
       let query: ParsedFindQuery;
       try {
         const bytes = await readAll(message);
+        outcome.identifier = bytes;
         identifier = decodeIdentifier(bytes, message.context.transferSyntax, defaults);
         query = parseFindQuery(identifier, rq.affectedSopClassUid === FindSopClass.StudyRoot, matchOptions);
       } catch (err) {

@@ -36,6 +36,7 @@ export function createMoveService(options: MoveServiceOptions): MoveService {
     const rq = message.command;
     const aeTitle = (rq.moveDestination ?? "").trim();
     let destination: MoveDestination | undefined;
+    let reached: { readonly address: string; readonly encrypted: boolean } | undefined;
     const originator = { aeTitle: association.callingAeTitle.trim(), messageId: rq.messageId ?? 0 };
 
     async function* subOperations(instances: readonly RetrieveInstance[], stop: AbortSignal): AsyncGenerator<Outcome> {
@@ -46,6 +47,7 @@ export function createMoveService(options: MoveServiceOptions): MoveService {
         let sub: Association;
         try {
           sub = await target.open(group.contexts);
+          reached = { address: sub.peer.address, encrypted: sub.peer.tls !== undefined };
         } catch (err) {
           const reason = `cannot associate with ${target.label}: ${(err as Error).message}`;
           for (const instance of members) yield { instance, outcome: { kind: "failed", reason } };
@@ -73,6 +75,7 @@ export function createMoveService(options: MoveServiceOptions): MoveService {
       association,
       source: options.source,
       destination: aeTitle,
+      destinationReached: () => reached,
       respond: (status, counts, extras) => cMoveRsp(rq, status, counts, extras),
       before: async () => {
         destination = aeTitle === "" ? undefined : await options.resolveDestination(aeTitle, association);

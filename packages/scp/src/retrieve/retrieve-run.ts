@@ -22,6 +22,8 @@ export interface RetrieveSpec {
    */
   readonly subOperations: (instances: readonly RetrieveInstance[], signal: AbortSignal) => AsyncIterable<{ readonly instance: RetrieveInstance; readonly outcome: SubOperationOutcome }>;
   readonly destination?: string;
+  /** C-MOVE: the address the sub-associations reached (and whether over TLS), once one opened. */
+  readonly destinationReached?: () => { readonly address: string; readonly encrypted: boolean } | undefined;
   readonly onFinished?: (summary: RetrieveSummary) => void;
 }
 
@@ -62,20 +64,26 @@ export async function* runRetrieve(spec: RetrieveSpec): AsyncGenerator<OutgoingM
     if (finishedChannel.hasSubscribers) finishedChannel.publish(s);
     spec.onFinished?.(s);
   };
-  const summary = (status: number, tally: SubOperationTally, cancelled: boolean, failures = tally.failures): RetrieveSummary => ({
-    kind: spec.kind,
-    association: spec.association,
-    sopClassUid: message.context.abstractSyntax,
-    level,
-    ...(spec.destination !== undefined && { destination: spec.destination }),
-    status,
-    matched: tally.total,
-    completed: tally.completed,
-    failed: tally.failed,
-    warning: tally.warning,
-    cancelled,
-    failures,
-  });
+  const sent: RetrieveInstance[] = [];
+  const summary = (status: number, tally: SubOperationTally, cancelled: boolean, failures = tally.failures): RetrieveSummary => {
+    const reached = spec.destinationReached?.();
+    return {
+      kind: spec.kind,
+      association: spec.association,
+      sopClassUid: message.context.abstractSyntax,
+      level,
+      ...(spec.destination !== undefined && { destination: spec.destination }),
+      ...(reached !== undefined && { destinationAddress: reached.address, destinationEncrypted: reached.encrypted }),
+      status,
+      matched: tally.total,
+      completed: tally.completed,
+      failed: tally.failed,
+      warning: tally.warning,
+      cancelled,
+      sent,
+      failures,
+    };
+  };
   let instances: RetrieveInstance[];
   try {
     const selector = await readSelector(message);
@@ -95,6 +103,7 @@ export async function* runRetrieve(spec: RetrieveSpec): AsyncGenerator<OutgoingM
   const tally = new SubOperationTally(instances.length);
   for await (const { instance, outcome } of spec.subOperations(instances, signal)) {
     tally.add(instance, outcome);
+    if (outcome.kind !== "failed") sent.push(instance);
     if (tally.done < tally.total && !signal.aborted) yield { command: spec.respond(RetrieveStatus.Pending, tally.pending()) };
   }
   // PS3.7 §9.3.4.3: a cancel that comes after the last sub-operation ended does not apply.

@@ -51,6 +51,11 @@ export interface RetrieveInstance {
   readonly transferSyntaxUid: string;
   /** The Part 10 file (read and cut into PDUs by the codec runner). */
   readonly path: string;
+  /** What the source knows of the instance's hierarchy (for the audit trail's Instances Transferred). */
+  readonly studyInstanceUid?: string;
+  readonly patientId?: string;
+  readonly patientName?: string;
+  readonly accessionNumber?: string;
 }
 
 /** Where the instances of a retrieve come from (the server adapts its store/index; scp does not import storage). */
@@ -86,6 +91,12 @@ export interface RetrieveSummary {
   readonly failed: number;
   readonly warning: number;
   readonly cancelled: boolean;
+  /** The instances sent (sub-operations completed or with a warning), for the audit trail. */
+  readonly sent: readonly RetrieveInstance[];
+  /** C-MOVE: the address of the Move Destination the sub-associations reached (undefined when none opened). */
+  readonly destinationAddress?: string;
+  /** C-MOVE: the sub-associations to the Move Destination were DICOM TLS. */
+  readonly destinationEncrypted?: boolean;
   /** Why sub-operations failed (first ones; the count is `failed`), or why the request was refused. */
   readonly failures: ReadonlyArray<{ readonly sopInstanceUid?: string; readonly reason: string }>;
 }
