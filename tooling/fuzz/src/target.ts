@@ -57,6 +57,10 @@ export async function startTarget(dir: string, options: TargetOptions = {}): Pro
     DicomTlsTrustedCertificates: ca,
     DicomTlsRemoteCertificateRequired: options.anonymousTls === false,
     StorageDirectory: join(dir, "storage"),
+    // One of the calling AE titles the templates pick is a known modality (every Allow* defaults to true), so its
+    // cases get past Orthanc's per-command access control (C-FIND/MOVE/GET and N-ACTION need a known AE) into the
+    // services; the other titles stay unknown and meet the refusals.
+    DicomModalities: { modality: ["MODALITY", "127.0.0.1", 104] },
   };
   writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
   const { cmd, args } = appCommand("server", { built: true });
