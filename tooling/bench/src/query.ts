@@ -1,6 +1,6 @@
 /**
  * C-FIND over DICOM TLS: dicomtls-server next to Orthanc 1.10.1, in one run, on the same deterministic data set.
- * Run: pnpm bench:query [--patients 1000] [--runs 10] [--assoc-runs 5]   (the issue's 100,000 instances: 1,000
+ * Run: pnpm bench:query [--patients 1000] [--runs 10] [--assoc-runs 5] [--server-bin PATH]   (the issue's 100,000 instances: 1,000
  *      patients x 2 studies x 2 series x 25 instances); pnpm bench:query --quick  (20 patients: 2,000 instances).
  *
  * The data set is written once as small Part 10 files (1x1 pixel, no sequences), then stored into each node with
@@ -35,6 +35,8 @@ const QUICK = process.argv.includes("--quick");
 const PATIENTS = flag("--patients", QUICK ? 20 : 1000);
 const RUNS = flag("--runs", 10);
 const ASSOC_RUNS = flag("--assoc-runs", 5);
+/** Another build's dicomtls-server bin (e.g. /work/main/apps/server/bin/dicomtls-server.js): a "before" run. */
+const SERVER_BIN = process.argv.includes("--server-bin") ? process.argv[process.argv.indexOf("--server-bin") + 1] : undefined;
 const STUDIES_PER_PATIENT = 2;
 const SERIES_PER_STUDY = 2;
 const INSTANCES_PER_SERIES = 25;
@@ -192,7 +194,7 @@ async function main(): Promise<void> {
     console.log(`C-FIND over DICOM TLS: ${PATIENTS} patients, ${PATIENTS * STUDIES_PER_PATIENT} studies, ${instances} instances (written in ${ms(writeMs)} ms); ${RUNS} runs per query; Node ${process.version}`);
 
     mkdirSync(join(tmp.path, "dicomtls"), { recursive: true });
-    const dicomtlsOptions = { dir: join(tmp.path, "dicomtls"), pki, config: { DicomAlwaysAllowFind: true, SyncStorageArea: false }, built: true };
+    const dicomtlsOptions = { dir: join(tmp.path, "dicomtls"), pki, config: { DicomAlwaysAllowFind: true, SyncStorageArea: false }, built: true, ...(SERVER_BIN !== undefined && { serverBin: SERVER_BIN }) };
     const loader = await startDicomTls(dicomtlsOptions);
     const orthanc = await startOrthanc({
       dir: join(tmp.path, "orthanc"),
