@@ -1,3 +1,4 @@
+import type { AcceptedPresentationContext, Association } from "@dicomtls/association";
 import { cFindRq } from "@dicomtls/pdu-codec";
 import { encodeIdentifier, type DecodedIdentifier } from "@dicomtls/dataset";
 import {
@@ -75,6 +76,25 @@ async function* runFind(options: FindOptions, level: QueryLevelName, sopClassUid
   options.signal?.throwIfAborted();
   const model = options.model === "patient" ? "Patient Root" : "Study Root";
   const { association, context } = await openQueryAssociation(options, sopClassUid, `${model} C-FIND`);
+  yield* findOn(association, context, options, level, sopClassUid, settle, false);
+}
+
+/** What one request on an open association needs: its keys, priority and signal, and the peer named in errors. */
+type FindRequest = Pick<FindOptions, "host" | "port" | "calledAeTitle" | "keys" | "priority" | "signal">;
+
+/**
+ * One C-FIND on an open association: the matches, then the final status. `keepOpen`: the association stays
+ * established after a finished request (a session's); otherwise it is released (or aborted when it broke).
+ */
+export async function* findOn(
+  association: Association,
+  context: AcceptedPresentationContext,
+  options: FindRequest,
+  level: QueryLevelName,
+  sopClassUid: string,
+  settle: (r: FindResult) => void,
+  keepOpen: boolean,
+): AsyncGenerator<FindMatch, void, undefined> {
   let run: RequestRun | undefined;
   let matches = 0;
   try {
@@ -117,7 +137,9 @@ async function* runFind(options: FindOptions, level: QueryLevelName, sopClassUid
         transferSyntax: context.transferSyntax,
       });
     }
-    if (run === undefined) await association.release().catch(() => association.abort().catch(() => undefined)); // nothing was sent
-    else await run.close();
+    if (run === undefined) {
+      // nothing was sent
+      if (!keepOpen) await association.release().catch(() => association.abort().catch(() => undefined));
+    } else await run.close(keepOpen);
   }
 }

@@ -5,6 +5,7 @@ export { MAX_PRESENTATION_CONTEXTS, canConvert, chooseContext, contextsForSopCla
 // The identifier helpers answers are read with, so a user of find needs no second import.
 export { decodeIdentifier, encodeIdentifier, identifierText, type DecodedIdentifier, type IdentifierValue } from "@dicomtls/dataset";
 export { find, findSopClass, type FindOptions, type FindMatch, type FindResult } from "./find.js";
+export { openFindSession, type FindSession, type FindSessionOptions, type FindSessionRequest } from "./find-session.js";
 export { move, moveSopClass, MoveFailedError, type MoveOptions, type MoveProgress, type MoveResult } from "./move.js";
 export {
   QueryError,

@@ -160,7 +160,7 @@ export function checkKeys(keys: QueryKeys): Array<readonly [string, IdentifierKe
 }
 
 /** PS3.5 Annex A: Q/R contexts in Explicit VR LE first, Implicit VR LE as the fallback every node accepts. */
-const QUERY_TRANSFER_SYNTAXES = [DatasetTransferSyntax.ExplicitVrLittleEndian, DatasetTransferSyntax.ImplicitVrLittleEndian] as const;
+export const QUERY_TRANSFER_SYNTAXES = [DatasetTransferSyntax.ExplicitVrLittleEndian, DatasetTransferSyntax.ImplicitVrLittleEndian] as const;
 
 const RESULT_WORDS: Readonly<Record<number, string>> = { 1: "user rejection", 2: "no reason given", 3: "abstract syntax not supported", 4: "transfer syntaxes not supported" };
 
@@ -261,13 +261,17 @@ export class RequestRun {
     }
   }
 
-  /** Ends the association: release when the request is done, abort when it is not (or the association broke). */
-  async close(): Promise<void> {
+  /**
+   * Ends the association: release when the request is done, abort when it is not (or the association broke).
+   * `keepOpen` (a session's request): a done request leaves the association established for the next one.
+   */
+  async close(keepOpen = false): Promise<void> {
     this.#signal?.removeEventListener("abort", this.#onAbort);
     // Lets the association drop what is left of the final response's data set (Orthanc's FE00 may carry one).
     await this.#responses.return().catch(() => undefined);
     if (!this.#association.isEstablished) return;
     if (this.finalStatus === undefined) await this.#association.abort().catch(() => undefined);
+    else if (keepOpen) return;
     else await this.#association.release().catch(() => this.#association.abort().catch(() => undefined));
   }
 }

@@ -1,19 +1,22 @@
 /**
  * C-FIND over DICOM TLS: dicomtls-server next to Orthanc 1.10.1, in one run, on the same deterministic data set.
- * Run: pnpm bench:query [--patients 1000] [--runs 10]      (the issue's 100,000 instances: 1,000 patients x 2 studies
- *      x 2 series x 25 instances); pnpm bench:query --quick  (20 patients: 2,000 instances).
+ * Run: pnpm bench:query [--patients 1000] [--runs 10] [--assoc-runs 5] [--server-bin PATH]   (the issue's 100,000 instances: 1,000
+ *      patients x 2 studies x 2 series x 25 instances); pnpm bench:query --quick  (20 patients: 2,000 instances).
  *
  * The data set is written once as small Part 10 files (1x1 pixel, no sequences), then stored into each node with
- * DCMTK storescu +tls (one association). The same 20 queries (exact ID, PN wildcard, date range, modality,
- * accession, UID list, at each level) go 10 times each to both nodes through our SCU's find() over TLS (a new
- * association per query, as a workstation does); p50 / p99 of the whole query (connect, TLS, association, every
- * answer, release) per kind and the ratio dicomtls / Orthanc. Also: the time to the first answer of the widest query,
- * and dicomtls' event-loop delay while serving the queries (the runtime-stats record of a server restarted on the
- * loaded store). DCMTK's dcmqrscp is not part of the run.
+ * DCMTK storescu +tls (one association). The same 21 queries (exact ID, PN wildcard, date range, modality,
+ * accession, UID list, at each level, and a wide IMAGE date range of up to 10,000 matches) go `--runs` times each to
+ * both nodes over TLS inside ONE association per node (our SCU's openFindSession: the query alone, every answer
+ * read), interleaved; p50 / p99 per kind and the ratio dicomtls / Orthanc. Second column: the same query on a new
+ * association each (`--assoc-runs` times; connect, TLS handshake, association and release included, as a
+ * workstation that does not keep its association), the wide query left out. Also: the time to the first answer of
+ * the wide query, and dicomtls' event-loop delay while serving the queries (the runtime-stats record of a server
+ * restarted on the loaded store, so the loading is not in it). DCMTK's dcmqrscp is not part of the run.
  */
 import { mkdirSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
-import { find, type FindOptions } from "@dicomtls/scu";
+import { find, openFindSession, type FindOptions, type FindSession } from "@dicomtls/scu";
 import { dcmtkEnv, freePort, requireTool, startOrthanc, stopAll, tempDir, writePart10File } from "@dicomtls/test-peers";
 import { buildClientOptions, loadTlsContext } from "@dicomtls/tls-context";
 import { makeDevPki, ms, printTable, ratio, startDicomTls, timed, timedRun, type DevPki } from "./lib/index.js";
@@ -31,6 +34,9 @@ function flag(name: string, fallback: number): number {
 const QUICK = process.argv.includes("--quick");
 const PATIENTS = flag("--patients", QUICK ? 20 : 1000);
 const RUNS = flag("--runs", 10);
+const ASSOC_RUNS = flag("--assoc-runs", 5);
+/** Another build's dicomtls-server bin (e.g. /work/main/apps/server/bin/dicomtls-server.js): a "before" run. */
+const SERVER_BIN = process.argv.includes("--server-bin") ? process.argv[process.argv.indexOf("--server-bin") + 1] : undefined;
 const STUDIES_PER_PATIENT = 2;
 const SERIES_PER_STUDY = 2;
 const INSTANCES_PER_SERIES = 25;
@@ -107,7 +113,20 @@ const QUERIES: readonly QueryKind[] = [
   { name: "IMAGE UID list (3)", level: "IMAGE", keys: { SOPInstanceUID: [sopUid(1, 0, 0, 0), sopUid(mid, 1, 1, 3), sopUid(PATIENTS - 1, 0, 1, 24)].join("\\") } },
   { name: "IMAGE of a patient (100)", level: "IMAGE", keys: { PatientID: patientId(mid), SOPInstanceUID: "" } },
   { name: "IMAGE PN wildcard (10%)", level: "IMAGE", keys: { PatientName: "DOE*", SOPInstanceUID: "" } },
+  wideQuery(),
 ];
+
+/** IMAGE level, a StudyDate range covering the earliest studies: up to 10,000 matches (half the set when smaller). */
+function wideQuery(): QueryKind {
+  const perStudy = SERIES_PER_STUDY * INSTANCES_PER_SERIES;
+  const studies = Math.max(1, Math.floor(Math.min(10_000, (PATIENTS * STUDIES_PER_PATIENT * perStudy) / 2) / perStudy));
+  const dates: string[] = [];
+  for (let p = 0; p < PATIENTS; p++) for (let s = 0; s < STUDIES_PER_PATIENT; s++) dates.push(studyDate(p, s));
+  dates.sort();
+  const last = dates[studies - 1]!;
+  const expected = dates.filter((d) => d <= last).length * perStudy;
+  return { name: `IMAGE wide date range (${expected})`, level: "IMAGE", keys: { StudyDate: `-${last}`, SOPInstanceUID: "" } };
+}
 
 interface Node {
   readonly label: string;
@@ -115,9 +134,26 @@ interface Node {
   readonly aet: string;
 }
 
-async function runQuery(node: Node, tls: FindOptions["tls"], q: QueryKind): Promise<{ totalMs: number; firstMs: number; matches: number }> {
+interface Timing {
+  readonly totalMs: number;
+  readonly firstMs: number;
+  readonly matches: number;
+}
+
+/** One query on a new association (connect, TLS, association, every answer, release). */
+async function runQuery(node: Node, tls: FindOptions["tls"], q: QueryKind): Promise<Timing> {
   const t0 = process.hrtime.bigint();
   const query = find({ host: "127.0.0.1", port: node.port, callingAeTitle: "BENCHSCU", calledAeTitle: node.aet, ...(tls !== undefined && { tls }), level: q.level, keys: q.keys, model: q.model ?? "study", timeouts: { dimseMs: 120_000 } });
+  return await timeAnswers(t0, query);
+}
+
+/** One query on the node's open session: from the C-FIND-RQ to the final response. */
+async function runOnSession(session: FindSession, q: QueryKind): Promise<Timing> {
+  const t0 = process.hrtime.bigint();
+  return await timeAnswers(t0, session.find({ level: q.level, keys: q.keys, model: q.model ?? "study" }));
+}
+
+async function timeAnswers(t0: bigint, query: ReturnType<typeof find>): Promise<Timing> {
   let firstMs = Number.NaN;
   let matches = 0;
   for await (const _ of query) {
@@ -125,6 +161,16 @@ async function runQuery(node: Node, tls: FindOptions["tls"], q: QueryKind): Prom
   }
   await query.result();
   return { totalMs: Number(process.hrtime.bigint() - t0) / 1e6, firstMs, matches };
+}
+
+type Results = Map<string, { total: number[]; first: number[]; matches: number }>;
+
+function record(results: Results, key: string, r: Timing): void {
+  const entry = results.get(key) ?? { total: [], first: [], matches: r.matches };
+  entry.total.push(r.totalMs);
+  if (!Number.isNaN(r.firstMs)) entry.first.push(r.firstMs);
+  if (entry.matches !== r.matches) throw new Error(`${key}: ${r.matches} matches, earlier ${entry.matches}`);
+  results.set(key, entry);
 }
 
 function percentile(values: readonly number[], p: number): number {
@@ -148,7 +194,7 @@ async function main(): Promise<void> {
     console.log(`C-FIND over DICOM TLS: ${PATIENTS} patients, ${PATIENTS * STUDIES_PER_PATIENT} studies, ${instances} instances (written in ${ms(writeMs)} ms); ${RUNS} runs per query; Node ${process.version}`);
 
     mkdirSync(join(tmp.path, "dicomtls"), { recursive: true });
-    const dicomtlsOptions = { dir: join(tmp.path, "dicomtls"), pki, config: { DicomAlwaysAllowFind: true, SyncStorageArea: false } };
+    const dicomtlsOptions = { dir: join(tmp.path, "dicomtls"), pki, config: { DicomAlwaysAllowFind: true, SyncStorageArea: false }, built: true, ...(SERVER_BIN !== undefined && { serverBin: SERVER_BIN }) };
     const loader = await startDicomTls(dicomtlsOptions);
     const orthanc = await startOrthanc({
       dir: join(tmp.path, "orthanc"),
@@ -167,42 +213,51 @@ async function main(): Promise<void> {
     ];
 
     const ctx = await loadTlsContext({ certificateFile: pki.clientCert, privateKeyFile: pki.clientKey, trustedCertificatesFile: pki.caCert });
-    const results = new Map<string, { total: number[]; first: number[]; matches: number }>();
+    const tlsFor = (node: Node): NonNullable<FindOptions["tls"]> => buildClientOptions(ctx, { host: "127.0.0.1", port: node.port });
+    const sessions = new Map<string, FindSession>();
+    for (const node of nodes) {
+      sessions.set(node.label, await openFindSession({ host: "127.0.0.1", port: node.port, callingAeTitle: "BENCHSCU", calledAeTitle: node.aet, tls: tlsFor(node), timeouts: { dimseMs: 120_000 } }));
+    }
+    const inSession: Results = new Map();
+    const perAssociation: Results = new Map();
+    const wide = QUERIES.at(-1)!;
     // Interleaved: run r of every query on both nodes before run r + 1, so load from other jobs hits both alike.
+    const t0 = performance.now();
     for (let run = 0; run < RUNS; run++) {
+      for (const q of QUERIES) for (const node of nodes) record(inSession, `${q.name}|${node.label}`, await runOnSession(sessions.get(node.label)!, q));
+    }
+    for (const session of sessions.values()) await session.release();
+    for (let run = 0; run < ASSOC_RUNS; run++) {
       for (const q of QUERIES) {
-        for (const node of nodes) {
-          const tls = buildClientOptions(ctx, { host: "127.0.0.1", port: node.port });
-          const r = await runQuery(node, tls, q);
-          const key = `${q.name}|${node.label}`;
-          const entry = results.get(key) ?? { total: [], first: [], matches: r.matches };
-          entry.total.push(r.totalMs);
-          if (!Number.isNaN(r.firstMs)) entry.first.push(r.firstMs);
-          if (entry.matches !== r.matches) throw new Error(`${key}: ${r.matches} matches, earlier ${entry.matches}`);
-          results.set(key, entry);
-        }
+        if (q === wide) continue;
+        for (const node of nodes) record(perAssociation, `${q.name}|${node.label}`, await runQuery(node, tlsFor(node), q));
       }
     }
+    const queryMs = performance.now() - t0;
     await dicomtls.stop();
     await orthanc.stop();
     const stats = dicomtls.records().find((r) => r["event"] === "runtime-stats");
 
     console.log("");
+    const p50 = (results: Results, key: string): number => percentile(results.get(key)?.total ?? [], 50);
     const rows = QUERIES.map((q) => {
-      const d = results.get(`${q.name}|dicomtls`)!;
-      const o = results.get(`${q.name}|orthanc`)!;
+      const d = inSession.get(`${q.name}|dicomtls`)!;
+      const o = inSession.get(`${q.name}|orthanc`)!;
       const dp50 = percentile(d.total, 50);
       const op50 = percentile(o.total, 50);
-      return [q.name, String(d.matches), String(o.matches), ms(dp50), ms(percentile(d.total, 99)), ms(op50), ms(percentile(o.total, 99)), ratio(dp50, op50)];
+      const da = p50(perAssociation, `${q.name}|dicomtls`);
+      const oa = p50(perAssociation, `${q.name}|orthanc`);
+      const assoc = Number.isNaN(da) ? ["-", "-", "-"] : [ms(da), ms(oa), ratio(da, oa)];
+      return [q.name, String(d.matches), String(o.matches), ms(dp50), ms(percentile(d.total, 99)), ms(op50), ms(percentile(o.total, 99)), ratio(dp50, op50), ...assoc];
     });
-    printTable(["query", "matches", "orthanc matches", "dicomtls p50 ms", "p99 ms", "orthanc p50 ms", "p99 ms", "p50 ratio"], rows);
-    const widest = QUERIES.at(-1)!;
-    const wd = results.get(`${widest.name}|dicomtls`)!;
-    const wo = results.get(`${widest.name}|orthanc`)!;
+    printTable(["query", "matches", "orthanc matches", "dicomtls p50 ms", "p99 ms", "orthanc p50 ms", "p99 ms", "p50 ratio", "new assoc: dicomtls p50", "orthanc p50", "ratio"], rows);
+    const wd = inSession.get(`${wide.name}|dicomtls`)!;
+    const wo = inSession.get(`${wide.name}|orthanc`)!;
     console.log("");
-    console.log(`first answer of "${widest.name}" (${wd.matches} matches, connect + TLS + association included): dicomtls p50 ${ms(percentile(wd.first, 50))} ms, orthanc p50 ${ms(percentile(wo.first, 50))} ms`);
+    console.log(`first answer of "${wide.name}" (${wd.matches} matches, inside the open association): dicomtls p50 ${ms(percentile(wd.first, 50))} ms p99 ${ms(percentile(wd.first, 99))} ms, orthanc p50 ${ms(percentile(wo.first, 50))} ms p99 ${ms(percentile(wo.first, 99))} ms`);
+    console.log(`queries took ${ms(queryMs / 1000)} s (${RUNS} runs in one association per node, ${ASSOC_RUNS} on new associations); load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
     if (stats !== undefined) {
-      console.log(`dicomtls-server while serving the queries: event-loop delay p99 ${String(stats["loopDelayP99Ms"])} ms, max ${String(stats["loopDelayMaxMs"])} ms, peak RSS ${String(stats["peakRssMb"])} MB`);
+      console.log(`dicomtls-server while serving the queries: event-loop delay p99 ${String(stats["loopDelayP99Ms"])} ms, max ${String(stats["loopDelayMaxMs"])} ms, GC max pause ${String(stats["gcMaxPauseMs"])} ms, peak RSS ${String(stats["peakRssMb"])} MB`);
     }
   } finally {
     await stopAll();

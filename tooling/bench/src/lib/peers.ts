@@ -49,6 +49,11 @@ export interface DicomTlsOptions {
    * "after" in one run, on the same loaded machine.
    */
   readonly serverBin?: string;
+  /**
+   * Node flags for `serverBin` (e.g. ["--cpu-prof", "--cpu-prof-dir=DIR"]): they must precede the bin path (after it
+   * they are the server's argv), and NODE_OPTIONS refuses --cpu-prof ("not allowed in NODE_OPTIONS").
+   */
+  readonly execArgv?: readonly string[];
 }
 
 /** Writes an Orthanc-style configuration for dicomtls-server and returns its path. */
@@ -76,7 +81,7 @@ export function writeServerConfig(opts: DicomTlsOptions & { readonly port: numbe
 export async function startDicomTls(opts: DicomTlsOptions): Promise<StartedServer & { readonly aet: string }> {
   const port = await freePort();
   const path = writeServerConfig({ ...opts, port });
-  if (opts.serverBin !== undefined) return Object.assign(await startServerBin(opts.serverBin, path, opts.env), { aet: opts.aet ?? "DICOMTLS" });
+  if (opts.serverBin !== undefined) return Object.assign(await startServerBin(opts.serverBin, path, opts.env, opts.execArgv ?? []), { aet: opts.aet ?? "DICOMTLS" });
   const server = await startServer(path, { ...(opts.env !== undefined && { env: opts.env }), ...(opts.built !== undefined && { built: opts.built }) });
   return Object.assign(server, { aet: opts.aet ?? "DICOMTLS" });
 }
@@ -96,9 +101,9 @@ function records(output: string): Array<Record<string, unknown>> {
 }
 
 /** A dicomtls-server bin of another build, with a configuration, waited for until it logs "listening". */
-async function startServerBin(bin: string, configPath: string, env: NodeJS.ProcessEnv | undefined): Promise<StartedServer> {
+async function startServerBin(bin: string, configPath: string, env: NodeJS.ProcessEnv | undefined, execArgv: readonly string[]): Promise<StartedServer> {
   const listening = /"event":"listening","port":(\d+)/;
-  const proc = await startProcess(process.execPath, [bin, configPath], { env: { ...process.env, ...env }, readyPattern: listening, readyTimeoutMs: 30_000 });
+  const proc = await startProcess(process.execPath, [...execArgv, bin, configPath], { env: { ...process.env, ...env }, readyPattern: listening, readyTimeoutMs: 30_000 });
   return {
     process: proc,
     port: Number(proc.output().match(listening)?.[1]),
