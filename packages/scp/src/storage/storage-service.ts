@@ -8,6 +8,7 @@ import { ANY_SOP_CLASS } from "../service-registry.js";
 import type { ServiceContext, ServiceHandler } from "../types.js";
 import { STORAGE_SOP_CLASSES } from "../uids/storage-sop-classes.js";
 import { STORAGE_TRANSFER_SYNTAXES } from "./accepted-transfer-syntaxes.js";
+import { HeaderProbe } from "./header-probe.js";
 
 /** `node:diagnostics_channel` channels of the Storage SCP (`dicom:scp:<event>`). */
 export const StorageChannels = {
@@ -142,84 +143,11 @@ export interface StorageService {
   onStoreFailed(hook: StoreFailureHook): () => void;
 }
 
-/** A prefix grows this much at most while the identifiers are not in sight (then the instance is refused as unparsable). */
-const MAX_HEADER_PREFIX_BYTES = 16 * 1024 * 1024;
-
 /** Dataset bytes held while the sink opens its writer; past this the reading waits for the writer. */
 const EARLY_BYTES = 1024 * 1024;
 
 /** DIMSE UI values may carry a trailing NUL or space (PS3.5 §6.2, UI padding). */
 const uid = (s: string | undefined): string => (s ?? "").replace(/[\0 ]+$/, "");
-
-/**
- * Keeps the first bytes of a dataset (views, no copies) and has the codec runner parse them while the rest streams on.
- * When the identifiers lie past the prefix, it parses again with four times as much, up to MAX_HEADER_PREFIX_BYTES.
- */
-class HeaderProbe {
-  readonly #codec: CodecRunner;
-  readonly #transferSyntaxUid: string;
-  readonly #signal: AbortSignal;
-  #parts: Uint8Array[] = [];
-  #bytes = 0;
-  #threshold: number;
-  #pending: Promise<void> | undefined;
-  header: DatasetHeader | undefined;
-  error: unknown;
-
-  constructor(codec: CodecRunner, transferSyntaxUid: string, prefixBytes: number, signal: AbortSignal) {
-    this.#codec = codec;
-    this.#transferSyntaxUid = transferSyntaxUid;
-    this.#threshold = prefixBytes;
-    this.#signal = signal;
-  }
-
-  get settled(): boolean {
-    return this.header !== undefined || this.error !== undefined;
-  }
-
-  /** Keeps `chunk` while a longer prefix may still be wanted; starts a parse once the prefix is long enough. */
-  async add(chunk: Uint8Array): Promise<void> {
-    if (this.settled || this.#bytes >= Math.min(MAX_HEADER_PREFIX_BYTES, this.#threshold * 4)) return;
-    this.#parts.push(chunk);
-    this.#bytes += chunk.byteLength;
-    if (this.#pending === undefined && this.#bytes >= this.#threshold) await this.#start(false);
-  }
-
-  /** The dataset ended: waits for the running parse, parses what there is if still needed. */
-  async finish(): Promise<void> {
-    if (this.#bytes === 0) {
-      this.error ??= new CodecError(CodecErrorCode.DatasetUnparsable, "the data set is empty");
-      return;
-    }
-    await this.#pending;
-    if (!this.settled) await this.#start(true);
-    await this.#pending;
-  }
-
-  async #start(final: boolean): Promise<void> {
-    // A full pool makes us wait here, and waiting here pauses the socket: the pool is the slower party.
-    if (this.#codec.needsDrain) await this.#codec.drained();
-    const had = this.#bytes;
-    const run = this.#codec.parseHeader(this.#parts.slice(), this.#transferSyntaxUid, { signal: this.#signal }).then(
-      (header) => {
-        this.header = header;
-        this.#parts = [];
-      },
-      (err: unknown) => {
-        if (!final && err instanceof CodecError && err.needMoreBytes && had * 4 <= MAX_HEADER_PREFIX_BYTES) {
-          this.#threshold = had * 4;
-        } else {
-          this.error = err;
-          this.#parts = [];
-        }
-      },
-    );
-    this.#pending = run.then(() => {
-      if (this.#pending === tracked) this.#pending = undefined;
-    });
-    const tracked = this.#pending;
-  }
-}
 
 /** A local failure as status, reason (log) and Error Comment (peer): the comment names the error code, not the files. */
 function failureOf(err: unknown, what: string): { status: number; reason: string; comment: string } {
