@@ -1,7 +1,7 @@
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { AssociationChannels, type Association, type PeerInfo } from "@dicomtls/association";
 import { ScpChannels } from "@dicomtls/scp";
-import type { PeerInfo as TlsPeerInfo } from "@dicomtls/tls-context";
+import type { PeerInfo as TlsPeerInfo, RevocationFinding } from "@dicomtls/tls-context";
 import type { AAssociateRq } from "@dicomtls/pdu-codec";
 import type { Logger } from "./log.js";
 
@@ -21,6 +21,36 @@ export function peerFields(peer: TlsPeerInfo): Record<string, unknown> {
 }
 
 /** Node reports IPv4 peers of a dual-stack listener as ::ffff:a.b.c.d; operators know them as a.b.c.d. */
+/** The fields of an `association-refused` record: the peer, the AE titles, and its TLS session and certificate. */
+export function requestFields(rq: AAssociateRq, peer: PeerInfo): { readonly peer: string } & Record<string, unknown> {
+  return {
+    peer: `${displayAddress(peer.address)}:${peer.port}`,
+    callingAet: rq.callingAeTitle,
+    calledAet: rq.calledAeTitle,
+    ...(peer.tls !== undefined && {
+      tlsVersion: peer.tls.protocol,
+      cipher: peer.tls.cipher,
+      ...(peer.tls.certificate !== undefined && {
+        certSubject: peer.tls.certificate.subject.replace(/\n/g, ", "),
+        certIssuer: peer.tls.certificate.issuer.replace(/\n/g, ", "),
+        certFingerprint256: peer.tls.certificate.fingerprint256,
+      }),
+    }),
+  };
+}
+
+/** A revocation refusal's fields: the certificate the lists speak about (the peer's or a CA of its chain) and the list that decided. */
+export function revocationFields(revoked: RevocationFinding | undefined): Record<string, unknown> {
+  if (revoked === undefined) return {};
+  return {
+    refusedSubject: revoked.certificate.subject,
+    refusedSerial: revoked.certificate.serialNumber,
+    ...(revoked.list !== undefined && { revocationList: revoked.list.file, revocationListIssuer: revoked.list.issuer }),
+    ...(revoked.revocationDate !== undefined && { revocationDate: revoked.revocationDate }),
+    ...(revoked.revocationReason !== undefined && { revocationReason: revoked.revocationReason }),
+  };
+}
+
 export function displayAddress(address: string | undefined): string {
   if (address === undefined) return "?";
   return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;

@@ -15,7 +15,7 @@ import { NodeStatus } from "./http/status.js";
 import type { Logger } from "./log.js";
 import { accessCommandOf, accessPolicyOf } from "./mapping.js";
 import { countAssociationEvents, type AssociationStats } from "./association-stats.js";
-import { displayAddress, logLimits, peerFields, subscribeDiagnostics } from "./diagnostics-log.js";
+import { displayAddress, logLimits, peerFields, requestFields, revocationFields, subscribeDiagnostics } from "./diagnostics-log.js";
 import { clientOffer } from "./client-offer.js";
 import { ServerStartError, type StartOptions } from "./plugin-types.js";
 import { PluginHost, type PluginDescription } from "./plugins/plugin-host.js";
@@ -334,20 +334,12 @@ export class DicomTlsServer {
       if (this.#plugins !== undefined) await pluginTlsVeto(this.#plugins, socket, this.#logger);
       return;
     }
-    const revoked = verdict.revocation;
     this.#logger.warn(
       {
         event: "tls-peer-refused",
         reason: verdict.reason,
         ...peerFields(verdict.peer),
-        // The certificate the lists speak about (the peer's or a CA of its chain) and the list that decided.
-        ...(revoked !== undefined && {
-          refusedSubject: revoked.certificate.subject,
-          refusedSerial: revoked.certificate.serialNumber,
-          ...(revoked.list !== undefined && { revocationList: revoked.list.file, revocationListIssuer: revoked.list.issuer }),
-          ...(revoked.revocationDate !== undefined && { revocationDate: revoked.revocationDate }),
-          ...(revoked.revocationReason !== undefined && { revocationReason: revoked.revocationReason }),
-        }),
+        ...revocationFields(verdict.revocation),
       },
       `DICOM TLS peer ${displayAddress(verdict.peer.remoteAddress)}:${verdict.peer.remotePort ?? "?"} refused (${verdict.reason}): ${verdict.detail}`,
     );
@@ -366,20 +358,7 @@ export class DicomTlsServer {
       peerIp: peer.address,
       ...(certificateModalities !== undefined && { certificateModalities }),
     });
-    const fields = {
-      peer: `${displayAddress(peer.address)}:${peer.port}`,
-      callingAet: rq.callingAeTitle,
-      calledAet: rq.calledAeTitle,
-      ...(peer.tls !== undefined && {
-        tlsVersion: peer.tls.protocol,
-        cipher: peer.tls.cipher,
-        ...(peer.tls.certificate !== undefined && {
-          certSubject: peer.tls.certificate.subject.replace(/\n/g, ", "),
-          certIssuer: peer.tls.certificate.issuer.replace(/\n/g, ", "),
-          certFingerprint256: peer.tls.certificate.fingerprint256,
-        }),
-      }),
-    };
+    const fields = requestFields(rq, peer);
     if (!decision.accept) {
       const code = decision.reason === CALLING_AE_NOT_RECOGNIZED ? "CALLING_AE_NOT_RECOGNIZED" : "CALLED_AE_NOT_RECOGNIZED";
       this.#logger.warn({ event: "association-refused", reason: code, ...fields }, `association from ${rq.callingAeTitle} at ${fields.peer} refused (${code}): ${decision.why}`);
