@@ -1,0 +1,80 @@
+/**
+ * Profiles dicomtls-server receiving the 500 x 512 KB CT set from `storescu +tls` (issue 13): the built server runs
+ * with --cpu-prof (main thread, .cpuprofile in --out) and, with --perf, under `perf record` (every thread, kernel
+ * included: where TLS, the file system and the worker threads go). Prints the top self times and the CPU per instance.
+ * Run after `pnpm build`:
+ *   node --conditions=dicomtls-source --import tsx tooling/bench/src/profile-store.ts [--out DIR] [--perf] [--sync false]
+ */
+import { mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { SyntheticPreset, dcmtkEnv, repoRoot, requireTool, startProcess, stopAll, tempDir, writePart10File } from "@dicomtls/test-peers";
+import { cpuDuring, makeDevPki, ms, startDicomTls, summarizeProfiles, timedRun } from "./lib/index.js";
+
+function flag(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? String(process.argv[i + 1]) : fallback;
+}
+const OUT = flag("--out", "/tmp/dicomtls-prof-store");
+const COUNT = Number(flag("--count", "500"));
+const SYNC = flag("--sync", "true") !== "false";
+const PERF = process.argv.includes("--perf");
+const V8PROF = !process.argv.includes("--no-v8prof");
+
+/** CPU seconds (user + system) of each thread of `pid`, keyed "tid name". */
+function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  const tick = 100;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out.set(`${tid} ${name}`, (Number(f[11]) + Number(f[12])) / tick);
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  requireTool("storescu");
+  const tmp = tempDir("dicomtls-prof-store-");
+  try {
+    const pki = await makeDevPki(join(tmp.path, "pki"));
+    const folder = join(tmp.path, "dataset");
+    mkdirSync(folder, { recursive: true });
+    for (let i = 0; i < COUNT; i++) await writePart10File(join(folder, `${String(i).padStart(4, "0")}.dcm`), { ...SyntheticPreset.Ct512k, seed: 1000 + i });
+    rmSync(OUT, { recursive: true, force: true });
+    mkdirSync(OUT, { recursive: true });
+    mkdirSync(join(tmp.path, "node"), { recursive: true });
+    const bin = join(repoRoot, "apps/server/bin/dicomtls-server.js");
+    const server = await startDicomTls({
+      dir: join(tmp.path, "node"), pki, serverBin: bin, execArgv: [...(V8PROF ? ["--cpu-prof", `--cpu-prof-dir=${OUT}`] : [])],
+      config: { SyncStorageArea: SYNC, MaximumPduLength: 131072 },
+    });
+    const perfFile = join(OUT, "perf.data");
+    const perf = PERF ? await startProcess("perf", ["record", "-F", "999", "-g", "-p", String(server.process.pid), "-o", perfFile]) : undefined;
+    const args = ["-aet", "PROFSCU", "-aec", server.aet, "+tls", pki.clientKey, pki.clientCert, "+cf", pki.caCert, "--max-pdu", "131072", "+sd", "127.0.0.1", String(server.port), folder];
+    const before = threadCpu(server.process.pid);
+    const { cpuS, value } = await cpuDuring(server.process.pid, () => timedRun("storescu", args, { env: dcmtkEnv(), timeoutMs: 600_000 }));
+    if (value.result.code !== 0) throw new Error(`storescu failed: ${value.result.stderr}`);
+    console.log(`${COUNT} instances in ${ms(value.ms)} ms, server CPU ${((cpuS * 1000) / COUNT).toFixed(2)} ms per instance (SyncStorageArea ${SYNC})`);
+    const after = threadCpu(server.process.pid);
+    const perThread = [...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
+    console.log("CPU by thread over the store (ms per instance): " + perThread.map(([k, v]) => `${k} ${((v * 1000) / COUNT).toFixed(2)}`).join(", "));
+    if (perf !== undefined) await perf.stop();
+    await server.stop();
+    if (V8PROF) summarizeProfiles(OUT, 40);
+    if (PERF) {
+      const { result } = await timedRun("perf", ["report", "-i", perfFile, "--no-children", "--sort", "tid,dso,sym", "--stdio", "-g", "none", "--percent-limit", "0.7"], { timeoutMs: 300_000 });
+      console.log(`\nperf (every thread), self time >= 0.7%:`);
+      console.log(result.stdout.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#")).slice(0, 60).join("\n"));
+    }
+    console.log(`profiles in ${OUT}: ${readdirSync(OUT).join(", ")}`);
+  } finally {
+    await stopAll();
+    tmp.remove();
+  }
+}
+await main();
