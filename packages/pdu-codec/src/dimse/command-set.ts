@@ -1,5 +1,7 @@
-import { checkAeTitle, checkAscii, stripUidPadding, trimAeTitle } from "../binary/text.js";
+import { AE_TITLE_LENGTH, checkAeTitle, checkAscii, stripUidPadding, trimAeTitle } from "../binary/text.js";
 import { PduDecodeError, PduEncodeError, PduErrorCode } from "../errors.js";
+import { fragmentToBuffers, maxPdvDataLength } from "../fragmenter.js";
+import { P_DATA_TF_HEADER_LENGTH, writePDataTfHeader } from "../pdu/p-data-tf.js";
 import type { CommandFieldCode, DimseCommand } from "../types.js";
 import { CommandField, NO_DATASET } from "../types.js";
 
@@ -117,46 +119,146 @@ function encodedValue(def: FieldDef, value: unknown): Buffer {
 }
 
 /**
- * PS3.7 §6.3.1 + Annex E: the command set in Implicit VR Little Endian, elements in tag order, led by
- * the computed Command Group Length (0000,0000), then `statusDetail` as given. Throws PduEncodeError when a
- * mandatory field is missing.
+ * The command's values in FIELDS order, one named property load each: a keyed load per field (`cmd[def.key]`) went
+ * megamorphic across the command shapes and was most of an encode (issue 13, per-message overhead).
  */
-export function encodeCommand(cmd: DimseCommand): Buffer {
-  if (!isKnownCommandField(cmd.commandField)) fail(`command field 0x${Number(cmd.commandField).toString(16)} is not a DIMSE service this codec encodes (C-services, N-EVENT-REPORT, N-ACTION)`);
-  const missing = missingCommandFields(cmd);
-  if (missing.length > 0) fail(`command 0x${cmd.commandField.toString(16)} lacks mandatory field(s) ${missing.join(", ")} (PS3.7 §9.3)`);
-  const elements: { element: number; value: Buffer }[] = [];
-  let groupLength = 0;
-  for (const def of FIELDS) {
-    const value = cmd[def.key];
-    if (value === undefined) continue;
+function fieldValues(cmd: DimseCommand): readonly unknown[] {
+  return [
+    cmd.affectedSopClassUid,
+    cmd.requestedSopClassUid,
+    cmd.commandField,
+    cmd.messageId,
+    cmd.messageIdBeingRespondedTo,
+    cmd.moveDestination,
+    cmd.priority,
+    cmd.commandDataSetType,
+    cmd.status,
+    cmd.offendingElement,
+    cmd.errorComment,
+    cmd.errorId,
+    cmd.affectedSopInstanceUid,
+    cmd.requestedSopInstanceUid,
+    cmd.eventTypeId,
+    cmd.actionTypeId,
+    cmd.numberOfRemainingSuboperations,
+    cmd.numberOfCompletedSuboperations,
+    cmd.numberOfFailedSuboperations,
+    cmd.numberOfWarningSuboperations,
+    cmd.moveOriginatorApplicationEntityTitle,
+    cmd.moveOriginatorMessageId,
+  ];
+}
+
+/** Indexes into fieldValues() of each command's mandatory fields. */
+const REQUIRED_INDEXES: ReadonlyMap<number, readonly number[]> = new Map(
+  Object.entries(REQUIRED).map(([field, keys]) => [Number(field), keys.map((k) => FIELDS.findIndex((f) => f.key === k))]),
+);
+
+/** Bytes of a value on the wire, pad byte included (PS3.5 §6.2: even length). Strings are checked when written. */
+function valueLength(vr: Vr, value: unknown): number {
+  if (vr === "US") return 2;
+  if (vr === "AT") return (value as readonly number[]).length * 4;
+  const n = typeof value === "string" ? value.length : 0;
+  return n + (n & 1);
+}
+
+function writeElementHeaderAt(out: Buffer, pos: number, element: number, length: number): number {
+  out[pos] = 0;
+  out[pos + 1] = 0;
+  out[pos + 2] = element & 0xff;
+  out[pos + 3] = element >>> 8;
+  out.writeUInt32LE(length, pos + 4);
+  return pos + ELEMENT_HEADER_LENGTH;
+}
+
+/**
+ * Writes one element at `pos`, checking its value as it goes; an invalid value is handed to encodedValue(), which
+ * throws the error that names it. Returns the position after the element.
+ */
+function writeElement(out: Buffer, pos: number, def: FieldDef, value: unknown): number {
+  const vr = def.vr;
+  if (vr === "US") {
+    const n = value as number;
+    if (!Number.isInteger(n) || n < 0 || n > 0xffff) encodedValue(def, value);
+    pos = writeElementHeaderAt(out, pos, def.element, 2);
+    out[pos] = n & 0xff;
+    out[pos + 1] = n >>> 8;
+    return pos + 2;
+  }
+  if (vr === "AT" || typeof value !== "string") {
     const encoded = encodedValue(def, value);
-    elements.push({ element: def.element, value: encoded });
-    groupLength += ELEMENT_HEADER_LENGTH + encoded.length;
+    pos = writeElementHeaderAt(out, pos, def.element, encoded.length);
+    out.set(encoded, pos);
+    return pos + encoded.length;
+  }
+  const n = value.length;
+  if (n > (vr === "AE" ? AE_TITLE_LENGTH : 64)) encodedValue(def, value);
+  pos = writeElementHeaderAt(out, pos, def.element, n + (n & 1));
+  for (let i = 0; i < n; i++) {
+    const c = value.charCodeAt(i);
+    // Printable ASCII only (UI, LO, AE); an AE title also holds no backslash (PS3.5 §6.2).
+    if (c < 0x20 || c > 0x7e || (c === 0x5c && vr === "AE")) encodedValue(def, value);
+    out[pos + i] = c;
+  }
+  // PS3.5 §6.2: UI pads to even length with NUL, text VRs with a space.
+  if ((n & 1) !== 0) out[pos + n] = vr === "UI" ? 0 : 0x20;
+  return pos + n + (n & 1);
+}
+
+/**
+ * The command set written `headroom` bytes into a fresh buffer (the room a P-DATA-TF header takes in front of it), so
+ * that a command goes out as one buffer, not copied again.
+ */
+function encodeCommandAt(cmd: DimseCommand, headroom: number): Buffer {
+  if (!isKnownCommandField(cmd.commandField)) fail(`command field 0x${Number(cmd.commandField).toString(16)} is not a DIMSE service this codec encodes (C-services, N-EVENT-REPORT, N-ACTION)`);
+  const values = fieldValues(cmd);
+  for (const i of REQUIRED_INDEXES.get(cmd.commandField) ?? []) {
+    if (values[i] === undefined) fail(`command 0x${cmd.commandField.toString(16)} lacks mandatory field(s) ${missingCommandFields(cmd).join(", ")} (PS3.7 §9.3)`);
+  }
+  let groupLength = 0;
+  for (let i = 0; i < FIELDS.length; i++) {
+    const value = values[i];
+    if (value !== undefined) groupLength += ELEMENT_HEADER_LENGTH + valueLength(FIELDS[i]!.vr, value);
   }
   const detail = cmd.statusDetail ?? EMPTY;
-  const out = Buffer.allocUnsafe(ELEMENT_HEADER_LENGTH + 4 + groupLength + detail.length);
-  let pos = writeElementHeader(out, 0, 0x0000, 4);
+  const out = Buffer.allocUnsafe(headroom + ELEMENT_HEADER_LENGTH + 4 + groupLength + detail.length);
+  let pos = writeElementHeaderAt(out, headroom, 0x0000, 4);
   out.writeUInt32LE(groupLength, pos);
   pos += 4;
-  for (const { element, value } of elements) {
-    pos = writeElementHeader(out, pos, element, value.length);
-    out.set(value, pos);
-    pos += value.length;
+  for (let i = 0; i < FIELDS.length; i++) {
+    const value = values[i];
+    if (value !== undefined) pos = writeElement(out, pos, FIELDS[i]!, value);
   }
   // After group 0000 and outside its group length, as DCMTK writes a response's status detail.
   out.set(detail, pos);
   return out;
 }
 
-const EMPTY = new Uint8Array(0);
-
-function writeElementHeader(out: Buffer, pos: number, element: number, length: number): number {
-  out.writeUInt16LE(0x0000, pos);
-  out.writeUInt16LE(element, pos + 2);
-  out.writeUInt32LE(length, pos + 4);
-  return pos + ELEMENT_HEADER_LENGTH;
+/**
+ * PS3.7 §6.3.1 + Annex E: the command set in Implicit VR Little Endian, elements in tag order, led by
+ * the computed Command Group Length (0000,0000), then `statusDetail` as given. Throws PduEncodeError when a
+ * mandatory field is missing.
+ */
+export function encodeCommand(cmd: DimseCommand): Buffer {
+  return encodeCommandAt(cmd, 0);
 }
+
+/**
+ * PS3.8 Annex E: a command set as whole P-DATA-TF PDUs within the peer's limit (0 = none announced), the command
+ * bit set on each PDV and the last-fragment bit on the last. A command that fits one PDU (every real one) is encoded
+ * straight after its PDU header in one buffer.
+ */
+export function encodeCommandPdus(presentationContextId: number, cmd: DimseCommand, maxPduLength: number): Buffer[] {
+  const out = encodeCommandAt(cmd, P_DATA_TF_HEADER_LENGTH);
+  const length = out.length - P_DATA_TF_HEADER_LENGTH;
+  if (length > maxPdvDataLength(maxPduLength)) {
+    return fragmentToBuffers({ presentationContextId, isCommand: true, payload: out.subarray(P_DATA_TF_HEADER_LENGTH), maxPduLength });
+  }
+  writePDataTfHeader(out, 0, presentationContextId, true, true, length);
+  return [out];
+}
+
+const EMPTY = new Uint8Array(0);
 
 function decodeFail(message: string, offset: number): never {
   throw new PduDecodeError(PduErrorCode.CommandMalformed, `command set: ${message} (at byte ${offset})`, offset);
@@ -180,18 +282,17 @@ export function decodeCommand(bytes: Uint8Array): DimseCommand {
     const group = view.getUint16(pos, true);
     const element = view.getUint16(pos + 2, true);
     const length = view.getUint32(pos + 4, true);
-    const tag = `(${group.toString(16).padStart(4, "0")},${element.toString(16).padStart(4, "0")})`;
     if (group !== 0x0000) {
       // DCMTK moves a response's status detail into the command set (Orthanc 1.10.1's C-GET-RSP carries (0008,0058) so):
       // kept aside for a response, still refused in a request, where the values could be echoed back.
-      if (!isResponseField(fields["commandField"])) decodeFail(`element ${tag} is outside group 0000; a command set holds only group 0000 (PS3.7 §6.3.1)`, pos);
+      if (!isResponseField(fields["commandField"])) decodeFail(`element ${tagName(group, element)} is outside group 0000; a command set holds only group 0000 (PS3.7 §6.3.1)`, pos);
       fields["statusDetail"] = checkedStatusDetail(bytes, view, pos);
       break;
     }
     const start = pos + ELEMENT_HEADER_LENGTH;
-    if (length > bytes.length - start) decodeFail(`element ${tag} announces ${length} bytes but only ${bytes.length - start} remain`, pos);
+    if (length > bytes.length - start) decodeFail(`element ${tagName(group, element)} announces ${length} bytes but only ${bytes.length - start} remain`, pos);
     const def = BY_ELEMENT.get(element);
-    if (def !== undefined) fields[def.key] = readValue(def, bytes, view, start, length, tag, pos);
+    if (def !== undefined) fields[def.key] = readValue(def, bytes, view, start, length, pos);
     pos = start + length;
   }
   const commandField = fields["commandField"];
@@ -220,13 +321,28 @@ function checkedStatusDetail(bytes: Uint8Array, view: DataView, from: number): U
   return Uint8Array.prototype.slice.call(bytes, from);
 }
 
-function readValue(def: FieldDef, bytes: Uint8Array, view: DataView, start: number, length: number, tag: string, pos: number): unknown {
+/** "(gggg,eeee)", built only for an error message (a string per element was a measurable share of a decode). */
+function tagName(group: number, element: number): string {
+  return `(${group.toString(16).padStart(4, "0")},${element.toString(16).padStart(4, "0")})`;
+}
+
+/** True when encodedValue() would refuse `value` (already stripped of its padding): checked without building bytes. */
+function textRefused(vr: Vr, value: string): boolean {
+  if (value.length > (vr === "AE" ? AE_TITLE_LENGTH : 64)) return true;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || (c === 0x5c && vr === "AE")) return true;
+  }
+  return false;
+}
+
+function readValue(def: FieldDef, bytes: Uint8Array, view: DataView, start: number, length: number, pos: number): unknown {
   switch (def.vr) {
     case "US":
-      if (length !== 2) decodeFail(`${tag} ${def.key} (US) must be 2 bytes, it is ${length}`, pos);
+      if (length !== 2) decodeFail(`${tagName(0, def.element)} ${def.key} (US) must be 2 bytes, it is ${length}`, pos);
       return view.getUint16(start, true);
     case "AT": {
-      if (length % 4 !== 0) decodeFail(`${tag} ${def.key} (AT) length ${length} is not a multiple of 4`, pos);
+      if (length % 4 !== 0) decodeFail(`${tagName(0, def.element)} ${def.key} (AT) length ${length} is not a multiple of 4`, pos);
       const tags: number[] = [];
       for (let i = start; i < start + length; i += 4) tags.push(((view.getUint16(i, true) << 16) | view.getUint16(i + 2, true)) >>> 0);
       return tags;
@@ -236,10 +352,12 @@ function readValue(def: FieldDef, bytes: Uint8Array, view: DataView, start: numb
       for (let i = start; i < start + length; i++) s += String.fromCharCode(bytes[i]!);
       const value = def.vr === "UI" ? stripUidPadding(s) : def.vr === "AE" ? trimAeTitle(s) : trimText(s);
       // Strict: only what the encoder would write back, since responses echo these values (a UID with 0xff did).
-      try {
-        encodedValue(def, value);
-      } catch (err) {
-        decodeFail(`${tag} ${def.key}: ${(err as Error).message}`, pos);
+      if (textRefused(def.vr, value)) {
+        try {
+          encodedValue(def, value);
+        } catch (err) {
+          decodeFail(`${tagName(0, def.element)} ${def.key}: ${(err as Error).message}`, pos);
+        }
       }
       return value;
     }

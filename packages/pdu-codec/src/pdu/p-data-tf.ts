@@ -28,13 +28,20 @@ function checkPdv(presentationContextId: number, dataLength: number): void {
  * payload is never copied.
  */
 export function encodePDataTfHeader(presentationContextId: number, isCommand: boolean, isLast: boolean, dataLength: number): Buffer {
+  const out = Buffer.allocUnsafe(P_DATA_TF_HEADER_LENGTH);
+  writePDataTfHeader(out, 0, presentationContextId, isCommand, isLast, dataLength);
+  return out;
+}
+
+/** The same 12 bytes written at `offset` of `out` (a buffer that holds the PDV data after them). */
+export function writePDataTfHeader(out: Buffer, offset: number, presentationContextId: number, isCommand: boolean, isLast: boolean, dataLength: number): void {
   checkPdv(presentationContextId, dataLength);
-  const w = new ByteWriter(P_DATA_TF_HEADER_LENGTH);
-  writePduHeader(w, PduType.PDataTf, PDV_HEADER_LENGTH + dataLength);
-  w.u32(2 + dataLength);
-  w.u8(presentationContextId);
-  w.u8(messageControlHeader(isCommand, isLast));
-  return w.finish();
+  out[offset] = PduType.PDataTf;
+  out[offset + 1] = 0;
+  out.writeUInt32BE(PDV_HEADER_LENGTH + dataLength, offset + 2);
+  out.writeUInt32BE(2 + dataLength, offset + 6);
+  out[offset + 10] = presentationContextId;
+  out[offset + 11] = messageControlHeader(isCommand, isLast);
 }
 
 /** The whole P-DATA-TF PDU in one buffer (copies the PDV data; the sender's path uses encodePDataTfHeader). */
