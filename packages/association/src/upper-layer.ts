@@ -157,28 +157,44 @@ export class UpperLayer implements TransportSink {
    * does not allow.
    */
   dispatch(event: FsmEvent): Promise<void> {
-    return new Promise<Promise<void>>((resolve, reject) => {
-      this.#queue.push({ event, resolve, reject });
-      if (!this.#running) this.#drainQueue();
-    }).then((writes) => writes);
-  }
-
-  #drainQueue(): void {
-    this.#running = true;
+    if (this.#running) {
+      return new Promise<Promise<void>>((resolve, reject) => {
+        this.#queue.push({ event, resolve, reject });
+      }).then((writes) => writes);
+    }
     try {
-      for (let q = this.#queue.shift(); q !== undefined; q = this.#queue.shift()) {
-        try {
-          q.resolve(this.#step(q.event));
-        } catch (err) {
-          q.reject(err);
-        }
-      }
-    } finally {
-      this.#running = false;
+      return this.#runNow(event) ?? Promise.resolve();
+    } catch (err) {
+      // What #step throws (the invalid-state AssociationError, or a bug's error) rejects, as the queued path does.
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
   }
 
-  #step(event: FsmEvent): Promise<void> {
+  /**
+   * Runs `event` at once (nothing else is running: no queue entry and promise around it, issue 13), then the events
+   * its effects raised. Throws what the event's own step threw.
+   */
+  #runNow(event: FsmEvent): Promise<void> | undefined {
+    this.#running = true;
+    try {
+      return this.#step(event);
+    } finally {
+      try {
+        for (let q = this.#queue.shift(); q !== undefined; q = this.#queue.shift()) {
+          try {
+            q.resolve(this.#step(q.event) ?? Promise.resolve());
+          } catch (err) {
+            q.reject(err);
+          }
+        }
+      } finally {
+        this.#running = false;
+      }
+    }
+  }
+
+  /** One transition and its effects; the promise of the writes to wait for, undefined when there are none. */
+  #step(event: FsmEvent): Promise<void> | undefined {
     const from = this.#state;
     const t = transition(from, event, { isRequestor: this.#options.isRequestor });
     if (t.action === undefined) {
@@ -189,7 +205,7 @@ export class UpperLayer implements TransportSink {
         );
       }
       // PS3.8: an empty cell is no action (e.g. the socket closing after we already went idle).
-      return Promise.resolve();
+      return undefined;
     }
     this.#state = t.next;
     if (from === "Sta1") this.#started = true;
@@ -199,7 +215,7 @@ export class UpperLayer implements TransportSink {
       this.#stopArtim();
       this.#user.ended();
     }
-    return writes.length === 0 ? Promise.resolve() : Promise.all(writes).then(() => undefined);
+    return writes.length === 0 ? undefined : writes.length === 1 ? writes[0] : Promise.all(writes).then(() => undefined);
   }
 
   #execute(effect: Effect, writes: Array<Promise<void>>): void {
@@ -288,7 +304,16 @@ export class UpperLayer implements TransportSink {
   /** Events from the peer, the transport and ARTIM: nobody awaits them, so a failure goes to the boundary. */
   #dispatchFromProvider(event: FsmEvent): void {
     if (this.#failed) return;
-    this.dispatch(event).catch((err: unknown) => this.failInternally(err));
+    if (this.#running) {
+      this.dispatch(event).catch((err: unknown) => this.failInternally(err));
+      return;
+    }
+    try {
+      // Peer and transport events write nothing awaited (only Evt9 does): there is rarely a promise to watch.
+      this.#runNow(event)?.catch((err: unknown) => this.failInternally(err));
+    } catch (err) {
+      this.failInternally(err);
+    }
   }
 
   pdu(bytes: Buffer): void {
