@@ -4,6 +4,7 @@ import {
   CommandField,
   NO_DATASET,
   Status,
+  encodeCommandPdus,
   type AAssociateAc,
   type AAssociateRq,
   type CommandFieldCode,
@@ -17,7 +18,8 @@ import { DatasetStream } from "./dimse/dataset-stream.js";
 import { MessageAssembler } from "./dimse/message-assembler.js";
 import { ResponseWaiter } from "./dimse/response-waiter.js";
 import type { DimseMessage, HandlerResult, OutgoingMessage } from "./dimse/message.js";
-import { commandPdus, datasetPdus, isPrebuiltDataset, type OutgoingDataset } from "./dimse/outgoing.js";
+import { LazyAbort } from "./dimse/lazy-abort.js";
+import { datasetPdus, isPrebuiltDataset, type OutgoingDataset } from "./dimse/outgoing.js";
 import {
   AssociationAbortedError,
   AssociationError,
@@ -110,8 +112,10 @@ export class Association {
   readonly #inbox: DimseMessage[] = [];
   #inboxPaused = false;
   #handling = false;
-  readonly #cancels = new Map<number, AbortController>();
+  readonly #cancels = new Map<number, LazyAbort>();
   #writer: Promise<void> = Promise.resolve();
+  /** Messages given to send() whose write has not settled; 0: nothing is ahead of the next one. */
+  #writing = 0;
   #end: AssociationEnd | undefined;
   #settleClosed!: (end: AssociationEnd) => void;
   #abortError: AssociationError | undefined;
@@ -217,16 +221,34 @@ export class Association {
         );
       }
     }
-    const run = this.#writer.then(() => this.#write(contextId, message.command, message.dataset));
-    this.#writer = run.catch(() => undefined);
+    this.#writing++;
+    const settled = (): void => {
+      this.#writing--;
+    };
+    // Nothing ahead of a message without a data set (a response, a C-ECHO-RQ): its command goes out at once, with no
+    // promise chain in front of it (issue 13: per-message overhead). Its PDUs are whole and written in one go.
+    const run = this.#writing === 1 && message.dataset === undefined ? this.#writeCommand(contextId, message.command) : this.#writer.then(() => this.#write(contextId, message.command, message.dataset));
+    this.#writer = run.then(settled, settled);
     return run;
   }
 
+  /** The command set's PDUs (whole, usually one) in one P-DATA request; resolves once the socket accepted them. */
+  #writeCommand(contextId: number, command: DimseCommand): Promise<void> {
+    if (this.#end !== undefined) return Promise.reject(this.#endError());
+    let bytes: readonly Uint8Array[];
+    try {
+      bytes = encodeCommandPdus(contextId, command, this.peerMaxPduLength);
+    } catch (err) {
+      // encodeCommandPdus throws PduEncodeError only.
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    return this.#ul.dispatch({ name: "Evt9", bytes });
+  }
+
   async #write(contextId: number, command: DimseCommand, dataset: OutgoingDataset | undefined): Promise<void> {
-    if (this.#end !== undefined) throw this.#endError();
-    const max = this.peerMaxPduLength;
-    for (const pdu of commandPdus(contextId, command, max)) await this.#ul.dispatch({ name: "Evt9", bytes: pdu });
+    await this.#writeCommand(contextId, command);
     if (dataset === undefined) return;
+    const max = this.peerMaxPduLength;
     try {
       if (isPrebuiltDataset(dataset)) {
         // One write per batch (whole PDUs, contiguous); the batch buffer goes back for reuse once the socket is done with it.
@@ -453,11 +475,18 @@ export class Association {
       return false;
     }
     if (out.kind === "command") {
-      const controller = new AbortController();
+      const abort = new LazyAbort();
       const dataset = out.hasDataset ? new DatasetStream(this.#hwm, (pressed) => (pressed ? this.#ul.transport?.pause() : this.#ul.transport?.resume())) : undefined;
       this.#inboundDataset = dataset;
-      const message: DimseMessage = { context: out.context, command: out.command, dataset, signal: controller.signal };
-      this.#route(message, controller);
+      const message: DimseMessage = {
+        context: out.context,
+        command: out.command,
+        dataset,
+        get signal() {
+          return abort.signal;
+        },
+      };
+      this.#route(message, abort);
     } else if (out.kind === "dataset") {
       const ds = this.#inboundDataset;
       if (ds !== undefined) {
@@ -471,7 +500,7 @@ export class Association {
     return true;
   }
 
-  #route(message: DimseMessage, controller: AbortController): void {
+  #route(message: DimseMessage, abort: LazyAbort): void {
     const { command } = message;
     if (isResponse(command)) {
       const id = command.messageIdBeingRespondedTo ?? -1;
@@ -493,7 +522,7 @@ export class Association {
       this.#cancels.get(command.messageIdBeingRespondedTo ?? -1)?.abort(new Error("C-CANCEL-RQ received"));
       return;
     }
-    this.#cancels.set(command.messageId ?? -1, controller);
+    this.#cancels.set(command.messageId ?? -1, abort);
     this.#inbox.push(message);
     if (this.#inbox.length > MAX_QUEUED_REQUESTS && !this.#inboxPaused) {
       this.#inboxPaused = true;
@@ -522,9 +551,13 @@ export class Association {
 
   async #handle(message: DimseMessage): Promise<void> {
     try {
-      const result = this.#onMessage === undefined ? unsupported(message.command) : await this.#onMessage(message, this);
-      for await (const rsp of toIterable(result)) {
-        await this.send({ presentationContextId: message.context.id, ...rsp });
+      const handled = this.#onMessage === undefined ? unsupported(message.command) : this.#onMessage(message, this);
+      const result = handled instanceof Promise ? await handled : handled;
+      if (isOneMessage(result)) {
+        // One response (C-ECHO, C-STORE): no async iterator around it.
+        await this.send(onContext(result, message.context.id));
+      } else {
+        for await (const rsp of toIterable(result)) await this.send(onContext(rsp, message.context.id));
       }
     } catch (err) {
       if (this.#end !== undefined || this.#abortError !== undefined) return;
@@ -594,6 +627,19 @@ function unsupported(command: DimseCommand): OutgoingMessage {
       status: Status.UnrecognizedOperation,
     },
   };
+}
+
+/** A handler's result that is one message, not a sequence of them. */
+function isOneMessage(result: HandlerResult): result is OutgoingMessage {
+  if (result === undefined) return false;
+  const r = result as Partial<AsyncIterable<OutgoingMessage> & Iterable<OutgoingMessage>>;
+  return typeof r[Symbol.asyncIterator] !== "function" && typeof r[Symbol.iterator] !== "function";
+}
+
+/** A response goes on the request's context unless it names its own (`{ presentationContextId, ...rsp }`, unspread). */
+function onContext(rsp: OutgoingMessage, contextId: number): OutgoingMessage {
+  if (Object.hasOwn(rsp, "presentationContextId")) return rsp;
+  return rsp.dataset === undefined ? { presentationContextId: contextId, command: rsp.command } : { presentationContextId: contextId, command: rsp.command, dataset: rsp.dataset };
 }
 
 async function* toIterable(result: HandlerResult): AsyncGenerator<OutgoingMessage> {

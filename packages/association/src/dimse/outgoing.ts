@@ -1,4 +1,4 @@
-import { encodeCommand, encodePDataTfHeader, fragmentMessage, maxPdvDataLength, type DimseCommand, type PduBatch } from "@dicomtls/pdu-codec";
+import { encodeCommandPdus, encodePDataTfHeader, fragmentMessage, maxPdvDataLength, type DimseCommand, type PduBatch } from "@dicomtls/pdu-codec";
 
 /** One P-DATA-TF PDU as consecutive byte views (header first), written as is. */
 export type PduBytes = readonly Uint8Array[];
@@ -32,9 +32,7 @@ export function isPrebuiltDataset(x: OutgoingDataset): x is PrebuiltDataset {
 
 /** PS3.8 Annex E: the command set of a message as P-DATA-TF PDUs within the peer's limit. */
 export function* commandPdus(contextId: number, command: DimseCommand, peerMaxPduLength: number): Generator<PduBytes> {
-  for (const f of fragmentMessage({ presentationContextId: contextId, isCommand: true, payload: encodeCommand(command), maxPduLength: peerMaxPduLength })) {
-    yield [f.header, ...f.slices];
-  }
+  for (const pdu of encodeCommandPdus(contextId, command, peerMaxPduLength)) yield [pdu];
 }
 
 function isAsyncIterable(x: Exclude<OutgoingDataset, PrebuiltDataset>): x is AsyncIterable<Uint8Array> {
