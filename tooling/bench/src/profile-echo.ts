@@ -3,53 +3,56 @@
  * better on a shared machine than echoes/s. Each case runs --repeat 1 and --repeat N in one association; "per echo" is
  * (X(N) - X(1)) / (N - 1), so process start, TLS handshake, association and release are taken out.
  *
- *   b  echoscu -> dicomtls-server   CPU of the server (the SCP side), and of storescp for the same client (a)
- *   d  dicomtls echo() -> storescp  CPU of this process (our SCU, in-process) and of storescp
+ *   a  echoscu -> storescp          CPU of storescp (the reference)
+ *   b  echoscu -> dicomtls-server   CPU of our server (the SCP side)
+ *   c  dicomtls echo() -> dicomtls  CPU of this process (our SCU, in-process) and of our server
+ *   d  dicomtls echo() -> storescp  CPU of this process (our SCU) and of storescp
  *
- * The server is the built one (apps/server/dist: run `pnpm build` first); --cpu-prof DIR writes its main thread's V8
- * profile over the whole run (the N-echo association dominates it) and prints the top self times.
- * Run: node --conditions=dicomtls-source --import tsx tooling/bench/src/profile-echo.ts [--n 5000] [--cpu-prof DIR]
+ * Our server and SCU are the built ones (apps/server/dist, packages/scu/dist: run `pnpm build` first). With --before ROOT
+ * (another checkout, built, e.g. /work/main) its server and SCU run too, rounds alternating with ours, on the same
+ * loaded machine: "before" next to "after". --cpu-prof DIR writes our server's main-thread V8 profile (whole run).
+ * Run: node --conditions=dicomtls-source --import tsx tooling/bench/src/profile-echo.ts [--n 5000] [--rounds 3]
+ *        [--before /work/main] [--cpu-prof DIR]
  */
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { echo } from "@dicomtls/scu";
+import { pathToFileURL } from "node:url";
+import type { echo as echoFn } from "@dicomtls/scu";
 import { dcmtkEnv, repoRoot, requireTool, stopAll, tempDir } from "@dicomtls/test-peers";
 import { buildClientOptions, loadTlsContext } from "@dicomtls/tls-context";
-import { makeDevPki, printTable, processCpuSeconds, startDicomTls, startStorescp, summarizeProfiles, timedRun, type DevPki } from "./lib/index.js";
+import { makeDevPki, median, printTable, processCpuSeconds, startDicomTls, startStorescp, summarizeProfiles, timedRun, type DevPki } from "./lib/index.js";
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 const N = Number(flag("--n") ?? "5000");
+const ROUNDS = Number(flag("--rounds") ?? "3");
+const BEFORE = flag("--before");
 const PROFILE_DIR = flag("--cpu-prof");
 if (!Number.isInteger(N) || N < 2) throw new Error("--n: expected a whole number of at least 2");
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error("--rounds: expected a whole number of at least 1");
 
 interface Target {
   readonly port: number;
   readonly aet: string;
 }
 
-interface PerEcho {
-  /** Wall-clock ms per echo. */
-  readonly wallMs: number;
-  /** CPU ms per echo of each measured process, in the order given. */
-  readonly cpuMs: readonly number[];
-}
+/** Wall ms per echo, then CPU ms per echo of each reader given. */
+type PerEcho = readonly number[];
 
-/** `run(repeat)` once with 1 and once with N echoes; the marginal wall time and CPU of `cpu()` readers per echo. */
+/** `run(repeat)` once with 1 and once with N echoes; the marginal wall time and CPU (of each `cpu` reader) per echo. */
 async function perEcho(run: (repeat: number) => Promise<void>, cpu: ReadonlyArray<() => number>): Promise<PerEcho> {
-  const sample = async (repeat: number): Promise<{ wall: number; cpu: number[] }> => {
+  const sample = async (repeat: number): Promise<number[]> => {
     const before = cpu.map((read) => read());
     const t0 = process.hrtime.bigint();
     await run(repeat);
     const wall = Number(process.hrtime.bigint() - t0) / 1e6;
-    return { wall, cpu: cpu.map((read, i) => (read() - (before[i] ?? 0)) * 1000) };
+    return [wall, ...cpu.map((read, i) => (read() - (before[i] ?? 0)) * 1000)];
   };
-  await run(1); // warm-up: JIT, page cache
   const one = await sample(1);
   const many = await sample(N);
-  return { wallMs: (many.wall - one.wall) / (N - 1), cpuMs: many.cpu.map((c, i) => (c - (one.cpu[i] ?? 0)) / (N - 1)) };
+  return many.map((x, i) => (x - (one[i] ?? 0)) / (N - 1));
 }
 
 async function dcmtkEcho(pki: DevPki, target: Target, repeat: number): Promise<void> {
@@ -57,18 +60,22 @@ async function dcmtkEcho(pki: DevPki, target: Target, repeat: number): Promise<v
   await timedRun("echoscu", args, { env: dcmtkEnv(), timeoutMs: 600_000 });
 }
 
-async function ourEcho(pki: DevPki, target: Target, repeat: number): Promise<void> {
-  const ctx = await loadTlsContext({ certificateFile: pki.clientCert, privateKeyFile: pki.clientKey, trustedCertificatesFile: pki.caCert });
-  const tls = buildClientOptions(ctx, { host: "127.0.0.1", port: target.port });
-  const result = await echo({ host: "127.0.0.1", port: target.port, callingAeTitle: "DICOMTLS", calledAeTitle: target.aet, repeat, tls });
-  if (!result.ok || result.responses.length !== repeat) throw new Error(`echo to ${target.aet}: not every echo answered Success`);
-}
-
-/** CPU seconds of this process (our SCU runs in it), all threads. */
+/** CPU seconds of this process (the SCU runs in it), all threads. */
 const ownCpuSeconds = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 };
+
+interface Build {
+  readonly name: string;
+  readonly root: string;
+  readonly echo: typeof echoFn;
+}
+
+async function loadBuild(name: string, root: string): Promise<Build> {
+  const scu = (await import(pathToFileURL(join(root, "packages/scu/dist/index.js")).href)) as { echo: typeof echoFn };
+  return { name, root, echo: scu.echo };
+}
 
 async function main(): Promise<void> {
   requireTool("echoscu");
@@ -80,36 +87,57 @@ async function main(): Promise<void> {
       rmSync(PROFILE_DIR, { recursive: true, force: true });
       mkdirSync(PROFILE_DIR, { recursive: true });
     }
-    mkdirSync(join(tmp.path, "node"), { recursive: true });
+    const ctx = await loadTlsContext({ certificateFile: pki.clientCert, privateKeyFile: pki.clientKey, trustedCertificatesFile: pki.caCert });
     const storescp = await startStorescp({ outputDir: tmp.path, pki });
-    const server = await startDicomTls({
-      dir: join(tmp.path, "node"),
-      pki,
-      serverBin: join(repoRoot, "apps/server/bin/dicomtls-server.js"),
-      execArgv: PROFILE_DIR === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`],
-    });
-    const serverCpu = (): number => processCpuSeconds(server.process.pid);
     const storescpCpu = (): number => processCpuSeconds(storescp.process.pid);
+    const builds = [await loadBuild("after", repoRoot), ...(BEFORE === undefined ? [] : [await loadBuild("before", BEFORE)])];
+    const servers = [];
+    for (const build of builds) {
+      const dir = join(tmp.path, build.name);
+      mkdirSync(dir, { recursive: true });
+      const profile = PROFILE_DIR !== undefined && build.name === "after";
+      const server = await startDicomTls({ dir, pki, serverBin: join(build.root, "apps/server/bin/dicomtls-server.js"), execArgv: profile ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : [] });
+      servers.push(server);
+    }
+    const ourEcho = async (build: Build, target: Target, repeat: number): Promise<void> => {
+      const tls = buildClientOptions(ctx, { host: "127.0.0.1", port: target.port });
+      const result = await build.echo({ host: "127.0.0.1", port: target.port, callingAeTitle: "DICOMTLS", calledAeTitle: target.aet, repeat, tls });
+      if (!result.ok || result.responses.length !== repeat) throw new Error(`echo to ${target.aet}: not every echo answered Success`);
+    };
 
-    const a = await perEcho((n) => dcmtkEcho(pki, storescp, n), [storescpCpu]);
-    const b = await perEcho((n) => dcmtkEcho(pki, server, n), [serverCpu]);
-    const d = await perEcho((n) => ourEcho(pki, storescp, n), [ownCpuSeconds, storescpCpu]);
-    const c = await perEcho((n) => ourEcho(pki, server, n), [ownCpuSeconds, serverCpu]);
-
-    console.log(`C-ECHO over DICOM TLS, N=${N} per association; CPU per echo from /proc (all threads, user + system)`);
-    const f = (x: number | undefined): string => (x === undefined ? "" : x.toFixed(3));
-    printTable(
-      ["case", "SCU -> SCP", "wall ms/echo", "SCU CPU ms/echo", "SCP CPU ms/echo"],
-      [
-        ["a", "echoscu -> storescp", f(a.wallMs), "", f(a.cpuMs[0])],
-        ["b", "echoscu -> dicomtls", f(b.wallMs), "", f(b.cpuMs[0])],
-        ["c", "dicomtls -> dicomtls", f(c.wallMs), f(c.cpuMs[0]), f(c.cpuMs[1])],
-        ["d", "dicomtls -> storescp", f(d.wallMs), f(d.cpuMs[0]), f(d.cpuMs[1])],
-      ],
-    );
-    console.log(`server CPU per echo, dicomtls / storescp (b/a): ${((b.cpuMs[0] ?? 0) / (a.cpuMs[0] ?? 1)).toFixed(2)}x; wall b/a ${(b.wallMs / a.wallMs).toFixed(2)}x, d/a ${(d.wallMs / a.wallMs).toFixed(2)}x, c/a ${(c.wallMs / a.wallMs).toFixed(2)}x`);
-    await server.stop();
+    const rows = new Map<string, PerEcho[]>();
+    const add = (key: string, r: PerEcho): void => {
+      rows.set(key, [...(rows.get(key) ?? []), r]);
+    };
+    // Warm-up: JIT of each server and SCU, page cache.
+    await dcmtkEcho(pki, storescp, 200);
+    for (const [i, build] of builds.entries()) {
+      await dcmtkEcho(pki, servers[i]!, 200);
+      await ourEcho(build, servers[i]!, 200);
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      add("a  echoscu -> storescp", await perEcho((n) => dcmtkEcho(pki, storescp, n), [() => 0, storescpCpu]));
+      for (const [i, build] of builds.entries()) {
+        const server = servers[i]!;
+        const serverCpu = (): number => processCpuSeconds(server.process.pid);
+        add(`b  echoscu -> dicomtls (${build.name})`, await perEcho((n) => dcmtkEcho(pki, server, n), [() => 0, serverCpu]));
+        add(`c  dicomtls -> dicomtls (${build.name})`, await perEcho((n) => ourEcho(build, server, n), [ownCpuSeconds, serverCpu]));
+        add(`d  dicomtls -> storescp (${build.name})`, await perEcho((n) => ourEcho(build, storescp, n), [ownCpuSeconds, storescpCpu]));
+      }
+    }
+    for (const server of servers) await server.stop();
     await storescp.stop();
+
+    console.log(`C-ECHO over DICOM TLS, N=${N} per association, median of ${ROUNDS} round(s); CPU per echo from /proc (all threads, user + system)`);
+    const f = (x: number): string => x.toFixed(3);
+    const table = [...rows].map(([key, samples]) => {
+      const m = (i: number): number => median(samples.map((s) => s[i] ?? 0));
+      return [key, f(m(0)), key.startsWith("a") || key.startsWith("b") ? "" : f(m(1)), f(m(2))];
+    });
+    printTable(["case", "wall ms/echo", "SCU CPU ms/echo", "SCP CPU ms/echo"], table);
+    const scpCpu = (key: string): number => median((rows.get(key) ?? []).map((s) => s[2] ?? 0));
+    const ref = scpCpu("a  echoscu -> storescp");
+    for (const build of builds) console.log(`server CPU per echo, dicomtls (${build.name}) / storescp: ${(scpCpu(`b  echoscu -> dicomtls (${build.name})`) / ref).toFixed(2)}x`);
     if (PROFILE_DIR !== undefined) summarizeProfiles(PROFILE_DIR, 40);
   } finally {
     await stopAll();
