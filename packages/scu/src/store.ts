@@ -27,7 +27,7 @@ export interface StoreOptions {
   readonly associations?: number;
   /** Our receive limit announced in the A-ASSOCIATE-RQ (PS3.8 D.1); the PDUs we send follow the peer's. */
   readonly maxPduLength?: number;
-  /** Where files are read and cut into PDUs; default a runner made (and closed) for this call. */
+  /** Where files are read and cut into PDUs; default an inline runner (this thread) made and closed for this call. */
   readonly codec?: CodecRunner;
   /** Called after each file (with its result) and as each batch of a file goes out. */
   readonly onProgress?: (progress: StoreProgress) => void;
@@ -123,9 +123,11 @@ export async function store(options: StoreOptions): Promise<StoreResult> {
   if (!Number.isInteger(parallel) || parallel < 1) {
     throw new StoreError(StoreErrorCode.InvalidArgument, `associations: ${parallel} must be a whole number of at least 1`);
   }
-  const codec = options.codec ?? createCodecRunner();
-  // Our own runner loads its worker while the associations are being set up; failures surface on first use.
-  if (options.codec === undefined) codec.warmUp().catch(() => undefined);
+  // Our own runner works inline: a file that needs no conversion is read straight into its PDU buffer on this thread,
+  // without a worker round trip per batch (500 x 512 KB into storescp: 1.50-1.54 ms of CPU per file inline, 1.83-1.88
+  // through the pool; 10 MB files 16-19 ms against 21-22; tooling/bench/src/profile-scu.ts). The inline runner yields
+  // to the event loop between 4 MB batches, so parallel associations and timers keep running.
+  const codec = options.codec ?? createCodecRunner({ threads: 0 });
   // File Meta reads are a few KB each: on this thread they cost less than a pool round trip (500 x 512 KB files:
   // 17 ms inline, 178 ms pooled, tooling/bench store runs); datasets still go through `codec`.
   const metaReader = new InlineCodecRunner();

@@ -3,7 +3,7 @@
  * --preset mf10 / mf200) to `storescp +tls --max-pdu 131072`, in this process. Prints the sender's CPU per instance
  * (this process, all threads), the CPU of each of its threads (main, codec workers, libuv pool, V8 helpers, from
  * /proc/self/task) and the main thread's V8 profile (self time, node:inspector around the store only).
- *   node --conditions=dicomtls-source --import tsx tooling/bench/src/profile-scu.ts [--count 500] [--preset ct|mf10|mf200] [--no-v8prof] [--out DIR]
+ *   node --conditions=dicomtls-source --import tsx tooling/bench/src/profile-scu.ts [--count 500] [--preset ct|mf10|mf200] [--no-v8prof] [--pool [--inline-file BYTES]] [--out DIR]
  */
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
@@ -23,6 +23,9 @@ const PRESETS = { ct: SyntheticPreset.Ct512k, mf10: SyntheticPreset.MultiFrame10
 const SPEC = PRESETS[PRESET as keyof typeof PRESETS];
 const COUNT = Number(flag("--count", PRESET === "ct" ? "500" : PRESET === "mf10" ? "20" : "1"));
 const V8PROF = !process.argv.includes("--no-v8prof");
+/** With --pool, store() gets a pooled runner (createCodecRunner()) that runs prepareFile inline only up to BYTES; default: store()'s own runner. */
+const POOL = process.argv.includes("--pool");
+const INLINE_FILE = process.argv.includes("--inline-file") ? Number(flag("--inline-file", "0")) : undefined;
 
 /** CPU seconds (user + system) of each thread of this process, keyed "tid name". */
 function threadCpu(): Map<string, number> {
@@ -59,8 +62,8 @@ async function main(): Promise<void> {
     const out = join(tmp.path, "out");
     mkdirSync(out, { recursive: true });
     const scp = await startStorescp({ outputDir: out, pki, args: ["--max-pdu", "131072"] });
-    const codec = createCodecRunner();
-    await codec.warmUp();
+    const codec = POOL ? createCodecRunner(INLINE_FILE === undefined ? {} : { inlineFileThresholdBytes: INLINE_FILE }) : undefined;
+    await codec?.warmUp();
     const session = new Session();
     session.connect();
     if (V8PROF) {
@@ -77,7 +80,7 @@ async function main(): Promise<void> {
         calledAeTitle: scp.aet,
         tls: { ca: readFileSync(pki.caCert), cert: readFileSync(pki.clientCert), key: readFileSync(pki.clientKey) },
         files,
-        codec,
+        ...(codec !== undefined && { codec }),
       }),
     );
     const cpuS = selfCpuSeconds() - cpuBefore;
@@ -87,7 +90,7 @@ async function main(): Promise<void> {
       writeFileSync(join(OUT, "scu.cpuprofile"), JSON.stringify(profile));
     }
     session.disconnect();
-    await codec.close();
+    await codec?.close();
     await scp.stop();
     if (!value.ok) throw new Error(`store() failed ${value.failed} files: ${value.results.find((r) => !r.ok)?.error?.message ?? "?"}`);
     console.log(`${COUNT} x ${PRESET} in ${ms(took)} ms (${((COUNT * 1000) / took).toFixed(1)} files/s), sender CPU ${((cpuS * 1000) / COUNT).toFixed(2)} ms per instance`);

@@ -34,7 +34,6 @@ import { createHash } from "node:crypto";
 import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createCodecRunner } from "@dicomtls/dataset";
 import { store } from "@dicomtls/scu";
 import { SyntheticPreset, dcmtkEnv, freePort, requireTool, startOrthanc, stopAll, writePart10File, type WritePart10Options } from "@dicomtls/test-peers";
 import { cpuDuring, makeDevPki, printTable, ratio, reapedChildrenCpuSeconds, selfCpuSeconds, startDicomTls, startStorescp, timed, timedRun, type DevPki } from "./lib/index.js";
@@ -224,11 +223,8 @@ function countFiles(dir: string): number {
 async function rowOursIntoStorescp(pki: DevPki, work: string, files: string[]): Promise<Measured> {
   const out = freshDir(work, "storescp");
   const scp = await startStorescp({ outputDir: out, pki, args: ["--max-pdu", String(MAX_PDU)] });
-  const codec = createCodecRunner();
   try {
-    // Start the worker and load its code before the clock: a long-running node keeps it warm (from sources a tsx
-    // worker takes ~0.5-0.7 s to load, which readFileInfo, answered on this thread, never triggered).
-    await codec.warmUp();
+    // store() with its own codec runner, as `dicomtls store` runs it (inline: no worker to load or warm up).
     const clientBefore = selfCpuSeconds();
     const { cpuS, value: { ms, value } } = await cpuDuring(scp.process.pid, () => timed(() =>
       store({
@@ -238,14 +234,12 @@ async function rowOursIntoStorescp(pki: DevPki, work: string, files: string[]): 
         calledAeTitle: scp.aet,
         tls: { ca: readFileSync(pki.caCert), cert: readFileSync(pki.clientCert), key: readFileSync(pki.clientKey) },
         files,
-        codec,
       }),
     ));
     const clientCpuS = selfCpuSeconds() - clientBefore;
     if (!value.ok) throw new Error(`our SCU failed ${value.failed} files: ${value.results.find((r) => !r.ok)?.error?.message ?? "?"}`);
     return { ms, cpuS, clientCpuS };
   } finally {
-    await codec.close();
     await scp.stop();
   }
 }
