@@ -278,6 +278,8 @@ export async function store(options: StoreOptions): Promise<StoreResult> {
       let assoc: Association | undefined;
       let assocGroup: ContextGroup | undefined;
       let ahead: { entry: Entry; prepared: Promise<PreparedFile> } | undefined;
+      /** The file whose C-STORE is on the wire. */
+      let inFlight: Entry | undefined;
       try {
         for (;;) {
           if (options.signal?.aborted === true) break;
@@ -313,18 +315,26 @@ export async function store(options: StoreOptions): Promise<StoreResult> {
             }
           }
           const current = assoc;
+          inFlight = entry;
           await sendOne(current, entry, early, () => {
-            const next = queue[0];
-            if (next === undefined || next.group !== entry.group || !current.isEstablished) return;
-            const ctx = chooseContext(current.contexts, next.info);
-            if (ctx === undefined) return;
-            queue.shift();
-            const prepared = prepare(current, ctx, next);
-            prepared.catch(() => undefined);
-            ahead = { entry: next, prepared };
+            // After this turn's writes: an inline runner reads the next file synchronously, which would otherwise
+            // hold back the current file's PDUs by that read (issue 13). Dropped if the file already got its answer.
+            setImmediate(() => {
+              if (inFlight !== entry || ahead !== undefined) return;
+              const next = queue[0];
+              if (next === undefined || next.group !== entry.group || !current.isEstablished) return;
+              const ctx = chooseContext(current.contexts, next.info);
+              if (ctx === undefined) return;
+              queue.shift();
+              const prepared = prepare(current, ctx, next);
+              prepared.catch(() => undefined);
+              ahead = { entry: next, prepared };
+            });
           });
+          inFlight = undefined;
         }
       } finally {
+        inFlight = undefined;
         if (ahead !== undefined) {
           ahead.prepared.then((p) => p.close(), () => undefined);
           queue.unshift(ahead.entry);
