@@ -19,7 +19,7 @@ import { MessageAssembler } from "./dimse/message-assembler.js";
 import { ResponseWaiter } from "./dimse/response-waiter.js";
 import type { DimseMessage, HandlerResult, OutgoingMessage } from "./dimse/message.js";
 import { LazyAbort } from "./dimse/lazy-abort.js";
-import { datasetPdus, isPrebuiltDataset, type OutgoingDataset } from "./dimse/outgoing.js";
+import { datasetPdus, isPrebuiltDataset, joinAdjacent, type OutgoingDataset } from "./dimse/outgoing.js";
 import {
   AssociationAbortedError,
   AssociationError,
@@ -252,7 +252,7 @@ export class Association {
     try {
       if (isPrebuiltDataset(dataset)) {
         // One write per batch (whole PDUs, contiguous); the batch buffer goes back for reuse once the socket is done with it.
-        for await (const batch of dataset.batches) await this.#ul.dispatch({ name: "Evt9", bytes: batch.pdus, written: () => batch.release() });
+        for await (const batch of dataset.batches) await this.#ul.dispatch({ name: "Evt9", bytes: joinAdjacent(batch.pdus), written: () => batch.release() });
       } else {
         for await (const pdu of datasetPdus(contextId, dataset, max)) await this.#ul.dispatch({ name: "Evt9", bytes: pdu });
       }

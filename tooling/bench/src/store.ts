@@ -2,7 +2,8 @@
  * C-STORE benchmark (issue 3): in ONE run, per data set,
  *   (a) DCMTK storescu +tls -> DCMTK storescp +tls, writing to disk      (the reference receiver)
  *   (b) DCMTK storescu +tls -> dicomtls-server over TLS, durable storage (ours as the receiver)
- *   (c) dicomtls store()     -> DCMTK storescp +tls                     (ours as the sender)
+ *   (c) dicomtls store()     -> DCMTK storescp +tls                     (ours as the sender; the sender's CPU per instance
+ *       is printed for (c) and (d): our store() from process.cpuUsage, storescu from /proc)
  *   (d) DCMTK storescu +tls -> DCMTK storescp +tls again                 (the reference for (c), measured next to it)
  *   (e) DCMTK storescu +tls -> Orthanc 1.10.1 over DICOM TLS              (a durable reference: SyncStorageArea, its
  *       default, fsyncs each file; Orthanc also indexes each instance in SQLite, as dicomtls does)
@@ -33,10 +34,9 @@ import { createHash } from "node:crypto";
 import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createCodecRunner } from "@dicomtls/dataset";
 import { store } from "@dicomtls/scu";
 import { SyntheticPreset, dcmtkEnv, freePort, requireTool, startOrthanc, stopAll, writePart10File, type WritePart10Options } from "@dicomtls/test-peers";
-import { cpuDuring, makeDevPki, printTable, ratio, startDicomTls, startStorescp, timed, timedRun, type DevPki } from "./lib/index.js";
+import { cpuDuring, makeDevPki, printTable, ratio, reapedChildrenCpuSeconds, selfCpuSeconds, startDicomTls, startStorescp, timed, timedRun, type DevPki } from "./lib/index.js";
 
 const MB = 1024 * 1024;
 const quick = process.argv.includes("--quick");
@@ -91,6 +91,8 @@ interface Row {
   readonly name: string;
   readonly ms?: number;
   readonly cpuS?: number;
+  /** The sending client's CPU seconds (rows c and d). */
+  readonly clientCpuS?: number;
   readonly stats?: Record<string, unknown>;
   readonly error?: string;
   /** Every round's time, when --rounds > 1. */
@@ -124,6 +126,8 @@ function storescuArgs(pki: DevPki, port: number, aet: string, dir: string): stri
 interface Measured {
   readonly ms: number;
   readonly cpuS?: number;
+  /** The sender's CPU seconds: storescu's (reaped children of this process), or our store()'s (this process, all threads). */
+  readonly clientCpuS?: number;
   readonly stats?: Record<string, unknown>;
 }
 
@@ -139,8 +143,9 @@ async function rowIntoStorescp(pki: DevPki, work: string, dirs: readonly string[
   const fork = dirs.length > 1 ? ["--fork"] : [];
   const scp = await startStorescp({ outputDir: out, pki, args: ["--max-pdu", String(MAX_PDU), ...fork] });
   try {
+    const clientBefore = reapedChildrenCpuSeconds();
     const { cpuS, value: ms } = await cpuDuring(scp.process.pid, () => storescus(pki, scp.port, scp.aet, dirs), { children: dirs.length > 1 });
-    return { ms, cpuS };
+    return { ms, cpuS, clientCpuS: reapedChildrenCpuSeconds() - clientBefore };
   } finally {
     await scp.stop();
   }
@@ -215,15 +220,13 @@ function countFiles(dir: string): number {
   return n;
 }
 
-async function rowOursIntoStorescp(pki: DevPki, work: string, files: string[]): Promise<number> {
+async function rowOursIntoStorescp(pki: DevPki, work: string, files: string[]): Promise<Measured> {
   const out = freshDir(work, "storescp");
   const scp = await startStorescp({ outputDir: out, pki, args: ["--max-pdu", String(MAX_PDU)] });
-  const codec = createCodecRunner();
   try {
-    // Start the worker and load its code before the clock: a long-running node keeps it warm (from sources a tsx
-    // worker takes ~0.5-0.7 s to load, which readFileInfo, answered on this thread, never triggered).
-    await codec.warmUp();
-    const { ms, value } = await timed(() =>
+    // store() with its own codec runner, as `dicomtls store` runs it (inline: no worker to load or warm up).
+    const clientBefore = selfCpuSeconds();
+    const { cpuS, value: { ms, value } } = await cpuDuring(scp.process.pid, () => timed(() =>
       store({
         host: "127.0.0.1",
         port: scp.port,
@@ -231,13 +234,12 @@ async function rowOursIntoStorescp(pki: DevPki, work: string, files: string[]): 
         calledAeTitle: scp.aet,
         tls: { ca: readFileSync(pki.caCert), cert: readFileSync(pki.clientCert), key: readFileSync(pki.clientKey) },
         files,
-        codec,
       }),
-    );
+    ));
+    const clientCpuS = selfCpuSeconds() - clientBefore;
     if (!value.ok) throw new Error(`our SCU failed ${value.failed} files: ${value.results.find((r) => !r.ok)?.error?.message ?? "?"}`);
-    return ms;
+    return { ms, cpuS, clientCpuS };
   } finally {
-    await codec.close();
     await scp.stop();
   }
 }
@@ -266,6 +268,7 @@ function summarize(name: string, list: ReadonlyArray<Measured | { error: string 
     name,
     ms: mid.ms,
     ...(mid.cpuS !== undefined && { cpuS: mid.cpuS }),
+    ...(mid.clientCpuS !== undefined && { clientCpuS: mid.clientCpuS }),
     ...(mid.stats !== undefined && { stats: mid.stats }),
     ...(ok.length > 1 && { runs: list.map((r) => ("ms" in r ? r.ms : NaN)) }),
   };
@@ -275,12 +278,14 @@ function printSet(label: string, bytes: number, count: number, rows: readonly Ro
   const find = (prefix: string): Row | undefined => rows.find((r) => r.name.startsWith(prefix));
   const perInstance = (r: Row | undefined): number | undefined => (r?.cpuS === undefined ? undefined : (r.cpuS * 1000) / count);
   const table = rows.map((r): string[] => {
-    if (r.ms === undefined) return [r.name, "", "", "", "", "", "", "", "", "", "", `FAILED: ${r.error ?? "?"}`];
+    if (r.ms === undefined) return [r.name, "", "", "", "", "", "", "", "", "", "", "", "", `FAILED: ${r.error ?? "?"}`];
     const s = r.ms / 1000;
     const refName = ROWS.find((x) => r.name.startsWith(`(${x.key})`))?.reference;
     const ref = refName === undefined ? undefined : find(refName);
     const cpu = perInstance(r);
     const refCpu = perInstance(ref);
+    const client = r.clientCpuS === undefined ? undefined : (r.clientCpuS * 1000) / count;
+    const refClient = ref?.clientCpuS === undefined ? undefined : (ref.clientCpuS * 1000) / count;
     const st = r.stats;
     return [
       r.name,
@@ -290,6 +295,8 @@ function printSet(label: string, bytes: number, count: number, rows: readonly Ro
       ref?.ms === undefined ? "" : ratio(ref.ms, r.ms),
       cpu === undefined ? "" : cpu.toFixed(2),
       cpu === undefined || refCpu === undefined ? "" : ratio(cpu, refCpu),
+      client === undefined ? "" : client.toFixed(2),
+      client === undefined || refClient === undefined ? "" : ratio(client, refClient),
       st === undefined ? "" : num(st["rssGrowthMb"]),
       st === undefined ? "" : num(st["loopDelayP99Ms"]),
       st === undefined ? "" : num(st["loopDelayMaxMs"]),
@@ -299,14 +306,14 @@ function printSet(label: string, bytes: number, count: number, rows: readonly Ro
   const over = (ours: string, theirs: string, note: string): void => {
     const o = find(ours);
     const t = find(theirs);
-    if (o?.ms !== undefined && t?.ms !== undefined) table.push([`${ours} over ${theirs}`, "", "", "", ratio(t.ms, o.ms), "", ratio(perInstance(o) ?? NaN, perInstance(t) ?? NaN), "", "", "", note]);
+    if (o?.ms !== undefined && t?.ms !== undefined) table.push([`${ours} over ${theirs}`, "", "", "", ratio(t.ms, o.ms), "", ratio(perInstance(o) ?? NaN, perInstance(t) ?? NaN), "", "", "", "", "", note]);
   };
   over("(b)", "(e)", "dicomtls vs Orthanc, one association, both durable");
   over("(h)", "(i)", `dicomtls vs Orthanc, ${PARALLEL} associations, both durable`);
   over("(b)", "(j)", "this build vs the baseline build, durable");
   over("(f)", "(k)", "this build vs the baseline build, sync off");
   console.log(`\n${label} (${(bytes / MB).toFixed(0)} MB)`);
-  printTable(["row", "s", "files/s", "MB/s", "vs DCMTK", "CPU ms/inst", "CPU vs DCMTK", "RSS growth MB", "loop p99 ms", "loop max ms", "note"], table);
+  printTable(["row", "s", "files/s", "MB/s", "vs DCMTK", "CPU ms/inst", "CPU vs DCMTK", "client CPU ms/inst", "client vs storescu", "RSS growth MB", "loop p99 ms", "loop max ms", "note"], table);
 }
 
 async function main(): Promise<void> {
@@ -330,7 +337,7 @@ async function main(): Promise<void> {
       const ops: Record<string, () => Promise<Measured>> = {
         a: () => rowIntoStorescp(pki, work, [data.dir]),
         b: () => rowIntoDicomTls(pki, work, [data.dir], n, true),
-        c: async () => ({ ms: await rowOursIntoStorescp(pki, work, data.files) }),
+        c: () => rowOursIntoStorescp(pki, work, data.files),
         d: () => rowIntoStorescp(pki, work, [data.dir]),
         e: () => rowIntoOrthanc(pki, work, [data.dir], n),
         f: () => rowIntoDicomTls(pki, work, [data.dir], n, false),
@@ -362,6 +369,8 @@ async function main(): Promise<void> {
     }
     console.log("\nvs DCMTK: files/s of b, e, f over a, of h, i over g, of c over d; >1.00x is faster than storescp/storescu.");
     console.log("CPU ms/inst: the receiving server's CPU (user + system, all threads; storescp --fork with its children) per instance;");
+    console.log("client CPU ms/inst (rows c, d): the sender's CPU per instance: our store() (this process, all threads, process.cpuUsage)");
+    console.log("or storescu (from /proc, reaped children); client vs storescu: (c) over (d), <1.00x is cheaper.");
     console.log("CPU vs DCMTK: that over storescp's in the reference row (<1.00x is cheaper). RSS growth: listening -> peak until SIGTERM");
     console.log("(issue 3 target: < 150 MB for the 200 MB instance). Loop delay: listening to SIGTERM (target max < 20 ms).");
   } finally {

@@ -71,3 +71,19 @@ export async function* datasetPdus(contextId: number, dataset: Exclude<OutgoingD
   }
   yield flush(true);
 }
+
+/**
+ * Views that follow each other in one buffer (a prebuilt batch's PDUs) as one view: the socket then takes one write,
+ * and TLS encrypts it where it lies (a write of several parts is copied into one buffer before encryption).
+ */
+export function joinAdjacent(parts: readonly Uint8Array[]): readonly Uint8Array[] {
+  const first = parts[0];
+  if (parts.length < 2 || first === undefined) return parts;
+  let end = first.byteOffset + first.byteLength;
+  for (let i = 1; i < parts.length; i++) {
+    const p = parts[i] as Uint8Array;
+    if (p.buffer !== first.buffer || p.byteOffset !== end) return parts;
+    end += p.byteLength;
+  }
+  return [new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset)];
+}

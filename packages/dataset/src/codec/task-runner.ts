@@ -169,15 +169,18 @@ export abstract class TaskCodecRunner implements CodecRunner {
     } catch (err) {
       throw new CodecError(CodecErrorCode.InvalidValue, `${path}: ${(err as Error).message}`, { path, cause: err });
     }
-    const reuse = this.takeBuffer(batchByteLength(batchDataLength(layout), layout.maxPduLength));
+    // The file's size is not known yet: a spent buffer shorter than a full batch still fits a file as small as the
+    // last one (500 x 512 KB: a fresh 512 KB per file otherwise, and the GC that comes with it).
+    const reuse = this.takeBuffer(batchByteLength(batchDataLength(layout), layout.maxPduLength), true);
     const task = { kind: "prepare-file" as const, path, transferSyntaxUid: options.transferSyntaxUid, ...layout, ...(reuse === undefined ? {} : { reuse }) };
     const plan = await this.run(task, reuse === undefined ? [] : [reuse], options.signal, path);
     return new FileBatches(this, path, plan, layout, options.signal);
   }
 
-  /** @internal A spent batch buffer at least `minBytes` long, if one is free. */
-  takeBuffer(minBytes: number): ArrayBuffer | undefined {
-    const i = this.#free.findIndex((b) => b.byteLength >= minBytes);
+  /** @internal A spent batch buffer at least `minBytes` long, if one is free; with `orLargest`, else the largest free one. */
+  takeBuffer(minBytes: number, orLargest = false): ArrayBuffer | undefined {
+    let i = this.#free.findIndex((b) => b.byteLength >= minBytes);
+    if (i < 0 && orLargest) for (let j = 0; j < this.#free.length; j++) if (i < 0 || (this.#free[j] as ArrayBuffer).byteLength > (this.#free[i] as ArrayBuffer).byteLength) i = j;
     if (i < 0) return undefined;
     const [b] = this.#free.splice(i, 1);
     return b;

@@ -40,3 +40,20 @@ export async function cpuDuring<T>(pid: number, op: () => Promise<T>, opts: { ch
   const value = await op();
   return { cpuS: processCpuSeconds(pid, opts) - before, value };
 }
+
+/**
+ * CPU seconds (user + system) of this process's children that ended and were reaped so far (cutime + cstime of
+ * /proc/self/stat): the cost of a short-lived client such as storescu, read as the difference around its run while
+ * no other child ends.
+ */
+export function reapedChildrenCpuSeconds(): number {
+  const f = statFields("/proc/self/stat");
+  if (f === undefined) throw new Error("/proc/self/stat cannot be read");
+  return (Number(f[13]) + Number(f[14])) / TICKS_PER_SECOND;
+}
+
+/** CPU seconds (user + system) of this process so far, every thread (worker threads included): getrusage(RUSAGE_SELF). */
+export function selfCpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
