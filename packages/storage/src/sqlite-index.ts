@@ -96,12 +96,6 @@ export function fromRow(row: Row): IndexedInstance {
   return out as unknown as IndexedInstance;
 }
 
-function toParams(i: IndexedInstance): Record<string, string | number | null> {
-  const out: Record<string, string | number | null> = {};
-  for (const [col, key] of COLUMNS) out[col] = (i[key] as string | number | undefined) ?? null;
-  return out;
-}
-
 /**
  * The SQLite index: the `instances` rows and the hierarchy above them (schema.ts, hierarchy.ts), written in one
  * transaction once the file is in place (taken back if the folder's fsync then fails). WAL with synchronous=NORMAL: a commit is safe
@@ -274,6 +268,7 @@ export class SqliteIndex {
 class Writes {
   readonly hierarchy: Hierarchy;
   private readonly insertStmt: Database.Statement;
+  private readonly insertParams: Array<string | number | null>;
   private readonly seriesOfStmt: Database.Statement<[string], { series: number | null }>;
   private readonly deleteStmt: Database.Statement<[string]>;
   private readonly linkStmt: Database.Statement;
@@ -284,8 +279,10 @@ class Writes {
 
   constructor(db: Database.Database) {
     this.hierarchy = new Hierarchy(db);
+    // Positional parameters in this order: the columns of COLUMNS, series_id, the instance-level tags (insertRow).
     const cols = [...COLUMNS.map(([c]) => c), "series_id", ...INSTANCE_TAG_COLUMNS];
-    this.insertStmt = db.prepare(`INSERT INTO instances (${cols.join(", ")}) VALUES (${cols.map((c) => `@${c}`).join(", ")})`);
+    this.insertStmt = db.prepare(`INSERT INTO instances (${cols.join(", ")}) VALUES (${cols.map(() => "?").join(", ")})`);
+    this.insertParams = new Array<string | number | null>(cols.length).fill(null);
     this.seriesOfStmt = db.prepare("SELECT series_id AS series FROM instances WHERE sop_instance_uid = ?");
     this.deleteStmt = db.prepare("DELETE FROM instances WHERE sop_instance_uid = ?");
     this.linkStmt = db.prepare(`UPDATE instances SET series_id = @series_id, ${INSTANCE_TAG_COLUMNS.map((k) => `${k} = @${k}`).join(", ")} WHERE sop_instance_uid = @uid`);
@@ -309,7 +306,16 @@ class Writes {
   private insertRow(i: IndexedInstance): void {
     const tags = effectiveTags(i);
     const series = this.hierarchy.seriesFor(tags);
-    this.insertStmt.run({ ...toParams(i), ...tagParams(INSTANCE_TAG_COLUMNS, tags), series_id: series?.id ?? null });
+    // One positional array refilled per row (the statement copies the values when it binds): no object per row.
+    const p = this.insertParams;
+    let n = 0;
+    for (const [, key] of COLUMNS) p[n++] = (i[key] as string | number | undefined) ?? null;
+    p[n++] = series?.id ?? null;
+    for (const k of INSTANCE_TAG_COLUMNS) {
+      const v = tags[k];
+      p[n++] = v === undefined || v === "" ? null : v;
+    }
+    this.insertStmt.run(p);
     if (series !== undefined) this.hierarchy.added(series, i.sopClassUid);
   }
 
