@@ -2,6 +2,7 @@ import Database from "better-sqlite3";
 import { storageErrorFrom } from "./errors.js";
 import { effectiveTags, Hierarchy, INSTANCE_TAG_COLUMNS, tagParams } from "./hierarchy.js";
 import type { TagValues } from "./index-store.js";
+import { GroupCommit, type GroupCommitOptions } from "./group-commit.js";
 import { applySchema, SCHEMA_VERSION } from "./schema.js";
 
 /** Identifiers read from the dataset header (by the caller: storage parses no datasets). */
@@ -67,6 +68,11 @@ export interface Row {
 export interface SqliteIndexOptions {
   /** Open an existing index for reading only (storage check): no migration, no WAL switch, nothing written. */
   readonly readonly?: boolean;
+  /**
+   * Commit the rows of upsert / insertIfAbsent / remove in batches (group-commit.ts) instead of one transaction each.
+   * Absent: each is its own transaction, durable against a process crash when it returns.
+   */
+  readonly groupCommit?: GroupCommitOptions;
 }
 
 
@@ -111,6 +117,8 @@ export class SqliteIndex {
   readonly needsHierarchy: boolean;
   /** What writes the rows and the hierarchy (absent when opened read-only: the columns may not exist yet). */
   private readonly writes: Writes | undefined;
+  /** The batches of the C-STORE path's writes (`groupCommit`), if on. */
+  readonly group: GroupCommit | undefined;
   private readonly getStmt: Database.Statement<[string], Row>;
   private readonly hasStmt: Database.Statement<[string], { one: number }>;
   private readonly countStmt: Database.Statement<[], { n: number }>;
@@ -143,6 +151,7 @@ export class SqliteIndex {
     this.needsHierarchy = needsHierarchy;
     // Read-only (storage check, perhaps of an index of older code): nothing is written.
     this.writes = options.readonly === true ? undefined : new Writes(this.db);
+    this.group = this.writes === undefined || options.groupCommit === undefined ? undefined : new GroupCommit(this.db, file, options.groupCommit);
     this.getStmt = this.db.prepare("SELECT * FROM instances WHERE sop_instance_uid = ?");
     this.hasStmt = this.db.prepare("SELECT 1 AS one FROM instances WHERE sop_instance_uid = ?");
     this.countStmt = this.db.prepare("SELECT COUNT(*) AS n FROM instances");
@@ -154,27 +163,40 @@ export class SqliteIndex {
     this.sizesInFolderStmt = this.db.prepare("SELECT path, size FROM instances WHERE path >= ? AND path < ?");
   }
 
-  /** Writes (or replaces) the row and places it in the hierarchy, in one transaction. */
+  /** Writes (or replaces) the row and places it in the hierarchy, in one transaction (or a savepoint of a batch). */
   upsert(i: IndexedInstance): void {
-    this.write().upsert(i);
+    const w = this.write();
+    if (this.group === undefined) w.upsert(i);
+    else this.group.run(() => w.upsert(i));
   }
   /** Adds the row unless one with the same SOP Instance UID exists (keeps the first, like the file). */
   insertIfAbsent(i: IndexedInstance): void {
-    this.write().insertIfAbsent(i);
+    const w = this.write();
+    if (this.group === undefined) w.insertIfAbsent(i);
+    else this.group.run(() => w.insertIfAbsent(i));
   }
   remove(sopInstanceUid: string): void {
-    this.write().remove(sopInstanceUid);
+    const w = this.write();
+    if (this.group === undefined) w.remove(sopInstanceUid);
+    else this.group.run(() => w.remove(sopInstanceUid));
+  }
+  /** Commits the rows of the open batch now (group commit; nothing to do without). */
+  flush(): void {
+    this.group?.flush();
   }
   /** @internal Migration: links an existing row (not linked yet) with the tags read from its file. */
   linkExisting(i: IndexedInstance): void {
+    this.flush();
     this.write().linkExisting(i);
   }
   /** @internal Migration: empties the hierarchy before it is built again. */
   clearHierarchy(): void {
+    this.flush();
     this.write().hierarchy.clear();
   }
   /** @internal Migration: the hierarchy is complete; the index is now of the current schema version. */
   markHierarchyComplete(): void {
+    this.flush();
     this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     this.schemaVersion = SCHEMA_VERSION;
   }
@@ -225,6 +247,7 @@ export class SqliteIndex {
   /** Removes the rows of a path; returns their SOP Instance UIDs. */
   removeAt(relativePath: string): string[] {
     const uids = this.uidAtStmt.all(relativePath).map((r) => r.uid);
+    this.flush();
     this.db.transaction(() => {
       for (const uid of uids) this.write().remove(uid);
     })();
@@ -236,16 +259,19 @@ export class SqliteIndex {
   }
   /** Adds rows in one transaction (reindex: a batch at a time). */
   upsertMany(rows: readonly IndexedInstance[]): void {
+    this.flush();
     this.db.transaction(() => {
       for (const r of rows) this.write().upsert(r);
     })();
   }
   /** Moves the WAL's content into the database file and truncates the WAL (before the file is swapped). */
   checkpoint(): void {
+    this.flush();
     this.db.pragma("wal_checkpoint(TRUNCATE)");
   }
   /** Replaces every row with `rows`, in one transaction. */
   replaceAll(rows: readonly IndexedInstance[]): void {
+    this.flush();
     this.db.transaction(() => {
       this.write().hierarchy.clear();
       this.db.exec("DELETE FROM instances");
@@ -253,6 +279,7 @@ export class SqliteIndex {
     })();
   }
   close(): void {
+    this.group?.close();
     this.db.close();
   }
   private write(): Writes {
