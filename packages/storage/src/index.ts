@@ -21,6 +21,7 @@ export {
   type StorageCheckReport,
 } from "./check.js";
 export type { MigrationReport } from "./migrate.js";
+export type { GroupCommitOptions } from "./group-commit.js";
 export type { LevelCounts } from "./hierarchy-check.js";
 export { rebuildIndex, type RebuildIndexOptions, type RebuildIndexResult } from "./rebuild-index.js";
 export {

@@ -2,6 +2,7 @@ import Database from "better-sqlite3";
 import { storageErrorFrom } from "./errors.js";
 import { effectiveTags, Hierarchy, INSTANCE_TAG_COLUMNS, tagParams } from "./hierarchy.js";
 import type { TagValues } from "./index-store.js";
+import { GroupCommit, type GroupCommitOptions } from "./group-commit.js";
 import { applySchema, SCHEMA_VERSION } from "./schema.js";
 
 /** Identifiers read from the dataset header (by the caller: storage parses no datasets). */
@@ -67,6 +68,11 @@ export interface Row {
 export interface SqliteIndexOptions {
   /** Open an existing index for reading only (storage check): no migration, no WAL switch, nothing written. */
   readonly readonly?: boolean;
+  /**
+   * Commit the rows of upsert / insertIfAbsent / remove in batches (group-commit.ts) instead of one transaction each.
+   * Absent: each is its own transaction, durable against a process crash when it returns.
+   */
+  readonly groupCommit?: GroupCommitOptions;
 }
 
 
@@ -96,12 +102,6 @@ export function fromRow(row: Row): IndexedInstance {
   return out as unknown as IndexedInstance;
 }
 
-function toParams(i: IndexedInstance): Record<string, string | number | null> {
-  const out: Record<string, string | number | null> = {};
-  for (const [col, key] of COLUMNS) out[col] = (i[key] as string | number | undefined) ?? null;
-  return out;
-}
-
 /**
  * The SQLite index: the `instances` rows and the hierarchy above them (schema.ts, hierarchy.ts), written in one
  * transaction once the file is in place (taken back if the folder's fsync then fails). WAL with synchronous=NORMAL: a commit is safe
@@ -117,6 +117,8 @@ export class SqliteIndex {
   readonly needsHierarchy: boolean;
   /** What writes the rows and the hierarchy (absent when opened read-only: the columns may not exist yet). */
   private readonly writes: Writes | undefined;
+  /** The batches of the C-STORE path's writes (`groupCommit`), if on. */
+  readonly group: GroupCommit | undefined;
   private readonly getStmt: Database.Statement<[string], Row>;
   private readonly hasStmt: Database.Statement<[string], { one: number }>;
   private readonly countStmt: Database.Statement<[], { n: number }>;
@@ -149,6 +151,7 @@ export class SqliteIndex {
     this.needsHierarchy = needsHierarchy;
     // Read-only (storage check, perhaps of an index of older code): nothing is written.
     this.writes = options.readonly === true ? undefined : new Writes(this.db);
+    this.group = this.writes === undefined || options.groupCommit === undefined ? undefined : new GroupCommit(this.db, file, options.groupCommit);
     this.getStmt = this.db.prepare("SELECT * FROM instances WHERE sop_instance_uid = ?");
     this.hasStmt = this.db.prepare("SELECT 1 AS one FROM instances WHERE sop_instance_uid = ?");
     this.countStmt = this.db.prepare("SELECT COUNT(*) AS n FROM instances");
@@ -160,27 +163,40 @@ export class SqliteIndex {
     this.sizesInFolderStmt = this.db.prepare("SELECT path, size FROM instances WHERE path >= ? AND path < ?");
   }
 
-  /** Writes (or replaces) the row and places it in the hierarchy, in one transaction. */
+  /** Writes (or replaces) the row and places it in the hierarchy, in one transaction (or a savepoint of a batch). */
   upsert(i: IndexedInstance): void {
-    this.write().upsert(i);
+    const w = this.write();
+    if (this.group === undefined) w.upsert(i);
+    else this.group.run(() => w.upsert(i));
   }
   /** Adds the row unless one with the same SOP Instance UID exists (keeps the first, like the file). */
   insertIfAbsent(i: IndexedInstance): void {
-    this.write().insertIfAbsent(i);
+    const w = this.write();
+    if (this.group === undefined) w.insertIfAbsent(i);
+    else this.group.run(() => w.insertIfAbsent(i));
   }
   remove(sopInstanceUid: string): void {
-    this.write().remove(sopInstanceUid);
+    const w = this.write();
+    if (this.group === undefined) w.remove(sopInstanceUid);
+    else this.group.run(() => w.remove(sopInstanceUid));
+  }
+  /** Commits the rows of the open batch now (group commit; nothing to do without). */
+  flush(): void {
+    this.group?.flush();
   }
   /** @internal Migration: links an existing row (not linked yet) with the tags read from its file. */
   linkExisting(i: IndexedInstance): void {
+    this.flush();
     this.write().linkExisting(i);
   }
   /** @internal Migration: empties the hierarchy before it is built again. */
   clearHierarchy(): void {
+    this.flush();
     this.write().hierarchy.clear();
   }
   /** @internal Migration: the hierarchy is complete; the index is now of the current schema version. */
   markHierarchyComplete(): void {
+    this.flush();
     this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     this.schemaVersion = SCHEMA_VERSION;
   }
@@ -231,6 +247,7 @@ export class SqliteIndex {
   /** Removes the rows of a path; returns their SOP Instance UIDs. */
   removeAt(relativePath: string): string[] {
     const uids = this.uidAtStmt.all(relativePath).map((r) => r.uid);
+    this.flush();
     this.db.transaction(() => {
       for (const uid of uids) this.write().remove(uid);
     })();
@@ -242,16 +259,19 @@ export class SqliteIndex {
   }
   /** Adds rows in one transaction (reindex: a batch at a time). */
   upsertMany(rows: readonly IndexedInstance[]): void {
+    this.flush();
     this.db.transaction(() => {
       for (const r of rows) this.write().upsert(r);
     })();
   }
   /** Moves the WAL's content into the database file and truncates the WAL (before the file is swapped). */
   checkpoint(): void {
+    this.flush();
     this.db.pragma("wal_checkpoint(TRUNCATE)");
   }
   /** Replaces every row with `rows`, in one transaction. */
   replaceAll(rows: readonly IndexedInstance[]): void {
+    this.flush();
     this.db.transaction(() => {
       this.write().hierarchy.clear();
       this.db.exec("DELETE FROM instances");
@@ -259,6 +279,7 @@ export class SqliteIndex {
     })();
   }
   close(): void {
+    this.group?.close();
     this.db.close();
   }
   private write(): Writes {
@@ -274,6 +295,7 @@ export class SqliteIndex {
 class Writes {
   readonly hierarchy: Hierarchy;
   private readonly insertStmt: Database.Statement;
+  private readonly insertParams: Array<string | number | null>;
   private readonly seriesOfStmt: Database.Statement<[string], { series: number | null }>;
   private readonly deleteStmt: Database.Statement<[string]>;
   private readonly linkStmt: Database.Statement;
@@ -284,8 +306,10 @@ class Writes {
 
   constructor(db: Database.Database) {
     this.hierarchy = new Hierarchy(db);
+    // Positional parameters in this order: the columns of COLUMNS, series_id, the instance-level tags (insertRow).
     const cols = [...COLUMNS.map(([c]) => c), "series_id", ...INSTANCE_TAG_COLUMNS];
-    this.insertStmt = db.prepare(`INSERT INTO instances (${cols.join(", ")}) VALUES (${cols.map((c) => `@${c}`).join(", ")})`);
+    this.insertStmt = db.prepare(`INSERT INTO instances (${cols.join(", ")}) VALUES (${cols.map(() => "?").join(", ")})`);
+    this.insertParams = new Array<string | number | null>(cols.length).fill(null);
     this.seriesOfStmt = db.prepare("SELECT series_id AS series FROM instances WHERE sop_instance_uid = ?");
     this.deleteStmt = db.prepare("DELETE FROM instances WHERE sop_instance_uid = ?");
     this.linkStmt = db.prepare(`UPDATE instances SET series_id = @series_id, ${INSTANCE_TAG_COLUMNS.map((k) => `${k} = @${k}`).join(", ")} WHERE sop_instance_uid = @uid`);
@@ -309,7 +333,16 @@ class Writes {
   private insertRow(i: IndexedInstance): void {
     const tags = effectiveTags(i);
     const series = this.hierarchy.seriesFor(tags);
-    this.insertStmt.run({ ...toParams(i), ...tagParams(INSTANCE_TAG_COLUMNS, tags), series_id: series?.id ?? null });
+    // One positional array refilled per row (the statement copies the values when it binds): no object per row.
+    const p = this.insertParams;
+    let n = 0;
+    for (const [, key] of COLUMNS) p[n++] = (i[key] as string | number | undefined) ?? null;
+    p[n++] = series?.id ?? null;
+    for (const k of INSTANCE_TAG_COLUMNS) {
+      const v = tags[k];
+      p[n++] = v === undefined || v === "" ? null : v;
+    }
+    this.insertStmt.run(p);
     if (series !== undefined) this.hierarchy.added(series, i.sopClassUid);
   }
 
