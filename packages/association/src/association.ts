@@ -324,8 +324,12 @@ export class Association {
     return { message, waiter, timeoutMs: options.timeoutMs ?? this.#dimseTimeoutMs };
   }
 
-  async #withTimeout<T>(p: Promise<T>, timeoutMs: number | undefined, messageId: number): Promise<T> {
-    if (timeoutMs === undefined) return await p;
+  /** `p`, or its race with the DIMSE timeout when there is one (no async wrapper per response without). */
+  #withTimeout<T>(p: Promise<T>, timeoutMs: number | undefined, messageId: number): Promise<T> {
+    return timeoutMs === undefined ? p : this.#raceTimeout(p, timeoutMs, messageId);
+  }
+
+  async #raceTimeout<T>(p: Promise<T>, timeoutMs: number, messageId: number): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
