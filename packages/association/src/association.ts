@@ -268,17 +268,11 @@ export class Association {
    * The Message ID is assigned when the command has none.
    */
   async *responses(contextId: number, command: DimseCommand, dataset?: OutgoingDataset, options: RequestOptions = {}): AsyncGenerator<DimseMessage, void, undefined> {
-    const messageId = command.messageId ?? this.nextMessageId();
-    const rq: DimseCommand = { ...command, messageId };
-    if (this.#waiters.has(messageId)) {
-      throw new AssociationError(AssociationErrorCode.InvalidArgument, `Message ID ${messageId} is already outstanding on this association`);
-    }
-    const waiter = new ResponseWaiter((pressed) => (pressed ? this.#ul.transport?.pause() : this.#ul.transport?.resume()));
-    this.#waiters.set(messageId, waiter);
-    const timeoutMs = options.timeoutMs ?? this.#dimseTimeoutMs;
+    const { message, waiter, timeoutMs } = this.#openRequest(contextId, command, dataset, options);
+    const messageId = message.command.messageId ?? 0;
     let previous: DimseMessage | undefined;
     try {
-      await this.send({ presentationContextId: contextId, command: rq, ...(dataset !== undefined && { dataset }) });
+      await this.send(message);
       for (;;) {
         // A dataset the caller did not read would hold the socket paused and block the next response.
         if (previous?.dataset !== undefined) await previous.dataset.discard();
@@ -293,16 +287,49 @@ export class Association {
     }
   }
 
-  /** Sends a request and resolves with its final response; pending responses are skipped. */
+  /**
+   * Sends a request and resolves with its final response; pending responses are skipped. The loop of responses()
+   * without an async generator around it (one per C-ECHO or C-STORE, issue 13).
+   */
   async request(contextId: number, command: DimseCommand, dataset?: OutgoingDataset, options: RequestOptions = {}): Promise<DimseMessage> {
+    const { message, waiter, timeoutMs } = this.#openRequest(contextId, command, dataset, options);
+    const messageId = message.command.messageId ?? 0;
     let last: DimseMessage | undefined;
-    for await (const rsp of this.responses(contextId, command, dataset, options)) last = rsp;
+    try {
+      await this.send(message);
+      for (;;) {
+        if (last?.dataset !== undefined) await last.dataset.discard();
+        const next = await this.#withTimeout(waiter.next(), timeoutMs, messageId);
+        if (next === undefined) break;
+        last = next;
+      }
+    } finally {
+      waiter.abandon();
+      if (last?.dataset !== undefined && !last.dataset.complete) void last.dataset.discard();
+    }
     if (last === undefined) throw this.#endError();
     return last;
   }
 
-  async #withTimeout<T>(p: Promise<T>, timeoutMs: number | undefined, messageId: number): Promise<T> {
-    if (timeoutMs === undefined) return await p;
+  /** The request with its Message ID (assigned when the command has none) and the waiter of its responses. */
+  #openRequest(contextId: number, command: DimseCommand, dataset: OutgoingDataset | undefined, options: RequestOptions): { message: OutgoingMessage; waiter: ResponseWaiter; timeoutMs: number | undefined } {
+    const messageId = command.messageId ?? this.nextMessageId();
+    if (this.#waiters.has(messageId)) {
+      throw new AssociationError(AssociationErrorCode.InvalidArgument, `Message ID ${messageId} is already outstanding on this association`);
+    }
+    const rq: DimseCommand = command.messageId === messageId ? command : { ...command, messageId };
+    const waiter = new ResponseWaiter((pressed) => (pressed ? this.#ul.transport?.pause() : this.#ul.transport?.resume()));
+    this.#waiters.set(messageId, waiter);
+    const message: OutgoingMessage = dataset === undefined ? { presentationContextId: contextId, command: rq } : { presentationContextId: contextId, command: rq, dataset };
+    return { message, waiter, timeoutMs: options.timeoutMs ?? this.#dimseTimeoutMs };
+  }
+
+  /** `p`, or its race with the DIMSE timeout when there is one (no async wrapper per response without). */
+  #withTimeout<T>(p: Promise<T>, timeoutMs: number | undefined, messageId: number): Promise<T> {
+    return timeoutMs === undefined ? p : this.#raceTimeout(p, timeoutMs, messageId);
+  }
+
+  async #raceTimeout<T>(p: Promise<T>, timeoutMs: number, messageId: number): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {

@@ -17,7 +17,7 @@ import { AssociationLimits } from "./association-limits.js";
 import { statusResponse } from "./responses.js";
 import { ServiceRegistry, type RegisterOptions, type ServiceRegistration } from "./service-registry.js";
 import { isStorageSopClass } from "./uids/storage-sop-classes.js";
-import type { CommandAuthorization, ServiceHandler } from "./types.js";
+import type { CommandAuthorization, ServiceContext, ServiceHandler } from "./types.js";
 import { VERIFICATION_SOP_CLASS, verificationHandler } from "./verification.js";
 
 /** `node:diagnostics_channel` channels of the SCP (`dicom:scp:<event>`). */
@@ -185,29 +185,47 @@ export function createScp(options: ScpOptions): Scp {
   const idleMs = options.idleTimeoutMs ?? 0;
   const timeouts: AcceptTimeouts = { ...options.timeouts, ...(idleMs > 0 && { progressMs: idleMs }) };
 
-  const onMessage = (message: DimseMessage, association: Association): Promise<HandlerResult> => serve(message, association);
+  /**
+   * Access control, then the SOP class's handler. Synchronous unless a hook or the handler is async: most requests
+   * (C-ECHO, a C-STORE answered by the storage service) cost no promise here (issue 13, per-message overhead).
+   */
+  const onMessage = (message: DimseMessage, association: Association): HandlerResult | Promise<HandlerResult> => {
+    if (options.authorizeCommand === undefined) return serve(message, association);
+    const verdict = options.authorizeCommand(message, association);
+    return isThenable(verdict) ? Promise.resolve(verdict).then((v) => authorized(v, message, association)) : authorized(verdict, message, association);
+  };
 
-  const serve = async (message: DimseMessage, association: Association): Promise<HandlerResult> => {
-    if (options.authorizeCommand !== undefined) {
-      const verdict = await options.authorizeCommand(message, association);
-      if (!verdict.allow) {
-        commandRefusedChannel.publish({ association, message, why: verdict.why, ...(verdict.key !== undefined && { key: verdict.key }) });
-        await association.abort();
-        return undefined;
-      }
-    }
+  const authorized = (verdict: CommandAuthorization, message: DimseMessage, association: Association): HandlerResult | Promise<HandlerResult> => {
+    if (verdict.allow) return serve(message, association);
+    commandRefusedChannel.publish({ association, message, why: verdict.why, ...(verdict.key !== undefined && { key: verdict.key }) });
+    return association.abort().then(() => undefined);
+  };
+
+  const serve = (message: DimseMessage, association: Association): HandlerResult | Promise<HandlerResult> => {
     const registration = services.lookup(message.context.abstractSyntax);
     if (registration === undefined) {
       // dcm4che's one answer for a SOP class nobody serves (PS3.7 Annex C: 0122H).
       return { command: statusResponse(message.command, Status.SopClassNotSupported) };
     }
-    try {
-      return await registration.handler(message, { association, signal: message.signal });
-    } catch (error) {
+    const failed = (error: unknown): HandlerResult => {
       handlerErrorChannel.publish({ association, message, error });
       const why = error instanceof Error ? error.message : String(error);
       return { command: statusResponse(message.command, Status.UnableToProcess, why) };
+    };
+    // The signal is read through: the request's AbortController is made only if the handler looks at it.
+    const context: ServiceContext = {
+      association,
+      get signal() {
+        return message.signal;
+      },
+    };
+    let result: HandlerResult | Promise<HandlerResult>;
+    try {
+      result = registration.handler(message, context);
+    } catch (error) {
+      return failed(error);
     }
+    return isThenable(result) ? Promise.resolve(result).then(undefined, failed) : result;
   };
 
   const scp: Scp = {
@@ -277,6 +295,10 @@ export function createScp(options: ScpOptions): Scp {
     },
   };
   return scp;
+}
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as Partial<PromiseLike<T>> | undefined)?.then === "function";
 }
 
 /** Resolves when every association closed, or after `ms`. */

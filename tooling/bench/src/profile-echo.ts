@@ -3,8 +3,8 @@
  * better on a shared machine than echoes/s. Each case runs --repeat 1 and --repeat N in one association; "per echo" is
  * (X(N) - X(1)) / (N - 1), so process start, TLS handshake, association and release are taken out.
  *
- *   a  echoscu -> storescp          CPU of storescp (the reference)
- *   b  echoscu -> dicomtls-server   CPU of our server (the SCP side)
+ *   a  echoscu -> storescp          CPU of echoscu (reaped child) and storescp: the reference
+ *   b  echoscu -> dicomtls-server   CPU of echoscu and of our server (the SCP side)
  *   c  dicomtls echo() -> dicomtls  CPU of this process (our SCU, in-process) and of our server
  *   d  dicomtls echo() -> storescp  CPU of this process (our SCU) and of storescp
  *
@@ -14,7 +14,7 @@
  * Run: node --conditions=dicomtls-source --import tsx tooling/bench/src/profile-echo.ts [--n 5000] [--rounds 3]
  *        [--before /work/main] [--cpu-prof DIR]
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { echo as echoFn } from "@dicomtls/scu";
@@ -59,6 +59,13 @@ async function dcmtkEcho(pki: DevPki, target: Target, repeat: number): Promise<v
   const args = ["--repeat", String(repeat), "-aet", "ECHOSCU", "-aec", target.aet, "+tls", pki.clientKey, pki.clientCert, "+cf", pki.caCert, "127.0.0.1", String(target.port)];
   await timedRun("echoscu", args, { env: dcmtkEnv(), timeoutMs: 600_000 });
 }
+
+/** CPU seconds of this process's reaped children (echoscu, once it exited): proc(5) cutime + cstime. */
+const childrenCpuSeconds = (): number => {
+  const stat = readFileSync("/proc/self/stat", "utf8");
+  const f = stat.slice(stat.lastIndexOf(") ") + 2).split(" ");
+  return (Number(f[13]) + Number(f[14])) / 100;
+};
 
 /** CPU seconds of this process (the SCU runs in it), all threads. */
 const ownCpuSeconds = (): number => {
@@ -116,11 +123,11 @@ async function main(): Promise<void> {
       await ourEcho(build, servers[i]!, 200);
     }
     for (let round = 0; round < ROUNDS; round++) {
-      add("a  echoscu -> storescp", await perEcho((n) => dcmtkEcho(pki, storescp, n), [() => 0, storescpCpu]));
+      add("a  echoscu -> storescp", await perEcho((n) => dcmtkEcho(pki, storescp, n), [childrenCpuSeconds, storescpCpu]));
       for (const [i, build] of builds.entries()) {
         const server = servers[i]!;
         const serverCpu = (): number => processCpuSeconds(server.process.pid);
-        add(`b  echoscu -> dicomtls (${build.name})`, await perEcho((n) => dcmtkEcho(pki, server, n), [() => 0, serverCpu]));
+        add(`b  echoscu -> dicomtls (${build.name})`, await perEcho((n) => dcmtkEcho(pki, server, n), [childrenCpuSeconds, serverCpu]));
         add(`c  dicomtls -> dicomtls (${build.name})`, await perEcho((n) => ourEcho(build, server, n), [ownCpuSeconds, serverCpu]));
         add(`d  dicomtls -> storescp (${build.name})`, await perEcho((n) => ourEcho(build, storescp, n), [ownCpuSeconds, storescpCpu]));
       }
@@ -132,12 +139,16 @@ async function main(): Promise<void> {
     const f = (x: number): string => x.toFixed(3);
     const table = [...rows].map(([key, samples]) => {
       const m = (i: number): number => median(samples.map((s) => s[i] ?? 0));
-      return [key, f(m(0)), key.startsWith("a") || key.startsWith("b") ? "" : f(m(1)), f(m(2))];
+      return [key, f(m(0)), f(m(1)), f(m(2))];
     });
     printTable(["case", "wall ms/echo", "SCU CPU ms/echo", "SCP CPU ms/echo"], table);
-    const scpCpu = (key: string): number => median((rows.get(key) ?? []).map((s) => s[2] ?? 0));
-    const ref = scpCpu("a  echoscu -> storescp");
-    for (const build of builds) console.log(`server CPU per echo, dicomtls (${build.name}) / storescp: ${(scpCpu(`b  echoscu -> dicomtls (${build.name})`) / ref).toFixed(2)}x`);
+    const cpuOf = (key: string, i: number): number => median((rows.get(key) ?? []).map((s) => s[i] ?? 0));
+    const a = "a  echoscu -> storescp";
+    for (const build of builds) {
+      const scp = cpuOf(`b  echoscu -> dicomtls (${build.name})`, 2) / cpuOf(a, 2);
+      const scu = cpuOf(`d  dicomtls -> storescp (${build.name})`, 1) / cpuOf(a, 1);
+      console.log(`CPU per echo (${build.name}): our server / storescp ${scp.toFixed(2)}x, our SCU / echoscu ${scu.toFixed(2)}x`);
+    }
     if (PROFILE_DIR !== undefined) summarizeProfiles(PROFILE_DIR, 40);
   } finally {
     await stopAll();

@@ -1,6 +1,6 @@
-import { ACTIONS, type ActionName, type ActionResult, type FsmContext } from "./actions.js";
-import { LOCAL_USER_EVENTS, type EventName, type FsmEvent } from "./events.js";
-import type { StateName } from "./states.js";
+import { ACTIONS, type Action, type ActionName, type ActionResult, type FsmContext } from "./actions.js";
+import { EVENT_NAMES, LOCAL_USER_EVENTS, type EventName, type FsmEvent } from "./events.js";
+import { State, type StateName } from "./states.js";
 
 type Row = Readonly<Partial<Record<StateName, ActionName>>>;
 
@@ -58,15 +58,35 @@ export function lookupAction(state: StateName, event: EventName): { action: Acti
   return extra === undefined ? undefined : { action: extra, extension: true };
 }
 
+interface Cell {
+  readonly action: Action;
+  readonly extension: boolean;
+}
+
+/**
+ * Every non-empty cell (the table's, then our extensions), by event and state: the driver looks one up per PDU in and
+ * out, and keyed loads by name on the table's objects went megamorphic there (issue 13, per-message overhead).
+ */
+const CELLS: ReadonlyMap<EventName, ReadonlyMap<StateName, Cell>> = new Map(
+  EVENT_NAMES.map((event) => {
+    const row = new Map<StateName, Cell>();
+    for (const state of Object.values(State)) {
+      const found = lookupAction(state, event);
+      if (found !== undefined) row.set(state, { action: ACTIONS[found.action], extension: found.extension });
+    }
+    return [event, row];
+  }),
+);
+
 /**
  * One step of the machine: pure, no I/O. An empty cell returns the same state and no effects; the caller decides what
  * an empty cell means (for a local user event it is a misuse of the API, see `isLocalUserEvent`).
  */
 export function transition(state: StateName, event: FsmEvent, context: FsmContext): Transition {
-  const found = lookupAction(state, event.name);
-  if (found === undefined) return { action: undefined, extension: false, next: state, effects: [] };
-  const result = ACTIONS[found.action].run(event, context);
-  return { action: found.action, extension: found.extension, next: result.next, effects: result.effects };
+  const cell = CELLS.get(event.name)?.get(state);
+  if (cell === undefined) return { action: undefined, extension: false, next: state, effects: [] };
+  const result = cell.action.run(event, context);
+  return { action: cell.action.name, extension: cell.extension, next: result.next, effects: result.effects };
 }
 
 export function isLocalUserEvent(event: EventName): boolean {
