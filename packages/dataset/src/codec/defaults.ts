@@ -26,8 +26,11 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 export const DEFAULT_INLINE_THRESHOLD_BYTES = 64 * 1024;
 
 /**
- * prepareFile (and readFileInfo) run inline for files up to 128 KB: there inline held the loop 0.18-0.32 ms against
- * 0.12-0.26 ms through the pool, with half the latency (0.2 vs 0.3-0.6 ms). From 1 MB on inline costs 0.9-1.6 ms
- * per file and grows with the size (147 ms for 200 MB), while the pool stays at ~0.2 ms of CPU per 4 MB batch.
+ * prepareFile (and readFileInfo) run inline for files up to 1 MB. First measured at 128 KB: there inline held the loop
+ * 0.18-0.32 ms against 0.12-0.26 ms through the pool, and from 1 MB on inline cost 0.9-1.6 ms per file, while the pool
+ * stays at ~0.2 ms of CPU per 4 MB batch. Those inline costs were mostly fresh memory (a new batch buffer per file,
+ * ~3 ms/MB to touch, then collected): with spent buffers reused (issue 13), sending 500 x 512 KB files to storescp
+ * cost 1.50-1.54 ms of CPU per file inline (main thread 1.14-1.16) against 1.83-1.88 pooled (main 1.10-1.14 + worker
+ * 0.34-0.36; tooling/bench/src/profile-scu.ts), the pool hop costing as much loop time as the read it saves.
  */
-export const DEFAULT_INLINE_FILE_THRESHOLD_BYTES = 128 * 1024;
+export const DEFAULT_INLINE_FILE_THRESHOLD_BYTES = 1024 * 1024;

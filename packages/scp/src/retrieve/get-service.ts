@@ -5,7 +5,7 @@ import type { RegisterOptions } from "../service-registry.js";
 import type { ServiceHandler } from "../types.js";
 import { runRetrieve } from "./retrieve-run.js";
 import { RetrieveSopClass, type RetrieveInstance, type RetrieveSource, type RetrieveSummary } from "./retrieve-types.js";
-import { sendInstance, type SubOperationOutcome } from "./sub-operations.js";
+import { PrepareAhead, sendInstance, type SubOperationOutcome } from "./sub-operations.js";
 
 export interface GetServiceOptions {
   readonly source: RetrieveSource;
@@ -35,22 +35,34 @@ function storageContexts(association: Association, sopClassUid: string): Accepte
 export function createGetService(options: GetServiceOptions): GetService {
   const handler: ServiceHandler = (message, { association }) => {
     const rq = message.command;
+    const contextFor = (instance: RetrieveInstance): AcceptedPresentationContext | undefined => chooseContext(storageContexts(association, instance.sopClassUid), instance);
+    /** One sub-operation; `onQueued` starts the next instance's preparation once this C-STORE is on its way. */
+    const getOne = async (instance: RetrieveInstance, ahead: PrepareAhead, onQueued: () => void): Promise<SubOperationOutcome> => {
+      const context = contextFor(instance);
+      if (context !== undefined) return await sendInstance(association, context, instance, { codec: options.codec, prepared: ahead.take(instance), onQueued });
+      return {
+        kind: "failed",
+        reason:
+          storageContexts(association, instance.sopClassUid).length === 0
+            ? `no accepted presentation context for ${instance.sopClassUid} with the SCP role for the requestor (PS3.4 C.4.3.3.1)`
+            : `no accepted context for ${instance.sopClassUid} in ${instance.transferSyntaxUid} or a syntax it converts to`,
+      };
+    };
     async function* subOperations(instances: readonly RetrieveInstance[], stop: AbortSignal): AsyncGenerator<{ instance: RetrieveInstance; outcome: SubOperationOutcome }> {
-      for (const instance of instances) {
-        if (stop.aborted) return;
-        const candidates = storageContexts(association, instance.sopClassUid);
-        const context = chooseContext(candidates, instance);
-        const outcome: SubOperationOutcome =
-          context === undefined
-            ? {
-                kind: "failed",
-                reason:
-                  candidates.length === 0
-                    ? `no accepted presentation context for ${instance.sopClassUid} with the SCP role for the requestor (PS3.4 C.4.3.3.1)`
-                    : `no accepted context for ${instance.sopClassUid} in ${instance.transferSyntaxUid} or a syntax it converts to`,
-              }
-            : await sendInstance(association, context, instance, { codec: options.codec });
-        yield { instance, outcome };
+      const ahead = new PrepareAhead(options.codec);
+      try {
+        for (let i = 0; i < instances.length; i++) {
+          const instance = instances[i] as RetrieveInstance;
+          if (stop.aborted) return;
+          const outcome = await getOne(instance, ahead, () => {
+            const next = instances[i + 1];
+            const nextContext = next === undefined ? undefined : contextFor(next);
+            if (next !== undefined && nextContext !== undefined) ahead.start(association, nextContext, next, stop);
+          });
+          yield { instance, outcome };
+        }
+      } finally {
+        ahead.close();
       }
     }
     return runRetrieve({

@@ -5,7 +5,7 @@ import type { ServiceHandler } from "../types.js";
 import { RetrieveRequestError } from "./retrieve-identifier.js";
 import { runRetrieve } from "./retrieve-run.js";
 import { RetrieveSopClass, RetrieveStatus, type MoveDestination, type RetrieveInstance, type RetrieveSource, type RetrieveSummary } from "./retrieve-types.js";
-import { sendInstance, type SubOperationOutcome } from "./sub-operations.js";
+import { PrepareAhead, sendInstance, type SubOperationOutcome } from "./sub-operations.js";
 
 export interface MoveServiceOptions {
   readonly source: RetrieveSource;
@@ -53,17 +53,26 @@ export function createMoveService(options: MoveServiceOptions): MoveService {
           for (const instance of members) yield { instance, outcome: { kind: "failed", reason } };
           continue;
         }
+        const ahead = new PrepareAhead(options.codec);
+        const current = sub;
         try {
-          for (const instance of members) {
+          for (let i = 0; i < members.length; i++) {
+            const instance = members[i] as RetrieveInstance;
             if (stop.aborted) return;
             const context = chooseContext(sub.contexts, instance);
+            const next = members[i + 1];
+            const onQueued = (): void => {
+              const nextContext = next === undefined ? undefined : chooseContext(current.contexts, next);
+              if (next !== undefined && nextContext !== undefined) ahead.start(current, nextContext, next, stop);
+            };
             const outcome: SubOperationOutcome =
               context === undefined
                 ? { kind: "failed", reason: `${target.label} accepted no presentation context for ${instance.sopClassUid} in ${instance.transferSyntaxUid} or a syntax it converts to` }
-                : await sendInstance(sub, context, instance, { codec: options.codec, moveOriginator: originator });
+                : await sendInstance(sub, context, instance, { codec: options.codec, moveOriginator: originator, prepared: ahead.take(instance), onQueued });
             yield { instance, outcome };
           }
         } finally {
+          ahead.close();
           if (sub.isEstablished) await sub.release().catch(() => undefined);
         }
       }

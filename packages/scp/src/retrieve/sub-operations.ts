@@ -1,5 +1,5 @@
 import { prebuiltDataset, type AcceptedPresentationContext, type Association, type OutgoingMessage } from "@dicomtls/association";
-import { type CodecRunner, encodeIdentifier } from "@dicomtls/dataset";
+import { type CodecRunner, type PreparedFile, encodeIdentifier } from "@dicomtls/dataset";
 import { DATASET_PRESENT, cStoreRq, type DimseCommand, type SuboperationCounts } from "@dicomtls/pdu-codec";
 import { RetrieveStatus, type RetrieveInstance } from "./retrieve-types.js";
 
@@ -102,6 +102,58 @@ export interface SendInstanceOptions {
   /** C-MOVE: PS3.7 §9.3.1.1 Move Originator AE Title (0000,1030) and Message ID (0000,1031). */
   readonly moveOriginator?: { readonly aeTitle: string; readonly messageId: number };
   readonly priority?: number;
+  /** The instance's file already being prepared (PrepareAhead), for this context and the association's PDU limit. */
+  readonly prepared?: Promise<PreparedFile> | undefined;
+  /** Called once the C-STORE-RQ and its data set are queued on the association: the next one may be prepared. */
+  readonly onQueued?: () => void;
+}
+
+/**
+ * Sub-operations go one at a time (PS3.7 §9.1.1: no asynchronous window), so while one C-STORE is on the wire and the
+ * destination stores it, the next instance's file is read and cut into PDUs: its read is then off the path from one
+ * C-STORE-RSP to the next C-STORE-RQ (issue 13, as `store()` of @dicomtls/scu does).
+ */
+export class PrepareAhead {
+  #wanted: RetrieveInstance | undefined;
+  #ahead: { readonly instance: RetrieveInstance; readonly prepared: Promise<PreparedFile> } | undefined;
+
+  constructor(private readonly codec: CodecRunner) {}
+
+  /** The preparation started for `instance`, if any; the caller sends (and closes) it. */
+  take(instance: RetrieveInstance): Promise<PreparedFile> | undefined {
+    if (this.#wanted === instance) this.#wanted = undefined;
+    const ahead = this.#ahead;
+    if (ahead?.instance !== instance) return undefined;
+    this.#ahead = undefined;
+    return ahead.prepared;
+  }
+
+  /**
+   * Prepares `instance` for `context` on the next turn (after the current C-STORE's PDUs were written: an inline read
+   * would hold them back otherwise), unless it was taken meanwhile, `stop` aborted or the association ended.
+   */
+  start(association: Association, context: AcceptedPresentationContext, instance: RetrieveInstance, stop: AbortSignal): void {
+    this.#wanted = instance;
+    setImmediate(() => {
+      if (this.#wanted !== instance || stop.aborted || !association.isEstablished) return;
+      this.#wanted = undefined;
+      this.close();
+      const prepared = prepare(this.codec, association, context, instance);
+      prepared.catch(() => undefined);
+      this.#ahead = { instance, prepared };
+    });
+  }
+
+  /** Drops a preparation nobody will send. */
+  close(): void {
+    this.#wanted = undefined;
+    this.#ahead?.prepared.then((p) => p.close(), () => undefined);
+    this.#ahead = undefined;
+  }
+}
+
+function prepare(codec: CodecRunner, association: Association, context: AcceptedPresentationContext, instance: RetrieveInstance): Promise<PreparedFile> {
+  return codec.prepareFile(instance.path, { transferSyntaxUid: context.transferSyntax, presentationContextId: context.id, maxPduLength: association.peerMaxPduLength });
 }
 
 /** One C-STORE sub-operation: the file read (and converted if the context asks) by the codec runner, sent, answered. */
@@ -109,11 +161,7 @@ export async function sendInstance(association: Association, context: AcceptedPr
   if (!association.isEstablished) return { kind: "failed", reason: "the association for the sub-operations is no longer established" };
   let prepared;
   try {
-    prepared = await options.codec.prepareFile(instance.path, {
-      transferSyntaxUid: context.transferSyntax,
-      presentationContextId: context.id,
-      maxPduLength: association.peerMaxPduLength,
-    });
+    prepared = await (options.prepared ?? prepare(options.codec, association, context, instance));
   } catch (err) {
     return { kind: "failed", reason: `reading ${instance.path}: ${(err as Error).message}` };
   }
@@ -128,7 +176,9 @@ export async function sendInstance(association: Association, context: AcceptedPr
     }),
   });
   try {
-    const rsp = await association.request(context.id, rq, prebuiltDataset(prepared, context.id, association.peerMaxPduLength));
+    const request = association.request(context.id, rq, prebuiltDataset(prepared, context.id, association.peerMaxPduLength));
+    options.onQueued?.();
+    const rsp = await request;
     return storeOutcome(rsp.command.status ?? -1, rsp.command.errorComment);
   } catch (err) {
     return { kind: "failed", reason: (err as Error).message };
