@@ -50,6 +50,7 @@ export function effectiveConfig(c: NodeConfig): Record<string, unknown> {
     StorageDirectory: c.storageDirectory,
     OverwriteInstances: c.overwriteInstances,
     SyncStorageArea: c.syncStorageArea,
+    IndexGroupCommitDelay: c.indexGroupCommitDelay,
     DicomTlsEnabled: c.dicomTlsEnabled,
     DicomTlsCertificate: c.dicomTlsCertificate,
     DicomTlsPrivateKey: c.dicomTlsPrivateKey,

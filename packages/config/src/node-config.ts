@@ -98,6 +98,12 @@ export interface NodeConfig {
    * once it is in the page cache (a process crash still loses nothing acknowledged, a power loss may).
    */
   readonly syncStorageArea: boolean;
+  /**
+   * dicomtls: 0 commits each received instance's index row on its own (before the C-STORE response); above 0 the rows
+   * are committed in batches, at most this many milliseconds after the first (the response then waits for the file
+   * only; a crash of the process loses the batch's rows, which start-up recovery restores from their files).
+   */
+  readonly indexGroupCommitDelay: number;
 
   readonly dicomTlsEnabled: boolean;
   /** Absolute paths, or null when not configured. */

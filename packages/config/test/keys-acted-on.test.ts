@@ -74,6 +74,7 @@ const TOP_LEVEL: Readonly<Record<string, Row>> = {
   StorageDirectory: at("storageDirectory", STORAGE),
   OverwriteInstances: at("overwriteInstances", STORAGE),
   SyncStorageArea: at("syncStorageArea", STORAGE),
+  IndexGroupCommitDelay: at("indexGroupCommitDelay", STORAGE),
   DicomTlsEnabled: at("dicomTlsEnabled", SERVER),
   DicomTlsCertificate: at("dicomTlsCertificate", TLS),
   DicomTlsPrivateKey: at("dicomTlsPrivateKey", TLS),

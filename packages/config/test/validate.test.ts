@@ -51,6 +51,17 @@ describe("defaults", () => {
     assert.equal(effectiveConfig(config)["DicomMaximumAssociationsPerHost"], 1);
   });
 
+  it("IndexGroupCommitDelay: 0 by default (one commit per instance), read and shown as given, bounded", () => {
+    assert.equal(parseConfigText("{}", { env: {}, isFile: always }).config.indexGroupCommitDelay, 0);
+    const { config, ignoredKeys, warnings } = parseConfigText('{ "IndexGroupCommitDelay": 100 }', { env: {}, isFile: always });
+    assert.equal(config.indexGroupCommitDelay, 100);
+    assert.equal(effectiveConfig(config)["IndexGroupCommitDelay"], 100);
+    assert.deepEqual(ignoredKeys, []);
+    assert.deepEqual(warnings, []);
+    assert.throws(() => parseConfigText('{ "IndexGroupCommitDelay": 20000 }', { env: {}, isFile: always }), /IndexGroupCommitDelay/);
+    assert.throws(() => parseConfigText('{ "IndexGroupCommitDelay": -1 }', { env: {}, isFile: always }), /IndexGroupCommitDelay/);
+  });
+
   it("SyncStorageArea is a dicomtls key now (not listed as not used), read and shown as given", () => {
     const { config, ignoredKeys, warnings } = parseConfigText('{ "SyncStorageArea": false }', { env: {}, isFile: always });
     assert.equal(config.syncStorageArea, false);

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { exists } from "./fs-util.js";
 import { INDEX_FILE_NAME, instanceRelativePath } from "./layout.js";
-import { SCHEMA_VERSION } from "./schema.js";
+import { HIERARCHY_VERSION } from "./schema.js";
 import { describeFile, listAllInstanceFolders, requireStorageFolder, type DescribedFile, type FolderListing, type IdentifierReader } from "./scan.js";
 import { SqliteIndex, type IndexedInstance } from "./sqlite-index.js";
 import { hierarchyProblems, levelCounts, type LevelCounts } from "./hierarchy-check.js";
@@ -134,7 +134,7 @@ export async function checkStorage(options: StorageCheckOptions): Promise<Storag
     if (index !== undefined) disagreements.push(...(await rowsOutsideFolders(root, index)));
     const hierarchy = index === undefined ? [] : hierarchyProblems(index.db, index.schemaVersion);
     disagreements.push(...hierarchy.map((p) => ({ kind: DisagreementKind.HierarchyDiffers, ...p })));
-    const levels = index !== undefined && index.schemaVersion >= SCHEMA_VERSION ? levelCounts(index.db) : undefined;
+    const levels = index !== undefined && index.schemaVersion >= HIERARCHY_VERSION ? levelCounts(index.db) : undefined;
     return { folder: root, files: total, rows: index?.count() ?? 0, ...(levels && { levels }), disagreements };
   } finally {
     index?.close();

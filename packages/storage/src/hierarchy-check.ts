@@ -5,7 +5,7 @@
  */
 import type Database from "better-sqlite3";
 import { INDEX_FILE_NAME } from "./layout.js";
-import { SCHEMA_VERSION } from "./schema.js";
+import { HIERARCHY_VERSION } from "./schema.js";
 
 /** What check.ts reports for each problem (its `Disagreement` without the kind, which is always the hierarchy's). */
 export interface HierarchyProblem {
@@ -44,7 +44,7 @@ export function levelCounts(db: Database.Database): LevelCounts {
 }
 
 export function hierarchyProblems(db: Database.Database, schemaVersion: number): HierarchyProblem[] {
-  if (schemaVersion < SCHEMA_VERSION) {
+  if (schemaVersion < HIERARCHY_VERSION) {
     return [{ path: INDEX_FILE_NAME, detail: `the index is of schema version ${schemaVersion}, without the patient/study/series hierarchy: the server builds it when it opens the store (or run storage reindex)` }];
   }
   const out: HierarchyProblem[] = [];

@@ -5,18 +5,24 @@
  * - 3: the patient / study / series / instance hierarchy: `patients`, `studies`, `series`, with Orthanc's main DICOM
  *   tags as columns named by PS3.6 keyword, the series' instance count and SOP classes (the other computed attributes
  *   are summed from the series rows when read), and `instances` linked to its series (`series_id`) with the
- *   instance-level main tags.
+ *   instance-level main tags;
+ * - 4: without the indexes of `instances` on study_instance_uid, series_instance_uid and patient_id: the queries go
+ *   through the hierarchy (`series_id`), and those three cost every C-STORE three more B-tree insertions and WAL pages
+ *   (issue 13). The columns stay.
  *
  * Going from 1 or 2 to 3 adds tables and columns (idempotent: an interrupted migration is done again); the version is
  * set to 3 only once the hierarchy is built from the rows and their files (`migrate.ts`), so a crash in between
- * leaves a version-2 index that the next open migrates again.
+ * leaves a version-2 index that the next open migrates again. Going from 3 to 4 drops the three indexes, in one
+ * transaction with the version.
  */
 import type Database from "better-sqlite3";
 import { INSTANCE_TAGS, PATIENT_TAGS, PERSON_NAME_TAGS, SERIES_TAGS, STUDY_TAGS } from "./main-tags.js";
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
+/** The first version with the patient / study / series hierarchy (an older index needs it built: migrate.ts). */
+export const HIERARCHY_VERSION = 3;
 
-/** The flat table as version 2 made it (kept: the C-STORE path and `InstanceStore.get/list` read it as before). */
+/** The flat table as version 2 made it, but for the three indexes version 4 drops (REDUNDANT_INDEXES). */
 const FLAT_TABLE = `
   CREATE TABLE IF NOT EXISTS instances (
     sop_instance_uid TEXT PRIMARY KEY,
@@ -36,11 +42,11 @@ const FLAT_TABLE = `
     peer_address TEXT,
     peer_certificate_fingerprint TEXT
   );
-  CREATE INDEX IF NOT EXISTS instances_study ON instances (study_instance_uid);
-  CREATE INDEX IF NOT EXISTS instances_series ON instances (series_instance_uid);
-  CREATE INDEX IF NOT EXISTS instances_patient ON instances (patient_id);
   CREATE INDEX IF NOT EXISTS instances_path ON instances (path);
 `;
+
+/** Indexes of versions 1-3 on columns that the hierarchy now answers for (version 4 drops them). */
+const REDUNDANT_INDEXES = ["instances_study", "instances_series", "instances_patient"] as const;
 
 /** Tag columns, plus the upper-cased `_ci` twin of each person name. */
 function tagColumns(tags: readonly string[]): string {
@@ -103,9 +109,11 @@ export function applySchema(db: Database.Database): SchemaState {
     for (const col of INSTANCE_COLUMNS) if (!have.has(col.split(" ")[0]!)) db.exec(`ALTER TABLE instances ADD COLUMN ${col}`);
     db.exec(HIERARCHY_TABLES);
     db.exec("CREATE INDEX IF NOT EXISTS instances_series_id ON instances (series_id)");
+    for (const name of REDUNDANT_INDEXES) db.exec(`DROP INDEX IF EXISTS ${name}`);
     const rows = (db.prepare("SELECT COUNT(*) AS n FROM instances").get() as { n: number }).n;
-    needsHierarchy = rows > 0;
-    // A new (or empty) index is complete now; one with rows becomes version 3 once migrate.ts built the hierarchy.
+    // Version 3 has its hierarchy already: 3 -> 4 only dropped the indexes.
+    needsHierarchy = previousVersion < HIERARCHY_VERSION && rows > 0;
+    // A new (or empty) index is complete now; one with rows becomes current once migrate.ts built the hierarchy.
     if (!needsHierarchy) db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();
   return { previousVersion, needsHierarchy };

@@ -95,6 +95,11 @@ const COLUMNS: ReadonlyArray<readonly [keyof Row, keyof IndexedInstance]> = [
   ["peer_certificate_fingerprint", "peerCertificateFingerprint"],
 ];
 
+/** The series ids under a patient, a study, or of a Series Instance UID (list()'s filters; each an indexed look-up). */
+const SERIES_OF_PATIENT = "SELECT se.id FROM series se JOIN studies st ON st.id = se.study_id JOIN patients p ON p.id = st.patient_id WHERE p.PatientID = @patientId";
+const SERIES_OF_STUDY = "SELECT se.id FROM series se JOIN studies st ON st.id = se.study_id WHERE st.StudyInstanceUID = @study";
+const SERIES_BY_UID = "SELECT id FROM series WHERE SeriesInstanceUID = @series";
+
 /** @internal */
 export function fromRow(row: Row): IndexedInstance {
   const out: Record<string, unknown> = {};
@@ -111,7 +116,7 @@ export function fromRow(row: Row): IndexedInstance {
 export class SqliteIndex {
   /** @internal The connection (the IndexStore queries and the migration use it). */
   readonly db: Database.Database;
-  /** `user_version`: 3 once the hierarchy is complete; 2 (or 1) for an index of older code not migrated yet. */
+  /** `user_version`: 4 (3 with three more indexes) once the hierarchy is complete; 2 (or 1) for an index of older code not migrated yet. */
   schemaVersion: number;
   /** The hierarchy must be built from the rows and their files (`migrateHierarchy`) before queries see them all. */
   readonly needsHierarchy: boolean;
@@ -213,16 +218,18 @@ export class SqliteIndex {
   list(filter: ListFilter = {}): IndexedInstance[] {
     const where: string[] = [];
     const params: Record<string, string | number> = {};
+    // Schema 4 has no index on these columns: the hierarchy narrows the rows (series_id), the column decides. An
+    // instance outside the hierarchy (no Study or Series UID) has series_id NULL: an indexed look-up too.
     if (filter.patientId !== undefined) {
-      where.push("patient_id = @patientId");
+      where.push(`(series_id IN (${SERIES_OF_PATIENT}) OR series_id IS NULL) AND patient_id = @patientId`);
       params["patientId"] = filter.patientId;
     }
     if (filter.studyInstanceUid !== undefined) {
-      where.push("study_instance_uid = @study");
+      where.push(`(series_id IN (${SERIES_OF_STUDY}) OR series_id IS NULL) AND study_instance_uid = @study`);
       params["study"] = filter.studyInstanceUid;
     }
     if (filter.seriesInstanceUid !== undefined) {
-      where.push("series_instance_uid = @series");
+      where.push(`(series_id IN (${SERIES_BY_UID}) OR series_id IS NULL) AND series_instance_uid = @series`);
       params["series"] = filter.seriesInstanceUid;
     }
     params["limit"] = filter.limit ?? -1;

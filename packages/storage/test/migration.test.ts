@@ -172,3 +172,62 @@ describe("storage check and reindex cover the hierarchy", () => {
     assert.deepEqual(repaired.levels, { patients: 2, studies: 2, series: 3, instances: 3 });
   });
 });
+
+describe("migration of a schema-3 index (to 4: three indexes of instances dropped)", () => {
+  /** The three indexes schema 3 had on `instances` (packages/storage/src/schema.ts at 536b9a0): all a v3 index has more. */
+  const V3_INDEXES = `
+    CREATE INDEX instances_study ON instances (study_instance_uid);
+    CREATE INDEX instances_series ON instances (series_instance_uid);
+    CREATE INDEX instances_patient ON instances (patient_id);
+    PRAGMA user_version = 3;`;
+  const indexNames = (folder: string): string[] => {
+    const db = new Database(join(folder, INDEX_FILE_NAME), { readonly: true });
+    try {
+      return db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'instances' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[];
+    } finally {
+      db.close();
+    }
+  };
+
+  it("drops the indexes without rebuilding the hierarchy; rows, levels and list filters stay as they were", async () => {
+    const folder = newFolder();
+    const s = await FileSystemInstanceStore.open({ folder, implementationClassUid: IMPLEMENTATION_CLASS_UID, readIdentifiers });
+    for (const spec of FIXTURE) {
+      const r = resolveSpec(spec);
+      const w = await s.begin({ sopClassUid: r.sopClassUid, sopInstanceUid: r.sopInstanceUid, transferSyntaxUid: r.transferSyntax, sourceAeTitle: "V3MODALITY" });
+      for (const chunk of datasetChunks(spec, 4096)) await w.write(chunk);
+      await w.commit(parseDatasetHeader(makeDataset(spec), r.transferSyntax));
+    }
+    const rowsBefore = await s.list();
+    await s.close();
+    const db = new Database(join(folder, INDEX_FILE_NAME));
+    db.exec(V3_INDEXES);
+    db.close();
+    assert.deepEqual(indexNames(folder), ["instances_path", "instances_patient", "instances_series", "instances_series_id", "instances_study"]);
+    const asV3 = await checkStorage({ folder, readIdentifiers });
+    assert.deepEqual(asV3.disagreements, [], "a v3 index has its hierarchy: check does not ask for a migration");
+    assert.deepEqual(asV3.levels, { patients: 2, studies: 2, series: 3, instances: 3 });
+
+    const v4 = await FileSystemInstanceStore.open({ folder, implementationClassUid: IMPLEMENTATION_CLASS_UID, readIdentifiers });
+    assert.equal(v4.migration, undefined, "no hierarchy rebuild");
+    assert.equal(v4.index.schemaVersion, 4);
+    assert.deepEqual(await v4.list(), rowsBefore, "every row as it was (reception time, calling AE)");
+    assert.deepEqual((await v4.list({ patientId: "OLD1" })).map((r) => r.sopInstanceUid).sort(), [resolveSpec(FIXTURE[0]).sopInstanceUid, resolveSpec(FIXTURE[1]).sopInstanceUid].sort());
+    assert.deepEqual((await v4.list({ studyInstanceUid: STUDY, seriesInstanceUid: `${STUDY}.2` })).map((r) => r.sopInstanceUid), [resolveSpec(FIXTURE[1]).sopInstanceUid]);
+    assert.deepEqual((await v4.list({ seriesInstanceUid: resolveSpec(FIXTURE[2]).seriesInstanceUid })).map((r) => r.sopInstanceUid), [resolveSpec(FIXTURE[2]).sopInstanceUid]);
+    assert.deepEqual(await v4.list({ patientId: "NOBODY" }), []);
+    await v4.close();
+    assert.deepEqual(indexNames(folder), ["instances_path", "instances_series_id"]);
+    const report = await checkStorage({ folder, readIdentifiers });
+    assert.deepEqual(report.disagreements, []);
+    assert.deepEqual(report.levels, { patients: 2, studies: 2, series: 3, instances: 3 });
+  });
+
+  it("list finds an instance outside the hierarchy (no Study or Series UID) by its patient", () => {
+    const index = new SqliteIndex(`${newFolder()}-index.sqlite`);
+    const row = { sopInstanceUid: "1.2.9.77", sopClassUid: "1.2.840.10008.5.1.4.1.1.7", transferSyntaxUid: "1.2.840.10008.1.2.1", relativePath: "00/1.2.9.77.dcm", size: 10, receivedAt: new Date(0).toISOString(), patientId: "LOOSE" };
+    index.upsert(row);
+    assert.deepEqual(index.list({ patientId: "LOOSE" }).map((r) => r.sopInstanceUid), ["1.2.9.77"]);
+    index.close();
+  });
+});

@@ -4,6 +4,7 @@
  * included: where TLS, the file system and the worker threads go). Prints the top self times and the CPU per instance.
  * Run after `pnpm build`:
  *   node --conditions=dicomtls-source --import tsx tooling/bench/src/profile-store.ts [--out DIR] [--perf] [--sync false]
+ *     [--config '{"Key":value}']
  */
 import { mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -19,6 +20,8 @@ const COUNT = Number(flag("--count", "500"));
 const SYNC = flag("--sync", "true") !== "false";
 const PERF = process.argv.includes("--perf");
 const V8PROF = !process.argv.includes("--no-v8prof");
+/** More server configuration keys, as JSON: `--config '{"IndexGroupCommitDelay":100}'`. */
+const EXTRA_CONFIG = JSON.parse(flag("--config", "{}")) as Record<string, unknown>;
 
 /** CPU seconds (user + system) of each thread of `pid`, keyed "tid name". */
 function threadCpu(pid: number): Map<string, number> {
@@ -51,7 +54,7 @@ async function main(): Promise<void> {
     const bin = join(repoRoot, "apps/server/bin/dicomtls-server.js");
     const server = await startDicomTls({
       dir: join(tmp.path, "node"), pki, serverBin: bin, execArgv: [...(V8PROF ? ["--cpu-prof", `--cpu-prof-dir=${OUT}`] : [])],
-      config: { SyncStorageArea: SYNC, MaximumPduLength: 131072 },
+      config: { SyncStorageArea: SYNC, MaximumPduLength: 131072, ...EXTRA_CONFIG },
     });
     const perfFile = join(OUT, "perf.data");
     const perf = PERF ? await startProcess("perf", ["record", "-F", "999", "-g", "-p", String(server.process.pid), "-o", perfFile]) : undefined;

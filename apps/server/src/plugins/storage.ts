@@ -138,6 +138,9 @@ export function instanceStoreSink(store: InstanceStore, hooks?: NodeHooks): Inst
   };
 }
 
+/** Index rows per batch at most with IndexGroupCommitDelay (the delay bounds a batch first; this bounds a burst). */
+const INDEX_GROUP_COMMIT_ROWS = 256;
+
 /** Paths listed in the start-up record at most, per kind (the counts are always complete). */
 const RECOVERY_LIST_MAX = 100;
 
@@ -205,6 +208,15 @@ export const storagePlugin: ServerPlugin<StoragePluginOptions | undefined> = {
       overwriteInstances: config.overwriteInstances,
       // false: answered once the file is complete in the page cache and indexed (safe against a crash of this process).
       sync: config.syncStorageArea,
+      // Rows committed in batches (IndexGroupCommitDelay ms at most): a crash loses no file, recovery re-indexes them.
+      ...(config.indexGroupCommitDelay > 0 && {
+        indexGroupCommit: {
+          maxRows: INDEX_GROUP_COMMIT_ROWS,
+          maxDelayMs: config.indexGroupCommitDelay,
+          onError: (err: StorageError) =>
+            logger.error({ event: "index-commit-failed", folder: config.storageDirectory, code: err.code, error: err.message }, `${err.message}: the rows are written again with the next batch (start-up recovery indexes their files if the node stops first)`),
+        },
+      }),
       // Start-up recovery and reindex(): the parse runs on this thread, on a 64 KB prefix (growing as the SCP's does).
       readIdentifiers: (prefix, transferSyntaxUid) => identifiersOf(parseDatasetHeader(prefix, transferSyntaxUid)),
     });
