@@ -107,12 +107,16 @@ export class FileInstanceWriter implements InstanceWriter {
    * the pool past SYNC_WRITE_BYTES, or at sync/commit): the caller must not modify a chunk before commit or abort.
    */
   write(chunk: Uint8Array): Promise<void> {
+    return this.accept(chunk) ?? ACCEPTED;
+  }
+
+  accept(chunk: Uint8Array): Promise<void> | undefined {
     if (this.state !== State.Open) return Promise.reject(this.failure ?? this.closedError("write to"));
     this.written += chunk.byteLength;
-    if (this.files === undefined) return ACCEPTED; // a known duplicate: drained, not kept
+    if (this.files === undefined) return undefined; // a known duplicate: drained, not kept
     if (this.ioError === undefined) this.enqueue(chunk);
     if (this.ioError !== undefined) return this.failWith(this.ioError);
-    return this.inFlightBytes > MAX_IN_FLIGHT_BYTES ? this.room() : ACCEPTED;
+    return this.inFlightBytes > MAX_IN_FLIGHT_BYTES ? this.room() : undefined;
   }
 
   private enqueue(chunk: Uint8Array): void {
