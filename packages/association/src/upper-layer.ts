@@ -9,9 +9,11 @@ import {
   PduType,
   aeTitleProblem,
   decodePdu,
+  decodePDataTfPieces,
   encodePdu,
   type AAssociateRq,
   type Pdu,
+  type PduPieces,
 } from "@dicomtls/pdu-codec";
 import { AssociationError, AssociationErrorCode } from "./errors.js";
 import type { Effect, Indication } from "./fsm/effects.js";
@@ -321,6 +323,20 @@ export class UpperLayer implements TransportSink {
     let event: FsmEvent;
     try {
       event = eventForPdu(decodePdu(bytes), (rq, rejection, why) => this.#user.providerRejected?.(rq, rejection, why));
+    } catch (err) {
+      if (err instanceof PduDecodeError) this.framingError(err);
+      else this.failInternally(err);
+      return;
+    }
+    this.#dispatchFromProvider(event);
+  }
+
+  /** A P-DATA-TF that spanned socket reads, decoded from its pieces without joining them (issue 13). */
+  pduPieces(pdu: PduPieces): void {
+    if (this.#failed) return;
+    let event: FsmEvent;
+    try {
+      event = { name: "Evt10", pdu: decodePDataTfPieces(pdu.pieces) };
     } catch (err) {
       if (err instanceof PduDecodeError) this.framingError(err);
       else this.failInternally(err);

@@ -99,6 +99,9 @@ describe("parseHeader", () => {
         assert.deepEqual(await runner.parseHeader(dataset, ts), expected, name);
         const chunks = [dataset.subarray(0, 100), dataset.subarray(100, 5000), dataset.subarray(5000)];
         assert.deepEqual(await runner.parseHeader(chunks, ts), expected, `${name} (chunks)`);
+        // As a TLS socket delivers them: 16 KiB parts, the header (and its bulk element) inside the first one.
+        const reads = Array.from({ length: Math.ceil(dataset.byteLength / 16384) }, (_, i) => dataset.subarray(i * 16384, (i + 1) * 16384));
+        assert.deepEqual(await runner.parseHeader(reads, ts), expected, `${name} (16 KiB reads)`);
       }
       assert.equal(dataset.byteLength, makeDataset(spec).byteLength, "the caller's buffer is not detached");
     });

@@ -81,6 +81,37 @@ class MemorySink implements InstanceSink {
   }
 }
 
+/** A sink whose writers take chunks through accept(): a promise only every `pauseEvery` chunks, or to fail. */
+class AcceptSink extends MemorySink {
+  pauseEvery = 7;
+  failAcceptAt: number | undefined;
+  failSynchronously = false;
+  writeCalls = 0;
+  acceptCalls = 0;
+
+  override async begin(info: StoreBeginInfo): Promise<InstanceSinkWriter> {
+    const inner = await super.begin(info);
+    const rec = this.records[this.records.length - 1]!;
+    return {
+      ...inner,
+      write: (chunk) => {
+        this.writeCalls++;
+        return inner.write(chunk);
+      },
+      accept: (chunk) => {
+        this.acceptCalls++;
+        if (this.failAcceptAt !== undefined && rec.bytes + chunk.byteLength > this.failAcceptAt) {
+          if (this.failSynchronously) throw this.writeError;
+          return Promise.reject(this.writeError);
+        }
+        rec.hash.update(chunk);
+        rec.bytes += chunk.byteLength;
+        return this.acceptCalls % this.pauseEvery === 0 ? new Promise((r) => setTimeout(r, 1)) : undefined;
+      },
+    };
+  }
+}
+
 async function serve(sink: InstanceSink, options: Partial<StorageServiceOptions> = {}, capture?: (d: DatasetStream | undefined) => void) {
   const scp = createScp({ aeTitle: "STORE-SCP", maxPduLength: MAX_PDU });
   const service = createStorageService({ sink, codec, ...options });
@@ -204,6 +235,25 @@ describe("Storage SCP service", () => {
     assert.match(reasons[0]!, /ENOSPC/);
     assert.equal(refused.comment, "quota of MODALITY exceeded");
     assert.deepEqual(sink.records.map((x) => x.state), ["aborted", "committed"]);
+  });
+
+  test("a writer with accept(): fragments go through it (never write), byte for byte, pausing when it returns a promise; its failures answer A700", async () => {
+    const sink = new AcceptSink();
+    const { port } = await serve(sink);
+    const a = await open(port, [{ abstractSyntax: CT, transferSyntaxes: [EXPLICIT_LE] }]);
+    const r = await store(a, { seed: 81, rows: 1024, columns: 1024, frames: 2 });
+    assert.equal(r.status, Status.Success);
+    assert.equal(sink.committed()[0]!.hash.digest("hex"), sha(r.dataset));
+    assert.ok(sink.acceptCalls > sink.pauseEvery, `${sink.acceptCalls} accept calls`);
+    assert.equal(sink.writeCalls, 0);
+    sink.failAcceptAt = 200_000;
+    assert.equal((await store(a, { seed: 82, rows: 512, columns: 512 })).status, Status.OutOfResources);
+    sink.failSynchronously = true;
+    assert.equal((await store(a, { seed: 83, rows: 512, columns: 512 })).status, Status.OutOfResources);
+    sink.failAcceptAt = undefined;
+    assert.equal((await store(a, { seed: 84 })).status, Status.Success);
+    await a.release();
+    assert.deepEqual(sink.records.map((x) => x.state), ["committed", "aborted", "aborted", "committed"]);
   });
 
   test("a sink slow to open: the first PDVs wait (up to 1 MB, then the socket pauses) and land in order", async () => {

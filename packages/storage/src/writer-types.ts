@@ -38,6 +38,11 @@ export interface InstanceWriter {
   readonly datasetBytes: number;
   write(chunk: Uint8Array): Promise<void>;
   /**
+   * write() without a promise while the writer keeps up: undefined, or the promise to wait for before the next chunk
+   * (backpressure; it rejects with the write failure). A receiver fed 16 KiB fragments makes no promise per fragment.
+   */
+  accept(chunk: Uint8Array): Promise<void> | undefined;
+  /**
    * Optional early half of commit: writes and fsyncs what arrived, without putting the instance in place (so the
    * caller can validate the dataset meanwhile, and still abort). commit() then only renames and syncs the folder.
    */

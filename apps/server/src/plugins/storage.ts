@@ -114,6 +114,7 @@ export function instanceStoreSink(store: InstanceStore, hooks?: NodeHooks): Inst
         });
       return {
         write: (chunk) => writer.write(chunk),
+        accept: (chunk) => writer.accept(chunk),
         sync: () => writer.sync(),
         async commit(header) {
           // Plugins' onInstanceReceived: the data set is complete and parsed, nothing is in place yet.

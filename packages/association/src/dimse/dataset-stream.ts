@@ -15,6 +15,11 @@ export class DatasetStream implements AsyncIterable<Uint8Array> {
   #iterating = false;
   #wake: (() => void) | undefined;
   #pressure = false;
+  /** consume(): fragments go straight to it, and its promise settles with the data set. */
+  #consumer: ((fragment: Uint8Array) => void) | undefined;
+  #consumerError: Error | undefined;
+  #holds = 0;
+  #backlog = 0;
   readonly #highWaterMark: number;
   readonly #onPressure: (pressed: boolean) => void;
   readonly #endWaiters: Array<() => void> = [];
@@ -32,7 +37,7 @@ export class DatasetStream implements AsyncIterable<Uint8Array> {
 
   /** Bytes received but not read yet (what backpressure bounds). */
   get bufferedBytes(): number {
-    return this.#queuedBytes;
+    return this.#queuedBytes + this.#backlog;
   }
 
   /** True once the last fragment arrived (or the association failed). */
@@ -44,9 +49,13 @@ export class DatasetStream implements AsyncIterable<Uint8Array> {
   push(fragment: Uint8Array): void {
     this.#receivedBytes += fragment.length;
     if (this.#discarding || fragment.length === 0) return;
+    if (this.#consumer !== undefined) {
+      this.#deliver(this.#consumer, fragment);
+      return;
+    }
     this.#queue.push(fragment);
     this.#queuedBytes += fragment.length;
-    this.#setPressure(this.#queuedBytes > this.#highWaterMark);
+    this.#updatePressure();
     this.#notify();
   }
 
@@ -61,6 +70,7 @@ export class DatasetStream implements AsyncIterable<Uint8Array> {
   fail(error: Error): void {
     if (this.#ended) return;
     this.#error = error;
+    this.#holds = 0;
     this.#setPressure(false);
     this.#notify();
     this.#settleEnd();
@@ -75,7 +85,7 @@ export class DatasetStream implements AsyncIterable<Uint8Array> {
       const next = this.#queue.shift();
       if (next !== undefined) {
         this.#queuedBytes -= next.length;
-        this.#setPressure(this.#queuedBytes > this.#highWaterMark);
+        this.#updatePressure();
         yield next;
         continue;
       }
@@ -85,6 +95,65 @@ export class DatasetStream implements AsyncIterable<Uint8Array> {
         this.#wake = resolve;
       });
     }
+  }
+
+  /**
+   * Hands each fragment, those waiting and those to come, to `consumer` synchronously as it arrives: no promise or
+   * queue per fragment (issue 13). Resolves once the data set is complete, rejects when the association ended first
+   * or `consumer` threw (the rest is then discarded). A consumer that falls behind calls hold() / release().
+   * Read-once, like iteration.
+   */
+  consume(consumer: (fragment: Uint8Array) => void): Promise<void> {
+    if (this.#iterating || this.#discarding) {
+      return Promise.reject(new AssociationError("ERR_DICOM_INVALID_STATE", "a DIMSE data set can be read only once; keep the bytes if you need them twice"));
+    }
+    this.#iterating = true;
+    const waiting = this.#queue.splice(0);
+    this.#queuedBytes = 0;
+    this.#consumer = consumer;
+    for (const fragment of waiting) this.#deliver(consumer, fragment);
+    this.#updatePressure();
+    return new Promise<void>((resolve, reject) => {
+      const settle = (): void => {
+        if (this.#consumerError !== undefined) reject(this.#consumerError);
+        else if (this.#error !== undefined) reject(this.#error);
+        else resolve();
+      };
+      if (this.complete) settle();
+      else this.#endWaiters.push(settle);
+    });
+  }
+
+  /** Reference-counted: the socket stays paused while a consume() consumer holds it (it is behind). */
+  hold(): void {
+    this.#holds++;
+    this.#updatePressure();
+  }
+
+  /** consume(): bytes the consumer took but has not passed on yet (counted in bufferedBytes). */
+  backlog(bytes: number): void {
+    this.#backlog = bytes;
+  }
+
+  release(): void {
+    if (this.#holds === 0) return;
+    this.#holds--;
+    this.#updatePressure();
+  }
+
+  #deliver(consumer: (fragment: Uint8Array) => void, fragment: Uint8Array): void {
+    try {
+      consumer(fragment);
+    } catch (err) {
+      this.#consumerError ??= err instanceof Error ? err : new Error(`the data set consumer failed: ${String(err)}`);
+      this.#discarding = true;
+      this.#holds = 0;
+      this.#updatePressure();
+    }
+  }
+
+  #updatePressure(): void {
+    this.#setPressure(this.#holds > 0 || this.#queuedBytes > this.#highWaterMark);
   }
 
   /** The whole data set in one Buffer (copies once). For small data sets; large ones should be streamed. */
@@ -99,6 +168,7 @@ export class DatasetStream implements AsyncIterable<Uint8Array> {
     this.#discarding = true;
     this.#queue.length = 0;
     this.#queuedBytes = 0;
+    this.#holds = 0;
     this.#setPressure(false);
     this.#notify();
     if (this.complete) return;

@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
 import { TLSSocket } from "node:tls";
-import { PduDecodeError, PduFramer } from "@dicomtls/pdu-codec";
+import { PduDecodeError, PduFramer, type PduPieces } from "@dicomtls/pdu-codec";
 import { AssociationError, AssociationErrorCode } from "../errors.js";
 import type { PeerInfo, TlsPeerInfo, Transport, TransportActivity, TransportSink } from "./transport.js";
 
@@ -109,20 +109,23 @@ export class SocketTransport implements Transport {
   #onData(chunk: Buffer): void {
     this.#progress++;
     if (this.#failed) return;
-    let pdus: Buffer[];
+    const sink = this.#sink;
+    let pdus: Array<Buffer | PduPieces>;
     try {
-      pdus = this.#framer.push(chunk);
+      // The socket allocates a buffer per read and never reuses it, so views of it stay valid (issue 13: no copy).
+      pdus = sink.pduPieces !== undefined ? this.#framer.pushPieces(chunk) : this.#framer.push(chunk);
     } catch (err) {
       // Reading goes on, discarding (the #failed guard above): a paused socket would not notice the peer closing and
       // would hold its descriptor until ARTIM expired.
       this.#failed = true;
-      if (err instanceof PduDecodeError) this.#sink.framingError(err);
-      else this.#sink.internalError?.(err);
+      if (err instanceof PduDecodeError) sink.framingError(err);
+      else sink.internalError?.(err);
       return;
     }
     for (const pdu of pdus) {
       if (this.#closed) return;
-      this.#sink.pdu(pdu);
+      if (pdu instanceof Uint8Array) sink.pdu(pdu);
+      else sink.pduPieces!(pdu);
     }
   }
 

@@ -1,5 +1,5 @@
 import type { X509Certificate } from "node:crypto";
-import type { PduDecodeError } from "@dicomtls/pdu-codec";
+import type { PduDecodeError, PduPieces } from "@dicomtls/pdu-codec";
 
 /** TLS facts about the connection, after the handshake. */
 export interface TlsPeerInfo {
@@ -23,6 +23,11 @@ export interface PeerInfo {
 export interface TransportSink {
   /** One whole PDU (header included), in arrival order. */
   pdu(bytes: Buffer): void;
+  /**
+   * Optional: one whole P-DATA-TF that arrived split across reads, as views of them (no copy). A sink without it gets
+   * every PDU through `pdu`, joined into one buffer.
+   */
+  pduPieces?(pdu: PduPieces): void;
   /** The byte stream is not PS3.8 (unknown type, or larger than our limit); nothing more will be read. */
   framingError(error: PduDecodeError): void;
   /** The connection is gone (PS3.8 Evt17); `error` is the socket error that ended it, if any. */

@@ -127,8 +127,14 @@ export abstract class TaskCodecRunner implements CodecRunner {
     let n = Math.min(total, this.#headerPrefixBytes);
     for (;;) {
       const first = parts[0];
-      // Scan a view of the caller's bytes when one part holds the prefix; the copy handed over is then often a few KB.
-      const cut = first !== undefined && first.byteLength >= n ? headerCut(first.subarray(0, n), transferSyntaxUid) : n;
+      // Scan a view of the caller's bytes when one part holds the prefix, or at least the header up to its bulk
+      // element (parts are 16 KiB socket reads since issue 13): the copy handed over is then often a few KB.
+      let cut = n;
+      if (first !== undefined) {
+        const head = first.byteLength >= n ? first.subarray(0, n) : first;
+        const headCut = headerCut(head, transferSyntaxUid);
+        if (head.byteLength >= n || headCut < head.byteLength) cut = headCut;
+      }
       const prefix = this.handOver(parts, cut);
       const transfer = prefix.buffer instanceof ArrayBuffer && prefix.byteLength === prefix.buffer.byteLength && !isCallerBuffer(parts, prefix) ? [prefix.buffer] : [];
       let header: DatasetHeader;

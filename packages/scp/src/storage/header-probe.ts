@@ -15,6 +15,8 @@ export class HeaderProbe {
   #bytes = 0;
   #threshold: number;
   #pending: Promise<void> | undefined;
+  /** Waiting for room in the codec pool before the parse starts. */
+  #starting: Promise<void> | undefined;
   header: DatasetHeader | undefined;
   error: unknown;
 
@@ -31,10 +33,27 @@ export class HeaderProbe {
 
   /** Keeps `chunk` while a longer prefix may still be wanted; starts a parse once the prefix is long enough. */
   async add(chunk: Uint8Array): Promise<void> {
-    if (this.settled || this.#bytes >= Math.min(MAX_HEADER_PREFIX_BYTES, this.#threshold * 4)) return;
+    await this.offer(chunk);
+  }
+
+  /**
+   * add() without a promise per chunk: undefined, or (when the codec pool is full) the promise to wait for before
+   * reading on: the pool is then the slower party.
+   */
+  offer(chunk: Uint8Array): Promise<void> | undefined {
+    if (this.settled || this.#bytes >= Math.min(MAX_HEADER_PREFIX_BYTES, this.#threshold * 4)) return undefined;
     this.#parts.push(chunk);
     this.#bytes += chunk.byteLength;
-    if (this.#pending === undefined && this.#bytes >= this.#threshold) await this.#start(false);
+    if (this.#pending !== undefined || this.#starting !== undefined || this.#bytes < this.#threshold) return undefined;
+    if (!this.#codec.needsDrain) {
+      this.#start(false);
+      return undefined;
+    }
+    this.#starting = this.#codec.drained().then(() => {
+      this.#starting = undefined;
+      this.#start(false);
+    });
+    return this.#starting;
   }
 
   /** The dataset ended: waits for the running parse, parses what there is if still needed. */
@@ -43,16 +62,25 @@ export class HeaderProbe {
       this.error ??= new CodecError(CodecErrorCode.DatasetUnparsable, "the data set is empty");
       return;
     }
+    await this.#starting;
     await this.#pending;
-    if (!this.settled) await this.#start(true);
+    if (!this.settled) {
+      if (this.#codec.needsDrain) await this.#codec.drained();
+      this.#start(true);
+    }
     await this.#pending;
   }
 
-  async #start(final: boolean): Promise<void> {
-    // A full pool makes us wait here, and waiting here pauses the socket: the pool is the slower party.
-    if (this.#codec.needsDrain) await this.#codec.drained();
+  /** Starts a parse of the prefix so far (the caller waited for room in the pool). */
+  #start(final: boolean): void {
     const had = this.#bytes;
-    const run = this.#codec.parseHeader(this.#parts.slice(), this.#transferSyntaxUid, { signal: this.#signal }).then(
+    let parsed: Promise<DatasetHeader>;
+    try {
+      parsed = this.#codec.parseHeader(this.#parts.slice(), this.#transferSyntaxUid, { signal: this.#signal });
+    } catch (err) {
+      parsed = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    const run = parsed.then(
       (header) => {
         this.header = header;
         this.#parts = [];

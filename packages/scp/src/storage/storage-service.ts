@@ -9,6 +9,7 @@ import type { ServiceContext, ServiceHandler } from "../types.js";
 import { STORAGE_SOP_CLASSES } from "../uids/storage-sop-classes.js";
 import { STORAGE_TRANSFER_SYNTAXES } from "./accepted-transfer-syntaxes.js";
 import { HeaderProbe } from "./header-probe.js";
+import { WriterFeed } from "./writer-feed.js";
 
 /** `node:diagnostics_channel` channels of the Storage SCP (`dicom:scp:<event>`). */
 export const StorageChannels = {
@@ -56,6 +57,12 @@ export interface SinkCommitResult {
  */
 export interface InstanceSinkWriter {
   write(chunk: Uint8Array): Promise<void>;
+  /**
+   * Optional, used instead of write when present: takes `chunk` at once and returns undefined while the writer keeps
+   * up, or the promise to wait for before the next chunk (backpressure; it rejects with a write failure). One promise
+   * per chunk was most of the receive path's garbage with 16 KiB fragments (issue 13).
+   */
+  accept?(chunk: Uint8Array): Promise<void> | undefined;
   /**
    * Optional: makes the bytes written durable without putting the instance in place. Called once the dataset is
    * complete, while its header is still being checked, so the fsync overlaps the check; commit (or abort) follows.
@@ -229,8 +236,9 @@ export function createStorageService(options: StorageServiceOptions): StorageSer
     const transferSyntaxUid = message.context.transferSyntax;
     const fingerprint = association.peer.tls?.certificate?.fingerprint256;
 
-    // The sink opens its file while the first PDVs arrive (they wait in `early`, at most EARLY_BYTES): opening costs
+    // The sink opens its file while the first PDVs arrive (they wait in the feed, at most EARLY_BYTES): opening costs
     // a thread-pool round trip or two, which would otherwise hold every instance up before its first byte is read.
+    const feed = new WriterFeed(dataset, EARLY_BYTES);
     let writer: InstanceSinkWriter | undefined;
     let beginError: unknown;
     const opening = sink
@@ -246,56 +254,49 @@ export function createStorageService(options: StorageServiceOptions): StorageSer
       .then(
         (w) => {
           writer = w;
+          feed.start(w);
         },
         (err: unknown) => {
           beginError = err;
+          feed.stop(err);
         },
       );
-    const early: Uint8Array[] = [];
-    let earlyBytes = 0;
-    let writeError: unknown;
-    /** Writes the waiting chunks, then `chunk`; false once a write failed. */
-    const put = async (w: InstanceSinkWriter, chunk: Uint8Array | undefined): Promise<boolean> => {
-      try {
-        for (const c of early.splice(0)) await w.write(c);
-        if (chunk !== undefined) await w.write(chunk);
-        return true;
-      } catch (err) {
-        writeError = err;
-        return false;
-      }
-    };
 
     const probe = new HeaderProbe(codec, transferSyntaxUid, prefixBytes, context.signal);
-    try {
-      for await (const chunk of dataset) {
-        await probe.add(chunk);
-        if (probe.error !== undefined || beginError !== undefined) break; // no point in taking the rest
-        if (writer === undefined) {
-          early.push(chunk);
-          earlyBytes += chunk.byteLength;
-          if (earlyBytes < EARLY_BYTES) continue;
-          await opening;
-          if (writer === undefined) break;
-          if (!(await put(writer, undefined))) break;
-          continue;
-        }
-        if (!(await put(writer, chunk))) break;
+    let stopped = false;
+    // Each fragment goes to the header probe and the feed synchronously, as it arrives (no promise per fragment).
+    const consumed = dataset.consume((chunk) => {
+      if (stopped) return;
+      const room = probe.offer(chunk);
+      if (room !== undefined) {
+        dataset.hold();
+        void room.finally(() => dataset.release());
       }
+      if (probe.error !== undefined || feed.error !== undefined) {
+        // No point in taking the rest: the peer still sends it, it is received and dropped before the answer goes out.
+        stopped = true;
+        void dataset.discard();
+        return;
+      }
+      feed.push(chunk);
+    });
+    try {
+      await consumed;
     } catch {
       // The association ended mid-dataset (abort, close): nobody is left to answer.
+      feed.stop(undefined);
       await opening;
       await writer?.abort();
       return undefined;
     }
-    // Stopped early: the peer still sends the rest, which is received and dropped before the answer goes out.
-    if (!dataset.complete) await dataset.discard();
     await opening;
     if (writer === undefined) {
       const f = failureOf(beginError, `cannot store ${sopInstanceUid}`);
       return fail(rq, association, f.status, f.reason, f.comment, beginError);
     }
-    if (writeError === undefined && probe.error === undefined) await put(writer, undefined);
+    if (probe.error === undefined) await feed.finish();
+    else feed.stop(undefined);
+    const writeError = feed.error;
 
     if (writeError !== undefined) {
       await writer.abort();
