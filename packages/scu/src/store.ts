@@ -206,7 +206,7 @@ export async function store(options: StoreOptions): Promise<StoreResult> {
         ...(options.signal !== undefined && { signal: options.signal }),
       });
 
-    /** Sends one file; `early` is its preparation started while the previous file was in flight. */
+    /** Sends one file; `early` is its preparation started while the previous file was in flight; `lookAhead` runs once its PDUs are written. */
     const sendOne = async (assoc: Association, entry: Entry, early: Promise<PreparedFile> | undefined, lookAhead: () => void): Promise<void> => {
       const ctx = chooseContext(assoc.contexts, entry.info);
       if (ctx === undefined) {
@@ -241,6 +241,9 @@ export async function store(options: StoreOptions): Promise<StoreResult> {
           bytesDone += add;
           if (!batch.last) progress();
         }
+        // Every PDU is now with the socket (the association awaited its 'drain'): while the peer stores this file, the
+        // next one is read. Earlier, an inline read would hold back the POLLOUT turns that flush this file's tail.
+        lookAhead();
       }
       const rq = cStoreRq({
         messageId: assoc.nextMessageId(),
@@ -249,8 +252,6 @@ export async function store(options: StoreOptions): Promise<StoreResult> {
         ...(options.priority !== undefined && { priority: options.priority }),
       });
       const request = assoc.request(ctx.id, rq, prebuiltDataset(counted(), ctx.id, assoc.peerMaxPduLength));
-      // While this one is in flight, the next file of the lane is read and cut into PDUs.
-      lookAhead();
       let status: number;
       let comment: string | undefined;
       try {
@@ -317,19 +318,17 @@ export async function store(options: StoreOptions): Promise<StoreResult> {
           const current = assoc;
           inFlight = entry;
           await sendOne(current, entry, early, () => {
-            // After this turn's writes: an inline runner reads the next file synchronously, which would otherwise
-            // hold back the current file's PDUs by that read (issue 13). Dropped if the file already got its answer.
-            setImmediate(() => {
-              if (inFlight !== entry || ahead !== undefined) return;
-              const next = queue[0];
-              if (next === undefined || next.group !== entry.group || !current.isEstablished) return;
-              const ctx = chooseContext(current.contexts, next.info);
-              if (ctx === undefined) return;
-              queue.shift();
-              const prepared = prepare(current, ctx, next);
-              prepared.catch(() => undefined);
-              ahead = { entry: next, prepared };
-            });
+            // Once this file's PDUs are all with the socket (an inline runner reads the next file synchronously, which
+            // would otherwise hold them back; issue 13). Dropped if the file already got its answer.
+            if (inFlight !== entry || ahead !== undefined) return;
+            const next = queue[0];
+            if (next === undefined || next.group !== entry.group || !current.isEstablished) return;
+            const ctx = chooseContext(current.contexts, next.info);
+            if (ctx === undefined) return;
+            queue.shift();
+            const prepared = prepare(current, ctx, next);
+            prepared.catch(() => undefined);
+            ahead = { entry: next, prepared };
           });
           inFlight = undefined;
         }

@@ -1,6 +1,6 @@
 import { prebuiltDataset, type AcceptedPresentationContext, type Association, type OutgoingMessage } from "@dicomtls/association";
 import { type CodecRunner, type PreparedFile, encodeIdentifier } from "@dicomtls/dataset";
-import { DATASET_PRESENT, cStoreRq, type DimseCommand, type SuboperationCounts } from "@dicomtls/pdu-codec";
+import { DATASET_PRESENT, cStoreRq, type DimseCommand, type PduBatch, type SuboperationCounts } from "@dicomtls/pdu-codec";
 import { RetrieveStatus, type RetrieveInstance } from "./retrieve-types.js";
 
 /** How a C-STORE sub-operation ended (PS3.4 C.4.2.3.1: its status decides which count it joins). */
@@ -104,7 +104,7 @@ export interface SendInstanceOptions {
   readonly priority?: number;
   /** The instance's file already being prepared (PrepareAhead), for this context and the association's PDU limit. */
   readonly prepared?: Promise<PreparedFile> | undefined;
-  /** Called once the C-STORE-RQ and its data set are queued on the association: the next one may be prepared. */
+  /** Called once the C-STORE-RQ's data set is all with the socket: the next instance may be prepared. */
   readonly onQueued?: () => void;
 }
 
@@ -129,8 +129,8 @@ export class PrepareAhead {
   }
 
   /**
-   * Prepares `instance` for `context` on the next turn (after the current C-STORE's PDUs were written: an inline read
-   * would hold them back otherwise), unless it was taken meanwhile, `stop` aborted or the association ended.
+   * Prepares `instance` for `context` on the next turn (called once the current C-STORE's PDUs were written: an inline
+   * read would hold them back otherwise), unless it was taken meanwhile, `stop` aborted or the association ended.
    */
   start(association: Association, context: AcceptedPresentationContext, instance: RetrieveInstance, stop: AbortSignal): void {
     this.#wanted = instance;
@@ -150,6 +150,12 @@ export class PrepareAhead {
     this.#ahead?.prepared.then((p) => p.close(), () => undefined);
     this.#ahead = undefined;
   }
+}
+
+/** The batches, then `written()` once the association's writer came back for more after the last one (its 'drain'). */
+async function* thenWritten(batches: AsyncIterable<PduBatch>, written: (() => void) | undefined): AsyncGenerator<PduBatch> {
+  yield* batches;
+  written?.();
 }
 
 function prepare(codec: CodecRunner, association: Association, context: AcceptedPresentationContext, instance: RetrieveInstance): Promise<PreparedFile> {
@@ -176,9 +182,7 @@ export async function sendInstance(association: Association, context: AcceptedPr
     }),
   });
   try {
-    const request = association.request(context.id, rq, prebuiltDataset(prepared, context.id, association.peerMaxPduLength));
-    options.onQueued?.();
-    const rsp = await request;
+    const rsp = await association.request(context.id, rq, prebuiltDataset(thenWritten(prepared, options.onQueued), context.id, association.peerMaxPduLength));
     return storeOutcome(rsp.command.status ?? -1, rsp.command.errorComment);
   } catch (err) {
     return { kind: "failed", reason: (err as Error).message };
