@@ -12,7 +12,7 @@
  * (another checkout, built, e.g. /work/main) its server and SCU run too, rounds alternating with ours, on the same
  * loaded machine: "before" next to "after". --cpu-prof DIR writes our server's main-thread V8 profile (whole run).
  * Run: node --conditions=dicomtls-source --import tsx tooling/bench/src/profile-echo.ts [--n 5000] [--rounds 3]
- *        [--before /work/main] [--cpu-prof DIR]
+ *        [--before /work/main] [--cpu-prof DIR] [--pin split|same]
  */
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -30,6 +30,14 @@ const N = Number(flag("--n") ?? "5000");
 const ROUNDS = Number(flag("--rounds") ?? "3");
 const BEFORE = flag("--before");
 const PROFILE_DIR = flag("--cpu-prof");
+/**
+ * --pin split: every server (all threads) on CPU 1, every client (echoscu, this process) on CPU 0; --pin same: all on
+ * CPU 0. Unpinned, a server's CPU per echo was bimodal on this 2-core VM (about 0.055 or 0.10-0.13 ms for the same
+ * build: client and server on one CPU, or on two with a cross-CPU wake-up per message), which swamped before/after.
+ */
+const PIN = flag("--pin");
+if (PIN !== undefined && PIN !== "split" && PIN !== "same") throw new Error("--pin: expected split or same");
+const SERVER_CPU = PIN === "split" ? 1 : 0;
 if (!Number.isInteger(N) || N < 2) throw new Error("--n: expected a whole number of at least 2");
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error("--rounds: expected a whole number of at least 1");
 
@@ -55,9 +63,14 @@ async function perEcho(run: (repeat: number) => Promise<void>, cpu: ReadonlyArra
   return many.map((x, i) => (x - (one[i] ?? 0)) / (N - 1));
 }
 
+async function pin(pid: number, cpu: number): Promise<void> {
+  if (PIN !== undefined) await timedRun("taskset", ["-a", "-p", "-c", String(cpu), String(pid)]);
+}
+
 async function dcmtkEcho(pki: DevPki, target: Target, repeat: number): Promise<void> {
   const args = ["--repeat", String(repeat), "-aet", "ECHOSCU", "-aec", target.aet, "+tls", pki.clientKey, pki.clientCert, "+cf", pki.caCert, "127.0.0.1", String(target.port)];
-  await timedRun("echoscu", args, { env: dcmtkEnv(), timeoutMs: 600_000 });
+  if (PIN !== undefined) await timedRun("taskset", ["-c", "0", "echoscu", ...args], { env: dcmtkEnv(), timeoutMs: 600_000 });
+  else await timedRun("echoscu", args, { env: dcmtkEnv(), timeoutMs: 600_000 });
 }
 
 /** CPU seconds of this process's reaped children (echoscu, once it exited): proc(5) cutime + cstime. */
@@ -96,6 +109,8 @@ async function main(): Promise<void> {
     }
     const ctx = await loadTlsContext({ certificateFile: pki.clientCert, privateKeyFile: pki.clientKey, trustedCertificatesFile: pki.caCert });
     const storescp = await startStorescp({ outputDir: tmp.path, pki });
+    await pin(storescp.process.pid, SERVER_CPU);
+    await pin(process.pid, 0);
     const storescpCpu = (): number => processCpuSeconds(storescp.process.pid);
     const builds = [await loadBuild("after", repoRoot), ...(BEFORE === undefined ? [] : [await loadBuild("before", BEFORE)])];
     const servers = [];
@@ -104,6 +119,7 @@ async function main(): Promise<void> {
       mkdirSync(dir, { recursive: true });
       const profile = PROFILE_DIR !== undefined && build.name === "after";
       const server = await startDicomTls({ dir, pki, serverBin: join(build.root, "apps/server/bin/dicomtls-server.js"), execArgv: profile ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : [] });
+      await pin(server.process.pid, SERVER_CPU);
       servers.push(server);
     }
     const ourEcho = async (build: Build, target: Target, repeat: number): Promise<void> => {
