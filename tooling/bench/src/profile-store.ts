@@ -17,6 +17,8 @@ function flag(name: string, fallback: string): string {
 }
 const OUT = flag("--out", "/tmp/dicomtls-prof-store");
 const COUNT = Number(flag("--count", "500"));
+/** Instances (other UIDs) sent before the measured run, in an association of their own: the server's code warm. */
+const WARMUP = Number(flag("--warmup", "0"));
 const SYNC = flag("--sync", "true") !== "false";
 const PERF = process.argv.includes("--perf");
 const V8PROF = !process.argv.includes("--no-v8prof");
@@ -48,6 +50,9 @@ async function main(): Promise<void> {
     const folder = join(tmp.path, "dataset");
     mkdirSync(folder, { recursive: true });
     for (let i = 0; i < COUNT; i++) await writePart10File(join(folder, `${String(i).padStart(4, "0")}.dcm`), { ...SyntheticPreset.Ct512k, seed: 1000 + i });
+    const warmFolder = join(tmp.path, "warm-up");
+    mkdirSync(warmFolder, { recursive: true });
+    for (let i = 0; i < WARMUP; i++) await writePart10File(join(warmFolder, `${String(i).padStart(4, "0")}.dcm`), { ...SyntheticPreset.Ct512k, seed: 900_000 + i });
     rmSync(OUT, { recursive: true, force: true });
     mkdirSync(OUT, { recursive: true });
     mkdirSync(join(tmp.path, "node"), { recursive: true });
@@ -58,7 +63,12 @@ async function main(): Promise<void> {
     });
     const perfFile = join(OUT, "perf.data");
     const perf = PERF ? await startProcess("perf", ["record", "-F", "999", "-g", "-p", String(server.process.pid), "-o", perfFile]) : undefined;
-    const args = ["-aet", "PROFSCU", "-aec", server.aet, "+tls", pki.clientKey, pki.clientCert, "+cf", pki.caCert, "--max-pdu", "131072", "+sd", "127.0.0.1", String(server.port), folder];
+    const argsFor = (dir: string): string[] => ["-aet", "PROFSCU", "-aec", server.aet, "+tls", pki.clientKey, pki.clientCert, "+cf", pki.caCert, "--max-pdu", "131072", "+sd", "127.0.0.1", String(server.port), dir];
+    if (WARMUP > 0) {
+      const warm = await timedRun("storescu", argsFor(warmFolder), { env: dcmtkEnv(), timeoutMs: 600_000 });
+      if (warm.result.code !== 0) throw new Error(`storescu (warm-up) failed: ${warm.result.stderr}`);
+    }
+    const args = argsFor(folder);
     const before = threadCpu(server.process.pid);
     const { cpuS, value } = await cpuDuring(server.process.pid, () => timedRun("storescu", args, { env: dcmtkEnv(), timeoutMs: 600_000 }));
     if (value.result.code !== 0) throw new Error(`storescu failed: ${value.result.stderr}`);

@@ -18,7 +18,7 @@
  * from its `runtime-stats` record (SIGTERM at the end of the row). Each row runs on its own: a failing row prints
  * its error and the others still run.
  *
- *   pnpm bench:store [--quick] [--sets ct,mf10,mf200] [--rows a,b,c,d,e,f,g,h,i] [--rounds N] [--pdu 131072] [--baseline BIN]
+ *   pnpm bench:store [--quick] [--sets ct,mf10,mf200] [--rows a,b,c,d,e,f,g,h,i] [--rounds N] [--pdu 131072] [--baseline BIN] [--warmup N]
  *
  * --rounds N runs the rows N times, interleaved (a b c d e a b c d e ...), and prints each row's median run (its stats
  * come from that run): on this shared VM one row can run 2x slower than the same operation a minute later.
@@ -46,6 +46,13 @@ const argValue = (name: string): string | undefined => {
 };
 const MAX_PDU = Number(argValue("--pdu") ?? "131072");
 if (!Number.isInteger(MAX_PDU) || MAX_PDU < 4096) throw new Error(`--pdu must be an integer of at least 4096, got ${argValue("--pdu")}`);
+/**
+ * --warmup N: each dicomtls-server (rows b, f, h, j, k) first receives N other 512 KB instances in an association of its
+ * own, off the clock, so the measured run sees the server's code compiled by V8's optimising tiers as a server that has
+ * run a while does (a fresh server runs its first ~1,000 instances partly in the interpreter and baseline code).
+ */
+const WARMUP = Number(argValue("--warmup") ?? "0");
+if (!Number.isInteger(WARMUP) || WARMUP < 0) throw new Error(`--warmup must be a whole number, got ${argValue("--warmup")}`);
 /** Associations at once in rows g, h, i. */
 const PARALLEL = 4;
 
@@ -76,7 +83,7 @@ async function dataSetFiles(root: string, set: DataSet): Promise<{ dir: string; 
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     process.stderr.write(`generating ${set.label} in ${dir} ...\n`);
-    const base = set.key === "ct" ? 1000 : set.key === "mf10" ? 2000 : 3000;
+    const base = set.key === "ct" ? 1000 : set.key === "mf10" ? 2000 : set.key === "warm" ? 900_000 : 3000;
     for (let i = 0; i < set.count; i++) await writePart10File(join(dir, `${String(i).padStart(4, "0")}.dcm`), { ...set.spec, seed: base + i });
     writeFileSync(done, new Date().toISOString());
   }
@@ -151,7 +158,7 @@ async function rowIntoStorescp(pki: DevPki, work: string, dirs: readonly string[
   }
 }
 
-async function rowIntoDicomTls(pki: DevPki, work: string, dirs: readonly string[], count: number, sync: boolean, serverBin?: string): Promise<Measured> {
+async function rowIntoDicomTls(pki: DevPki, work: string, dirs: readonly string[], count: number, sync: boolean, serverBin?: string, warmDir?: string): Promise<Measured> {
   const serverDir = freshDir(work, "dicomtls");
   const server = await startDicomTls({
     dir: serverDir,
@@ -161,11 +168,12 @@ async function rowIntoDicomTls(pki: DevPki, work: string, dirs: readonly string[
     config: { MaximumPduLength: MAX_PDU, DicomAlwaysAllowStore: true, DicomCheckCalledAet: false, SyncStorageArea: sync },
   });
   try {
+    if (warmDir !== undefined) await storescus(pki, server.port, server.aet, [warmDir]);
     const { cpuS, value: ms } = await cpuDuring(server.process.pid, () => storescus(pki, server.port, server.aet, dirs));
     await server.stop();
     const stats = await server.waitForRecord((r) => r["event"] === "runtime-stats", 10_000);
     const stored = countFiles(join(serverDir, "storage"));
-    if (stored !== count) throw new Error(`dicomtls stored ${stored} of ${count} files`);
+    if (stored !== count + (warmDir === undefined ? 0 : WARMUP)) throw new Error(`dicomtls stored ${stored} of ${count} files`);
     return { ms, cpuS, stats };
   } finally {
     await server.stop();
@@ -328,24 +336,25 @@ async function main(): Promise<void> {
   const work = join(root, `work-${process.pid}`);
   mkdirSync(work, { recursive: true });
   const pki = await makeDevPki(join(work, "pki"));
-  console.log(`store benchmark${quick ? " (--quick)" : ""}: DICOM TLS on 127.0.0.1, ${MAX_PDU / 1024} KB PDUs, TCP_NODELAY=1 for DCMTK; ${process.version}, 2-core shared VM (noisy)`);
+  console.log(`store benchmark${quick ? " (--quick)" : ""}: DICOM TLS on 127.0.0.1, ${MAX_PDU / 1024} KB PDUs, TCP_NODELAY=1 for DCMTK; ${process.version}, 2-core shared VM (noisy)${WARMUP > 0 ? `; each dicomtls-server warmed up with ${WARMUP} other instances first` : ""}`);
   try {
     for (const set of DATA_SETS.filter((s) => wantedSets.includes(s.key))) {
       const data = await dataSetFiles(root, set);
+      const warm = WARMUP > 0 ? (await dataSetFiles(root, { key: "warm", label: `${WARMUP} x 512 KB CT (warm-up)`, count: WARMUP, spec: { ...SyntheticPreset.Ct512k } })).dir : undefined;
       const n = data.files.length;
       const split = n >= PARALLEL ? splitDirs(data.dir, data.files, PARALLEL) : [data.dir];
       const ops: Record<string, () => Promise<Measured>> = {
         a: () => rowIntoStorescp(pki, work, [data.dir]),
-        b: () => rowIntoDicomTls(pki, work, [data.dir], n, true),
+        b: () => rowIntoDicomTls(pki, work, [data.dir], n, true, undefined, warm),
         c: () => rowOursIntoStorescp(pki, work, data.files),
         d: () => rowIntoStorescp(pki, work, [data.dir]),
         e: () => rowIntoOrthanc(pki, work, [data.dir], n),
-        f: () => rowIntoDicomTls(pki, work, [data.dir], n, false),
+        f: () => rowIntoDicomTls(pki, work, [data.dir], n, false, undefined, warm),
         g: () => rowIntoStorescp(pki, work, split),
-        h: () => rowIntoDicomTls(pki, work, split, n, true),
+        h: () => rowIntoDicomTls(pki, work, split, n, true, undefined, warm),
         i: () => rowIntoOrthanc(pki, work, split, n),
-        j: () => rowIntoDicomTls(pki, work, [data.dir], n, true, baseline),
-        k: () => rowIntoDicomTls(pki, work, [data.dir], n, false, baseline),
+        j: () => rowIntoDicomTls(pki, work, [data.dir], n, true, baseline, warm),
+        k: () => rowIntoDicomTls(pki, work, [data.dir], n, false, baseline, warm),
       };
       const results = new Map<string, Array<Measured | { error: string }>>();
       for (let round = 0; round < rounds; round++) {
