@@ -4,9 +4,10 @@
  * kill -9 with rows uncommitted: start-up recovery indexes their files, hierarchy included, and a find sees them.
  */
 import assert from "node:assert/strict";
-import { closeSync, mkdirSync, openSync, rmSync, writeSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { fillUp } from "./support/fill-up.js";
 import Database from "better-sqlite3";
 import { parseDatasetHeader } from "@dicomtls/dataset";
 import { makeDataset, resolveSpec, runProcess, startProcess, stopAll, tempDir, type SyntheticDatasetSpec } from "@dicomtls/test-peers";
@@ -187,22 +188,3 @@ describe("index group commit", () => {
   });
 });
 
-/** Writes zeros to `path` until the file system says ENOSPC (as storage-full.test.ts does). */
-function fillUp(path: string): void {
-  const fd = openSync(path, "w");
-  try {
-    for (const size of [65536, 4096, 512, 1]) {
-      const block = Buffer.alloc(size);
-      for (;;) {
-        try {
-          writeSync(fd, block);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== "ENOSPC") throw err;
-          break;
-        }
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-}

@@ -1,30 +1,12 @@
 import assert from "node:assert/strict";
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { fillUp } from "./support/fill-up.js";
 import { makeDataset, resolveSpec, runProcess, SyntheticPreset, tempDir } from "@dicomtls/test-peers";
 import { parseDatasetHeader } from "@dicomtls/dataset";
 import { FileSystemInstanceStore, INDEX_FILE_NAME, instanceRelativePath, StorageError, TEMP_SUFFIX } from "../src/index.js";
 
-/** Writes zeros to `path` until the file system says ENOSPC: what is left after is less than a page. */
-function fillUp(path: string): void {
-  const fd = openSync(path, "w");
-  try {
-    for (const size of [65536, 4096, 512, 1]) {
-      const block = Buffer.alloc(size);
-      for (;;) {
-        try {
-          writeSync(fd, block);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== "ENOSPC") throw err;
-          break;
-        }
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /**
  * A 1 MiB tmpfs: the second 512 KB instance cannot fit. Needs root (the test machines run as root). Run with
