@@ -14,13 +14,13 @@
  * Run: node --conditions=dicomtls-source --import tsx tooling/bench/src/profile-echo.ts [--n 5000] [--rounds 3]
  *        [--before /work/main] [--cpu-prof DIR] [--pin split|same]
  */
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { echo as echoFn } from "@dicomtls/scu";
 import { dcmtkEnv, repoRoot, requireTool, stopAll, tempDir } from "@dicomtls/test-peers";
 import { buildClientOptions, loadTlsContext } from "@dicomtls/tls-context";
-import { makeDevPki, median, printTable, processCpuSeconds, startDicomTls, startStorescp, summarizeProfiles, timedRun, type DevPki } from "./lib/index.js";
+import { makeDevPki, median, printTable, processCpuSeconds, reapedChildrenCpuSeconds, selfCpuSeconds, startDicomTls, startStorescp, summarizeProfiles, timedRun, type DevPki } from "./lib/index.js";
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -73,18 +73,6 @@ async function dcmtkEcho(pki: DevPki, target: Target, repeat: number): Promise<v
   else await timedRun("echoscu", args, { env: dcmtkEnv(), timeoutMs: 600_000 });
 }
 
-/** CPU seconds of this process's reaped children (echoscu, once it exited): proc(5) cutime + cstime. */
-const childrenCpuSeconds = (): number => {
-  const stat = readFileSync("/proc/self/stat", "utf8");
-  const f = stat.slice(stat.lastIndexOf(") ") + 2).split(" ");
-  return (Number(f[13]) + Number(f[14])) / 100;
-};
-
-/** CPU seconds of this process (the SCU runs in it), all threads. */
-const ownCpuSeconds = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
 
 interface Build {
   readonly name: string;
@@ -139,13 +127,13 @@ async function main(): Promise<void> {
       await ourEcho(build, servers[i]!, 200);
     }
     for (let round = 0; round < ROUNDS; round++) {
-      add("a  echoscu -> storescp", await perEcho((n) => dcmtkEcho(pki, storescp, n), [childrenCpuSeconds, storescpCpu]));
+      add("a  echoscu -> storescp", await perEcho((n) => dcmtkEcho(pki, storescp, n), [reapedChildrenCpuSeconds, storescpCpu]));
       for (const [i, build] of builds.entries()) {
         const server = servers[i]!;
         const serverCpu = (): number => processCpuSeconds(server.process.pid);
-        add(`b  echoscu -> dicomtls (${build.name})`, await perEcho((n) => dcmtkEcho(pki, server, n), [childrenCpuSeconds, serverCpu]));
-        add(`c  dicomtls -> dicomtls (${build.name})`, await perEcho((n) => ourEcho(build, server, n), [ownCpuSeconds, serverCpu]));
-        add(`d  dicomtls -> storescp (${build.name})`, await perEcho((n) => ourEcho(build, storescp, n), [ownCpuSeconds, storescpCpu]));
+        add(`b  echoscu -> dicomtls (${build.name})`, await perEcho((n) => dcmtkEcho(pki, server, n), [reapedChildrenCpuSeconds, serverCpu]));
+        add(`c  dicomtls -> dicomtls (${build.name})`, await perEcho((n) => ourEcho(build, server, n), [selfCpuSeconds, serverCpu]));
+        add(`d  dicomtls -> storescp (${build.name})`, await perEcho((n) => ourEcho(build, storescp, n), [selfCpuSeconds, storescpCpu]));
       }
     }
     for (const server of servers) await server.stop();

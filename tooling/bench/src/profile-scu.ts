@@ -5,13 +5,13 @@
  * /proc/self/task) and the main thread's V8 profile (self time, node:inspector around the store only).
  *   node --conditions=dicomtls-source --import tsx tooling/bench/src/profile-scu.ts [--count 500] [--preset ct|mf10|mf200] [--no-v8prof] [--pool [--inline-file BYTES]] [--out DIR]
  */
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { join } from "node:path";
 import { createCodecRunner } from "@dicomtls/dataset";
 import { store } from "@dicomtls/scu";
 import { SyntheticPreset, requireTool, stopAll, tempDir, writePart10File } from "@dicomtls/test-peers";
-import { makeDevPki, ms, selfCpuSeconds, startStorescp, summarizeProfiles, timed } from "./lib/index.js";
+import { formatThreadCpu, makeDevPki, ms, selfCpuSeconds, startStorescp, summarizeProfiles, threadCpuSeconds, timed } from "./lib/index.js";
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
@@ -27,21 +27,6 @@ const V8PROF = !process.argv.includes("--no-v8prof");
 const POOL = process.argv.includes("--pool");
 const INLINE_FILE = process.argv.includes("--inline-file") ? Number(flag("--inline-file", "0")) : undefined;
 
-/** CPU seconds (user + system) of each thread of this process, keyed "tid name". */
-function threadCpu(): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const tid of readdirSync("/proc/self/task")) {
-    try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
-      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      out.set(`${tid} ${name}`, (Number(f[11]) + Number(f[12])) / 100);
-    } catch {
-      // the thread ended
-    }
-  }
-  return out;
-}
 
 async function main(): Promise<void> {
   requireTool("storescp");
@@ -70,7 +55,7 @@ async function main(): Promise<void> {
       await session.post("Profiler.enable");
       await session.post("Profiler.start");
     }
-    const before = threadCpu();
+    const before = threadCpuSeconds("self");
     const cpuBefore = selfCpuSeconds();
     const { ms: took, value } = await timed(() =>
       store({
@@ -84,7 +69,7 @@ async function main(): Promise<void> {
       }),
     );
     const cpuS = selfCpuSeconds() - cpuBefore;
-    const after = threadCpu();
+    const after = threadCpuSeconds("self");
     if (V8PROF) {
       const { profile } = await session.post("Profiler.stop");
       writeFileSync(join(OUT, "scu.cpuprofile"), JSON.stringify(profile));
@@ -94,8 +79,7 @@ async function main(): Promise<void> {
     await scp.stop();
     if (!value.ok) throw new Error(`store() failed ${value.failed} files: ${value.results.find((r) => !r.ok)?.error?.message ?? "?"}`);
     console.log(`${COUNT} x ${PRESET} in ${ms(took)} ms (${((COUNT * 1000) / took).toFixed(1)} files/s), sender CPU ${((cpuS * 1000) / COUNT).toFixed(2)} ms per instance`);
-    const perThread = [...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
-    console.log("CPU by thread over the store (ms per instance): " + perThread.map(([k, v]) => `${k} ${((v * 1000) / COUNT).toFixed(2)}`).join(", "));
+    console.log(`CPU by thread over the store (ms per instance): ${formatThreadCpu(before, after, COUNT)}`);
     if (V8PROF) summarizeProfiles(OUT, 40);
   } finally {
     await stopAll();

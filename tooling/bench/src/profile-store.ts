@@ -6,10 +6,10 @@
  *   node --conditions=dicomtls-source --import tsx tooling/bench/src/profile-store.ts [--out DIR] [--perf] [--sync false]
  *     [--config '{"Key":value}']
  */
-import { mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { SyntheticPreset, dcmtkEnv, repoRoot, requireTool, startProcess, stopAll, tempDir, writePart10File } from "@dicomtls/test-peers";
-import { cpuDuring, makeDevPki, ms, startDicomTls, summarizeProfiles, timedRun } from "./lib/index.js";
+import { cpuDuring, formatThreadCpu, makeDevPki, ms, startDicomTls, summarizeProfiles, threadCpuSeconds, timedRun } from "./lib/index.js";
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
@@ -25,22 +25,6 @@ const V8PROF = !process.argv.includes("--no-v8prof");
 /** More server configuration keys, as JSON: `--config '{"IndexGroupCommitDelay":100}'`. */
 const EXTRA_CONFIG = JSON.parse(flag("--config", "{}")) as Record<string, unknown>;
 
-/** CPU seconds (user + system) of each thread of `pid`, keyed "tid name". */
-function threadCpu(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
-  const tick = 100;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
-      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      out.set(`${tid} ${name}`, (Number(f[11]) + Number(f[12])) / tick);
-    } catch {
-      // the thread ended
-    }
-  }
-  return out;
-}
 
 async function main(): Promise<void> {
   requireTool("storescu");
@@ -69,13 +53,12 @@ async function main(): Promise<void> {
       if (warm.result.code !== 0) throw new Error(`storescu (warm-up) failed: ${warm.result.stderr}`);
     }
     const args = argsFor(folder);
-    const before = threadCpu(server.process.pid);
+    const before = threadCpuSeconds(server.process.pid);
     const { cpuS, value } = await cpuDuring(server.process.pid, () => timedRun("storescu", args, { env: dcmtkEnv(), timeoutMs: 600_000 }));
     if (value.result.code !== 0) throw new Error(`storescu failed: ${value.result.stderr}`);
     console.log(`${COUNT} instances in ${ms(value.ms)} ms, server CPU ${((cpuS * 1000) / COUNT).toFixed(2)} ms per instance (SyncStorageArea ${SYNC})`);
-    const after = threadCpu(server.process.pid);
-    const perThread = [...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
-    console.log("CPU by thread over the store (ms per instance): " + perThread.map(([k, v]) => `${k} ${((v * 1000) / COUNT).toFixed(2)}`).join(", "));
+    const after = threadCpuSeconds(server.process.pid);
+    console.log(`CPU by thread over the store (ms per instance): ${formatThreadCpu(before, after, COUNT)}`);
     if (perf !== undefined) await perf.stop();
     await server.stop();
     if (V8PROF) summarizeProfiles(OUT, 40);

@@ -13,6 +13,38 @@ function statFields(path: string): string[] | undefined {
 const TICKS_PER_SECOND = 100;
 
 /**
+ * CPU seconds (user + system) of each thread of `pid` ("self" for this process) so far, keyed "tid name"
+ * (/proc/<pid>/task/<tid>/stat); threads that ended are missing.
+ */
+export function threadCpuSeconds(pid: number | "self"): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const path = `/proc/${pid}/task/${tid}/stat`;
+    const f = statFields(path);
+    if (f === undefined) continue;
+    let name = "?";
+    try {
+      const stat = readFileSync(path, "utf8");
+      name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    } catch {
+      // ended between the two reads
+    }
+    out.set(`${tid} ${name}`, (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND);
+  }
+  return out;
+}
+
+/** "tid name ms" per thread that used CPU between two threadCpuSeconds() readings, per `count` operations, busiest first. */
+export function formatThreadCpu(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>, count: number): string {
+  return [...after]
+    .map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const)
+    .filter(([, v]) => v > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${((v * 1000) / count).toFixed(2)}`)
+    .join(", ");
+}
+
+/**
  * CPU seconds (user + system) a live process used so far, all its threads (ended ones included), from /proc. With
  * `children`, also its child processes: those reaped (cutime + cstime) and those still there, zombies included (a
  * zombie keeps its times until reaped), e.g. the per-association children of `storescp --fork`.
