@@ -8,7 +8,8 @@
  * Not a DICOM node: a measuring tool only (no checks of what the peer sends beyond what it needs to walk the bytes).
  */
 import * as fs from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createServer, type Server, type TLSSocket } from "node:tls";
 import { encodeFileMeta } from "@dicomtls/dataset";
 import { decodeAAssociateRq, decodeCommand, encodeAAssociateAc, encodeAReleaseRp, encodeCommandPdus, PduType } from "@dicomtls/pdu-codec";
@@ -221,7 +222,7 @@ export async function startFloorStoreServer(opts: FloorServerOptions, port: numb
 }
 
 // Run as a process of its own: node --conditions=dicomtls-source --import tsx floor-store-server.ts PORT FOLDER DURABLE MAXPDU KEY CERT CA
-if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].slice(process.argv[1].lastIndexOf("/")))) {
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
   const [port, folder, durable, maxPdu, key, cert, ca, folders] = process.argv.slice(2);
   await startFloorStoreServer({ folder: folder!, folders: Number(folders ?? "1"), durable: durable === "true", maxPdu: Number(maxPdu), key: fs.readFileSync(key!), cert: fs.readFileSync(cert!), ca: fs.readFileSync(ca!) }, Number(port));
   process.stdout.write(`floor listening ${port}\n`);
