@@ -58,7 +58,8 @@ function fail(message: string, offset: number): never {
  * PS3.8 §9.3.5: a P-DATA-TF given as consecutive views (PduFramer.pushPieces), decoded without joining them. A PDV
  * whose data spans views comes back as consecutive PDVs of the same context and kind, one per view, the
  * last-fragment bit on the final one only: what a DIMSE message assembler makes of them is the same message
- * (PS3.8 Annex E: command fragments are joined, data set fragments streamed). Validation is decodePDataTf's.
+ * (PS3.8 Annex E: command fragments are joined, data set fragments streamed). decodePDataTf walks a PDU in one
+ * buffer through here too.
  */
 export function decodePDataTfPieces(pieces: readonly Uint8Array[]): PDataTf {
   let length = 0;

@@ -1,7 +1,8 @@
 import type { ByteReader } from "../binary/byte-reader.js";
 import { ByteWriter } from "../binary/byte-writer.js";
 import { PduEncodeError } from "../errors.js";
-import type { PDataTf, Pdv } from "../types.js";
+import type { PDataTf } from "../types.js";
+import { decodePDataTfPieces } from "./p-data-tf-pieces.js";
 import { PduType } from "../types.js";
 import { openPdu, PDU_HEADER_LENGTH, writePduHeader } from "./pdu-header.js";
 
@@ -63,22 +64,12 @@ export function encodePDataTf(pdu: PDataTf): Buffer {
   return w.finish();
 }
 
-/** PDV data are views of the input bytes, not copies. */
+/**
+ * PDV data are views of the input bytes, not copies. `body` is past the header openPdu checked; the PDV items are
+ * walked by decodePDataTfPieces (one walker, one set of checks, whether the PDU came in one buffer or in pieces).
+ */
 export function readPDataTfBody(body: ByteReader): PDataTf {
-  const pdvs: Pdv[] = [];
-  while (body.remaining > 0) {
-    const start = body.pos;
-    const itemLength = body.u32("PDV item-length");
-    if (itemLength < 2) body.fail(`PDV item-length ${itemLength} is shorter than its 2 header bytes`, start);
-    if (itemLength > body.remaining) body.fail(`PDV announces ${itemLength} bytes but only ${body.remaining} remain in the PDU`, start);
-    const presentationContextId = body.u8("PDV presentation-context-ID");
-    // PS3.8 §9.3.5.1: ids are 1-255; 0 names no context at all.
-    if (presentationContextId === 0) body.fail("PDV presentation-context-ID is 0", start + 4);
-    const control = body.u8("PDV message control header");
-    pdvs.push({ presentationContextId, isCommand: (control & 1) !== 0, isLast: (control & 2) !== 0, data: body.take(itemLength - 2, "PDV data") });
-  }
-  if (pdvs.length === 0) body.fail("P-DATA-TF holds no PDV item (PS3.8 §9.3.5 requires one or more)", 0);
-  return { type: PduType.PDataTf, pdvs };
+  return decodePDataTfPieces([body.bytes.subarray(body.pos - PDU_HEADER_LENGTH, body.end)]);
 }
 
 export function decodePDataTf(bytes: Uint8Array): PDataTf {
