@@ -10,9 +10,9 @@ import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { freePort, runCli, startOrthanc, startServer, stopAll, tempDir, writePart10File, SyntheticPreset, type StartedOrthanc, type StartedServer } from "@dicomtls/test-peers";
+import { freePort, runCli, startServer, stopAll, tempDir, writePart10File, SyntheticPreset, type StartedOrthanc, type StartedServer } from "@dicomtls/test-peers";
 import { writeCert } from "@dicomtls/test-pki";
-import { writeNodeConfig, writePki, type NodeFiles } from "./store-support.js";
+import { writeNodeConfig, writePki, type NodeFiles, startOrthancOverTls } from "./store-support.js";
 
 const MR_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.4";
 const tmp = tempDir("dicomtls-commitment-orthanc-");
@@ -42,23 +42,11 @@ describe("storage commitment with Orthanc over DICOM TLS", () => {
       DicomModalities: { orthanc: { AET: "ORTHANC", Host: "127.0.0.1", Port: orthancPort, UseDicomTls: true } },
     });
     server = await startServer(config.path);
-    // Orthanc's certificate and the CLI's: both EKUs, each is client and server of a commitment exchange.
-    const own = writeCert(join(tmp.path, "orthanc-pki"), "orthanc", await files.pki.issue({ commonName: "orthanc" }));
+    // The CLI's certificate (both EKUs: client and server of a commitment exchange); Orthanc's is made by the helper.
     cli = writeCert(join(tmp.path, "cli-pki"), "cli", await files.pki.issue({ commonName: "stgcmtscu" }));
-    orthanc = await startOrthanc({
-      dir: join(tmp.path, "orthanc"),
+    orthanc = await startOrthancOverTls(tmp.path, files, server.port, {
       dicomPort: orthancPort,
-      httpPort: await freePort(),
-      config: {
-        DicomTlsEnabled: true,
-        DicomTlsCertificate: own.certFile,
-        DicomTlsPrivateKey: own.keyFile,
-        DicomTlsTrustedCertificates: files.caFile,
-        DicomModalities: {
-          dicomtls: { AET: "DICOMTLS", Host: "127.0.0.1", Port: server.port, UseDicomTls: true },
-          cli: { AET: "STGCMTSCU", Host: "127.0.0.1", Port: cliPort, UseDicomTls: true },
-        },
-      },
+      modalities: { cli: { AET: "STGCMTSCU", Host: "127.0.0.1", Port: cliPort, UseDicomTls: true } },
     });
   });
   after(async () => {

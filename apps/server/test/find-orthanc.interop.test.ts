@@ -5,9 +5,8 @@
 import { strict as assert } from "node:assert";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { freePort, startOrthanc, startServer, stopAll, tempDir, type StartedOrthanc, type StartedServer } from "@dicomtls/test-peers";
-import { writeCert } from "@dicomtls/test-pki";
-import { writeNodeConfig, writePki, type NodeFiles } from "./store-support.js";
+import { freePort, startServer, stopAll, tempDir, type StartedOrthanc, type StartedServer } from "@dicomtls/test-peers";
+import { writeNodeConfig, writePki, type NodeFiles, startOrthancOverTls } from "./store-support.js";
 import { FIXTURE, fixtureInstances, loadStore, seriesUid, studyUid } from "./find-support.js";
 
 const tmp = tempDir("dicomtls-find-orthanc-");
@@ -41,19 +40,7 @@ describe("Orthanc REST /modalities/{id}/query -> dicomtls over DICOM TLS", () =>
       DicomModalities: { orthanc: { AET: "ORTHANC", Host: "127.0.0.1", Port: orthancPort, UseDicomTls: true } },
     });
     server = await startServer(node.path);
-    const own = writeCert(join(tmp.path, "orthanc-pki"), "orthanc", await files.pki.issue({ commonName: "orthanc" }));
-    orthanc = await startOrthanc({
-      dir: join(tmp.path, "orthanc"),
-      dicomPort: orthancPort,
-      httpPort: await freePort(),
-      config: {
-        DicomTlsEnabled: true,
-        DicomTlsCertificate: own.certFile,
-        DicomTlsPrivateKey: own.keyFile,
-        DicomTlsTrustedCertificates: files.caFile,
-        DicomModalities: { dicomtls: { AET: "DICOMTLS", Host: "127.0.0.1", Port: server.port, UseDicomTls: true } },
-      },
-    });
+    orthanc = await startOrthancOverTls(tmp.path, files, server.port, { dicomPort: orthancPort });
   });
 
   it("a STUDY query with a PN wildcard: the studies of Doe^John and doe^jane, with their values", async () => {

@@ -9,13 +9,12 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { QueryStatus, move } from "@dicomtls/scu";
-import { writeCert } from "@dicomtls/test-pki";
+
 import {
   SyntheticSopClass,
   datasetSha256,
   freePort,
   readPart10Dataset,
-  startOrthanc,
   startServer,
   stopAll,
   tempDir,
@@ -24,7 +23,7 @@ import {
   type WrittenPart10File,
 } from "@dicomtls/test-peers";
 import { uid, writeSources } from "./retrieve-support.js";
-import { storedFiles, storescuTls, writeNodeConfig, writePki, type NodeFiles } from "./store-support.js";
+import { storedFiles, storescuTls, writeNodeConfig, writePki, type NodeFiles, startOrthancOverTls } from "./store-support.js";
 
 const tmp = tempDir("dicomtls-retrieve-orthanc-");
 after(async () => {
@@ -50,21 +49,7 @@ describe("C-MOVE between Orthanc and dicomtls-server over DICOM TLS", () => {
       DicomModalities: { orthanc: { AET: "ORTHANC", Host: "127.0.0.1", Port: orthancPort, UseDicomTls: true } },
     });
     server = await startServer(config.path, { built: true });
-    // Orthanc's own certificate from the same test root, both EKUs: it is client and server with one certificate.
-    const own = writeCert(join(tmp.path, "orthanc-pki"), "orthanc", await files.pki.issue({ commonName: "orthanc" }));
-    orthanc = await startOrthanc({
-      dir: join(tmp.path, "orthanc"),
-      dicomPort: orthancPort,
-      httpPort: await freePort(),
-      config: {
-        DicomTlsEnabled: true,
-        DicomTlsCertificate: own.certFile,
-        DicomTlsPrivateKey: own.keyFile,
-        DicomTlsTrustedCertificates: files.caFile,
-        DicomAlwaysAllowMove: true,
-        DicomModalities: { dicomtls: { AET: "DICOMTLS", Host: "127.0.0.1", Port: server.port, UseDicomTls: true } },
-      },
-    });
+    orthanc = await startOrthancOverTls(tmp.path, files, server.port, { dicomPort: orthancPort, config: { DicomAlwaysAllowMove: true } });
     const common = { patientId: "PAT042", patientName: "Both^Ways" };
     toOrthanc = await writeSources(
       join(tmp.path, "to-orthanc"),

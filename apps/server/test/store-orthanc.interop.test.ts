@@ -9,9 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
   datasetSha256,
-  freePort,
   readPart10Dataset,
-  startOrthanc,
   startServer,
   stopAll,
   tempDir,
@@ -20,8 +18,7 @@ import {
   type StartedOrthanc,
   type StartedServer,
 } from "@dicomtls/test-peers";
-import { writeCert } from "@dicomtls/test-pki";
-import { storedFiles, writeNodeConfig, writePki, type NodeFiles } from "./store-support.js";
+import { storedFiles, writeNodeConfig, writePki, type NodeFiles, startOrthancOverTls } from "./store-support.js";
 
 const tmp = tempDir("dicomtls-store-orthanc-");
 after(async () => {
@@ -38,22 +35,7 @@ describe("Orthanc (REST /modalities/{id}/store, UseDicomTls) -> dicomtls-server"
   before(async () => {
     files = await writePki(tmp.path);
     server = await startServer((await writeNodeConfig(tmp.path, "node.json", files, storage)).path);
-    // Orthanc's own certificate from the same test root, both EKUs: Orthanc is client and server with one certificate.
-    const own = writeCert(join(tmp.path, "orthanc-pki"), "orthanc", await files.pki.issue({ commonName: "orthanc" }));
-    orthanc = await startOrthanc({
-      dir: join(tmp.path, "orthanc"),
-      dicomPort: await freePort(),
-      httpPort: await freePort(),
-      config: {
-        DicomTlsEnabled: true,
-        DicomTlsCertificate: own.certFile,
-        DicomTlsPrivateKey: own.keyFile,
-        DicomTlsTrustedCertificates: files.caFile,
-        DicomModalities: {
-          dicomtls: { AET: "DICOMTLS", Host: "127.0.0.1", Port: server.port, UseDicomTls: true },
-        },
-      },
-    });
+    orthanc = await startOrthancOverTls(tmp.path, files, server.port);
   });
   after(async () => {
     await orthanc.stop();

@@ -1,8 +1,8 @@
-/** Shared setup of the store-*.test.ts files: a DICOM TLS node with a test PKI, DCMTK storescu, RSS sampling. */
+/** Shared setup of the store-*.test.ts and *-orthanc tests: a DICOM TLS node with a test PKI, DCMTK storescu, Orthanc over TLS, RSS sampling. */
 import { strict as assert } from "node:assert";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { dcmtkEnv, freePort, runProcess, startProcess, type RunResult, type TrackedProcess } from "@dicomtls/test-peers";
+import { dcmtkEnv, freePort, runProcess, startOrthanc, startProcess, type RunResult, type StartedOrthanc, type TrackedProcess } from "@dicomtls/test-peers";
 import { createTestPki, writeCert, writePem, type TestPki } from "@dicomtls/test-pki";
 
 export interface NodeFiles {
@@ -117,3 +117,30 @@ export function sampleRss(pid: number, everyMs = 20): { stop(): { peak: number; 
 }
 
 export const MB = 1024 * 1024;
+
+/**
+ * Orthanc 1.10.1 over DICOM TLS for the *-orthanc interop tests: its own certificate issued by the test root (both EKUs:
+ * it is client and server with one certificate), trusting the root, knowing dicomtls-server at `serverPort` as modality
+ * `dicomtls` (AET DICOMTLS, UseDicomTls). `modalities` adds DicomModalities entries, `config` other keys.
+ */
+export async function startOrthancOverTls(
+  dir: string,
+  files: NodeFiles,
+  serverPort: number,
+  opts: { readonly dicomPort?: number; readonly modalities?: Readonly<Record<string, unknown>>; readonly config?: Readonly<Record<string, unknown>> } = {},
+): Promise<StartedOrthanc> {
+  const own = writeCert(join(dir, "orthanc-pki"), "orthanc", await files.pki.issue({ commonName: "orthanc" }));
+  return startOrthanc({
+    dir: join(dir, "orthanc"),
+    dicomPort: opts.dicomPort ?? (await freePort()),
+    httpPort: await freePort(),
+    config: {
+      DicomTlsEnabled: true,
+      DicomTlsCertificate: own.certFile,
+      DicomTlsPrivateKey: own.keyFile,
+      DicomTlsTrustedCertificates: files.caFile,
+      ...opts.config,
+      DicomModalities: { dicomtls: { AET: "DICOMTLS", Host: "127.0.0.1", Port: serverPort, UseDicomTls: true }, ...opts.modalities },
+    },
+  });
+}
