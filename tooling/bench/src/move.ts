@@ -23,7 +23,7 @@ import { loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { move } from "@dicomtls/scu";
 import { SyntheticPreset, dcmtkEnv, freePort, requireTool, startOrthanc, startProcess, stopAll, writePart10File, type TrackedProcess } from "@dicomtls/test-peers";
-import { cpuDuring, makeDevPki, median, printTable, ratio, startDicomTls, summarizeProfiles, timed, timedRun, waitListening, type DevPki } from "./lib/index.js";
+import { cpuDuring, makeDevPki, median, printTable, profilerEnv, ratio, startDicomTls, summarizeProfiles, timed, timedRun, waitListening, type DevPki } from "./lib/index.js";
 
 const MB = 1024 * 1024;
 const args = process.argv.slice(2);
@@ -119,25 +119,6 @@ async function checkAlive(dest: TrackedProcess): Promise<void> {
 function storescu(pki: DevPki, port: number, aet: string, dir: string): Promise<{ ms: number }> {
   const a = ["+tls", pki.clientKey, pki.clientCert, "+cf", pki.caCert, "-aet", "STORESCU", "-aec", aet, "-R", "+sd", "--scan-pattern", "*.dcm", "127.0.0.1", String(port), dir];
   return timedRun("storescu", a, { env: dcmtkEnv(), timeoutMs: 1_800_000 });
-}
-
-/** A preloaded module running the inspector's profiler in the server, written at exit (--cpu-prof is refused in NODE_OPTIONS). */
-function profilerEnv(work: string, dir: string): NodeJS.ProcessEnv {
-  const preload = join(work, "cpu-profile.mjs");
-  writeFileSync(
-    preload,
-    `import { Session } from "node:inspector";
-import { writeFileSync } from "node:fs";
-const s = new Session();
-s.connect();
-s.post("Profiler.enable");
-s.post("Profiler.setSamplingInterval", { interval: 200 });
-s.post("Profiler.start");
-process.on("exit", () => s.post("Profiler.stop", (err, r) => { if (!err) writeFileSync(process.env.PROF_DIR + "/server-" + process.pid + ".cpuprofile", JSON.stringify(r.profile)); }));
-`,
-  );
-  mkdirSync(dir, { recursive: true });
-  return { NODE_OPTIONS: `${process.env["NODE_OPTIONS"] ?? ""} --import ${preload}`, PROF_DIR: dir };
 }
 
 /** `perf record` of one process (every thread, call graphs), written to `file` when stopped (SIGTERM). */

@@ -13,11 +13,11 @@
  *
  *   node --conditions=dicomtls-source --import tsx tooling/bench/src/probe-store.ts DIR [--runs N] [--storescp] [--audit] [--prof DIR] [--env K=V]... [--http off|on|both] [--sync true|false|both] [--built]
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { dcmtkEnv, freePort, startRsyslogTls, stopAll, type StartedRsyslog } from "@dicomtls/test-peers";
-import { makeDevPki, startDicomTls, startStorescp, timedRun } from "./lib/index.js";
+import { makeDevPki, profilerEnv, startDicomTls, startStorescp, timedRun } from "./lib/index.js";
 
 const MB = 1024 * 1024;
 const MAX_PDU = 131072;
@@ -74,22 +74,7 @@ const work = join(tmpdir(), `dicomtls-probe-${process.pid}`);
 mkdirSync(work, { recursive: true });
 const pki = await makeDevPki(join(work, "pki"));
 if (prof !== undefined) {
-  // --cpu-prof is refused in NODE_OPTIONS; a preloaded module runs the inspector's profiler and writes at exit.
-  const preload = join(work, "cpu-profile.mjs");
-  writeFileSync(
-    preload,
-    `import { Session } from "node:inspector";
-import { writeFileSync } from "node:fs";
-const s = new Session();
-s.connect();
-s.post("Profiler.enable");
-s.post("Profiler.setSamplingInterval", { interval: 200 });
-s.post("Profiler.start");
-process.on("exit", () => s.post("Profiler.stop", (err, r) => { if (!err) writeFileSync(process.env.PROF_DIR + "/server-" + process.pid + ".cpuprofile", JSON.stringify(r.profile)); }));
-`,
-  );
-  mkdirSync(resolve(prof), { recursive: true });
-  Object.assign(env, { NODE_OPTIONS: `${process.env["NODE_OPTIONS"] ?? ""} --import ${preload}`, PROF_DIR: resolve(prof) });
+  Object.assign(env, profilerEnv(work, resolve(prof)));
 }
 const storescuArgs = (port: number, aet: string): string[] => [
   "+tls", pki.clientKey, pki.clientCert, "+cf", pki.caCert, "-aet", "STORESCU", "-aec", aet, "-R", "+sd", "+r", "--scan-pattern", "*.dcm", "127.0.0.1", String(port), dir,
