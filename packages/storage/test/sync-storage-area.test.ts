@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import fs, { existsSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
+import fs, { existsSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { after, afterEach, beforeEach, describe, it, mock } from "node:test";
+import { filesIn } from "./support/files-in.js";
 import { makeDataset, readDatasetBytes, resolveSpec, SyntheticPreset, tempDir, type SyntheticDatasetSpec } from "@dicomtls/test-peers";
 import { parseDatasetHeader } from "@dicomtls/dataset";
-import { checkStorage, FileSystemInstanceStore, INDEX_FILE_NAME, instanceRelativePath, TEMP_SUFFIX } from "../src/index.js";
+import { checkStorage, FileSystemInstanceStore, instanceRelativePath, TEMP_SUFFIX } from "../src/index.js";
 
 const IMPLEMENTATION_CLASS_UID = "1.2.826.0.1.3680043.9.7433.1.1";
 const dirs: Array<{ remove: () => void }> = [];
@@ -15,15 +16,6 @@ function newFolder(): string {
   const d = tempDir("storage-sync-");
   dirs.push(d);
   return join(d.path, "store");
-}
-
-/** Every file under `folder` (relative paths), except the index database. */
-function filesIn(folder: string): string[] {
-  return (readdirSync(folder, { recursive: true, withFileTypes: true }) as Array<{ isFile(): boolean; parentPath: string; name: string }>)
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name).slice(folder.length + 1))
-    .filter((p) => !p.startsWith(INDEX_FILE_NAME))
-    .sort();
 }
 
 /** FileHandle's class is not exported: its prototype is taken from a handle, and its fsync calls counted there. */

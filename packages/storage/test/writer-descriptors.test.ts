@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import fs, { readdirSync } from "node:fs";
+import fs from "node:fs";
 import { join } from "node:path";
 import { after, afterEach, describe, it, mock } from "node:test";
+import { filesIn } from "./support/files-in.js";
 import { makeDataset, resolveSpec, SyntheticPreset, tempDir } from "@dicomtls/test-peers";
-import { FileSystemInstanceStore, INDEX_FILE_NAME, StorageError } from "../src/index.js";
+import { FileSystemInstanceStore, StorageError } from "../src/index.js";
 
 const IMPLEMENTATION_CLASS_UID = "1.2.826.0.1.3680043.9.7433.1.1";
 const dirs: Array<{ remove: () => void }> = [];
@@ -13,14 +14,6 @@ function newFolder(): string {
   const d = tempDir("storage-fd-");
   dirs.push(d);
   return join(d.path, "store");
-}
-
-/** Every file under `folder` (relative paths), except the index database. */
-function filesIn(folder: string): string[] {
-  return (readdirSync(folder, { recursive: true, withFileTypes: true }) as Array<{ isFile(): boolean; parentPath: string; name: string }>)
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name).slice(folder.length + 1))
-    .filter((p) => !p.startsWith(INDEX_FILE_NAME));
 }
 
 /**
