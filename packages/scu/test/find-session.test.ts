@@ -4,40 +4,12 @@
  */
 import { strict as assert } from "node:assert";
 import { after, test } from "node:test";
-import { acceptAssociation, listenDicom, type Association, type DicomListener, type DimseMessage, type OutgoingMessage } from "@dicomtls/association";
+import { EXPLICIT_LE, acceptor, closeAcceptors, id, peer, type Script } from "./support/scripted-acceptor.js";
 import { cFindRsp } from "@dicomtls/pdu-codec";
-import { decodeIdentifier, encodeIdentifier } from "@dicomtls/dataset";
+import { decodeIdentifier } from "@dicomtls/dataset";
 import { QueryError, QueryRetrieveSopClass, QueryStatus, openFindSession } from "../src/index.js";
 
-const EXPLICIT_LE = "1.2.840.10008.1.2.1";
-type Script = (m: DimseMessage) => Iterable<OutgoingMessage> | AsyncIterable<OutgoingMessage>;
-
-const listeners: DicomListener[] = [];
-after(async () => {
-  for (const l of listeners) await l.close();
-});
-
-async function acceptor(sopClasses: readonly string[], script: Script): Promise<{ port: number; accepted: Array<Promise<Association | undefined>> }> {
-  const accepted: Array<Promise<Association | undefined>> = [];
-  const listener = await listenDicom({
-    host: "127.0.0.1",
-    port: 0,
-    onConnection: (socket) => {
-      accepted.push(
-        acceptAssociation(socket, {
-          aeTitle: "SCRIPTED",
-          policy: { abstractSyntaxes: sopClasses.map((abstractSyntax) => ({ abstractSyntax, transferSyntaxes: [EXPLICIT_LE] })) },
-          onMessage: (m) => script(m),
-        }),
-      );
-    },
-  });
-  listeners.push(listener);
-  return { port: listener.port, accepted };
-}
-
-const peer = (port: number) => ({ host: "127.0.0.1", port, callingAeTitle: "DICOMTLS", calledAeTitle: "SCRIPTED" });
-const id = (keys: Record<string, string>, level = "STUDY"): Uint8Array => encodeIdentifier(keys, { transferSyntaxUid: EXPLICIT_LE, level });
+after(closeAcceptors);
 
 /** Answers with as many matches as the query's PatientID says ("3" -> 3), echoing the SOP class's model; "FAIL" -> A900. */
 const counting: Script = async function* (m) {

@@ -5,41 +5,12 @@
 import { strict as assert } from "node:assert";
 import { once } from "node:events";
 import { after, test } from "node:test";
-import { acceptAssociation, listenDicom, type Association, type DicomListener, type DimseMessage, type OutgoingMessage } from "@dicomtls/association";
+import { EXPLICIT_LE, acceptor, closeAcceptors, id, peer } from "./support/scripted-acceptor.js";
 import { CommandField, DATASET_PRESENT, cFindRsp, cMoveRsp } from "@dicomtls/pdu-codec";
 import { encodeIdentifier } from "@dicomtls/dataset";
 import { MoveFailedError, QueryError, QueryRetrieveSopClass, QueryStatus, find, move, type FindMatch } from "../src/index.js";
 
-const EXPLICIT_LE = "1.2.840.10008.1.2.1";
-type Script = (m: DimseMessage) => Iterable<OutgoingMessage> | AsyncIterable<OutgoingMessage>;
-
-const listeners: DicomListener[] = [];
-after(async () => {
-  for (const l of listeners) await l.close();
-});
-
-/** An acceptor taking the given Q/R SOP classes, answering each request with `script`. */
-async function acceptor(sopClasses: readonly string[], script: Script): Promise<{ port: number; accepted: Array<Promise<Association | undefined>> }> {
-  const accepted: Array<Promise<Association | undefined>> = [];
-  const listener = await listenDicom({
-    host: "127.0.0.1",
-    port: 0,
-    onConnection: (socket) => {
-      accepted.push(
-        acceptAssociation(socket, {
-          aeTitle: "SCRIPTED",
-          policy: { abstractSyntaxes: sopClasses.map((abstractSyntax) => ({ abstractSyntax, transferSyntaxes: [EXPLICIT_LE] })) },
-          onMessage: (m) => script(m),
-        }),
-      );
-    },
-  });
-  listeners.push(listener);
-  return { port: listener.port, accepted };
-}
-
-const peer = (port: number) => ({ host: "127.0.0.1", port, callingAeTitle: "DICOMTLS", calledAeTitle: "SCRIPTED" });
-const id = (keys: Record<string, string>): Uint8Array => encodeIdentifier(keys, { transferSyntaxUid: EXPLICIT_LE, level: "STUDY" });
+after(closeAcceptors);
 
 test("find: Pending and Pending-with-warning matches in order, then Success; the association is released", async () => {
   const { port, accepted } = await acceptor([QueryRetrieveSopClass.StudyRootFind], function* (m) {
